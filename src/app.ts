@@ -1,0 +1,42 @@
+/**
+ * Builds the Elysia application from the cross-cutting plugins and the feature modules. No
+ * listen here: tests call app.handle() or start it through server.ts.
+ */
+import { Elysia } from "elysia";
+import type { AppContext } from "./context";
+import { jsonBody, type RawBodyRoutes } from "./http/body";
+import { errors } from "./http/errors";
+import { observe } from "./http/observe";
+import { docsRoutes } from "./modules/docs";
+import { opsRoutes } from "./modules/ops";
+
+type RouteShape = { method: string; path: string };
+
+/** Compiles the route table once into matchers, for telling 405 from 404. */
+function methodsIndex(routes: () => RouteShape[]) {
+  let compiled: { method: string; re: RegExp }[] | null = null;
+  return (path: string) => {
+    compiled ??= routes()
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({
+        method: r.method,
+        re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\*/g, ".*")}/?$`),
+      }));
+    return [...new Set(compiled.filter((r) => r.re.test(path)).map((r) => r.method))];
+  };
+}
+
+export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => false) {
+  let root: Elysia | undefined;
+  const methodsFor = methodsIndex(() => (root?.routes ?? []) as RouteShape[]);
+  const app = new Elysia({ normalize: false })
+    .use(errors(ctx.log, methodsFor))
+    .use(observe(ctx))
+    .use(jsonBody(rawBodyRoutes))
+    .use(docsRoutes())
+    .use(opsRoutes(ctx));
+  root = app as unknown as Elysia;
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

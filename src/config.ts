@@ -1,0 +1,138 @@
+/**
+ * Every setting in one table: its flag, its MODELROUTE_* variable, its config-file key, its
+ * default and its check. Precedence: flag > environment > config file > default. A bad value
+ * stops startup with one line naming the setting (CONTRACT.md "Configuration and CLI").
+ */
+import { readFileSync } from "node:fs";
+import type { LogLevel } from "./log";
+
+type Kind =
+  | { type: "string"; allowEmpty?: boolean }
+  | { type: "int"; min: number; max: number }
+  | { type: "bool" }
+  | { type: "enum"; values: readonly string[] }
+  | { type: "url" };
+
+type Setting = { key: string; flag: string; env: string; kind: Kind; default: unknown; help: string };
+
+const int = (min: number, max: number): Kind => ({ type: "int", min, max });
+const DAY_MS = 86_400_000;
+
+/** The settings table; README's configuration table is written from it. */
+export const SETTINGS = [
+  { key: "host", flag: "host", env: "MODELROUTE_HOST", kind: { type: "string" }, default: "127.0.0.1", help: "Address to listen on." },
+  { key: "port", flag: "port", env: "MODELROUTE_PORT", kind: int(0, 65535), default: 8080, help: "TCP port (0 picks a free one)." },
+  { key: "dataDir", flag: "data-dir", env: "MODELROUTE_DATA_DIR", kind: { type: "string" }, default: "./data", help: "Directory for the database, local files and bootstrap.json." },
+  { key: "logLevel", flag: "log-level", env: "MODELROUTE_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info", help: "Lowest level written to the JSON log." },
+  { key: "publicUrl", flag: "public-url", env: "MODELROUTE_PUBLIC_URL", kind: { type: "url" }, default: null, help: "Base URL clients reach the server at; used for Location headers and presigned links. Default http://<host>:<port>." },
+  { key: "rateLimitRpm", flag: "rate-limit-rpm", env: "MODELROUTE_RATE_LIMIT_RPM", kind: int(0, 10_000_000), default: 600, help: "Requests per minute per API key (fixed 60 s window); 0 turns the limiter off." },
+  { key: "shutdownGraceMs", flag: "shutdown-grace-ms", env: "MODELROUTE_SHUTDOWN_GRACE_MS", kind: int(0, 600_000), default: 10_000, help: "How long SIGTERM waits for in-flight requests and provider calls." },
+  { key: "bootstrapCredit", flag: "bootstrap-credit", env: "MODELROUTE_BOOTSTRAP_CREDIT", kind: { type: "string" }, default: "10.000", help: "Demo credit (USD) given to the default organization on first run." },
+  { key: "syncWaitMaxSeconds", flag: "sync-wait-max-seconds", env: "MODELROUTE_SYNC_WAIT_MAX_SECONDS", kind: int(1, 300), default: 300, help: "Longest SYNC / Prefer: wait a request may ask for." },
+  { key: "queueTtlMs", flag: "queue-ttl-ms", env: "MODELROUTE_QUEUE_TTL_MS", kind: int(1000, 7 * DAY_MS), default: 3_600_000, help: "A PENDING execution not started within this time ends EXPIRED (models may override)." },
+  { key: "executionRetentionDays", flag: "execution-retention-days", env: "MODELROUTE_EXECUTION_RETENTION_DAYS", kind: int(0, 3650), default: 30, help: "Days after completion when execution input and output are purged; 0 keeps them forever." },
+  { key: "workerConcurrency", flag: "worker-concurrency", env: "MODELROUTE_WORKER_CONCURRENCY", kind: int(1, 10_000), default: 256, help: "Executions run at once by this process." },
+] as const satisfies readonly Setting[];
+
+export type Config = {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  publicUrl: string | null;
+  rateLimitRpm: number;
+  shutdownGraceMs: number;
+  bootstrapCredit: string;
+  syncWaitMaxSeconds: number;
+  queueTtlMs: number;
+  executionRetentionDays: number;
+  workerConcurrency: number;
+};
+
+export class ConfigError extends Error {}
+
+export type ConfigSources = {
+  flags?: Record<string, string | boolean | undefined>;
+  env?: Record<string, string | undefined>;
+  file?: string;
+};
+
+export const settingFlags = SETTINGS.map((s) => s.flag);
+
+/** Builds the validated Config; throws ConfigError naming the bad setting. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const flags = sources.flags ?? {};
+  const env = sources.env ?? {};
+  const file = sources.file ? readConfigFile(sources.file) : {};
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(file)) {
+    if (!known.has(key) && !known.has(camel(key))) throw new ConfigError(`config file ${sources.file}: unknown setting "${key}"`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const candidates: [string, unknown][] = [
+      [`--${setting.flag}`, flags[setting.flag]],
+      [setting.env, env[setting.env]],
+      [`${sources.file}: ${setting.key}`, file[setting.key] ?? file[setting.flag] ?? file[snake(setting.key)]],
+    ];
+    const found = candidates.find(([, v]) => v !== undefined && v !== "");
+    out[setting.key] = found ? coerce(setting, found[0], found[1]) : setting.default;
+  }
+  return out as Config;
+}
+
+function coerce(setting: Setting, source: string, raw: unknown): unknown {
+  const fail = (why: string) => new ConfigError(`${source}: ${why} (got ${JSON.stringify(raw)})`);
+  const kind = setting.kind;
+  switch (kind.type) {
+    case "string":
+      if (typeof raw !== "string" && typeof raw !== "number") throw fail("must be a string");
+      return String(raw);
+    case "int": {
+      const text = String(raw).trim();
+      if (!/^-?\d+$/.test(text)) throw fail(`must be an integer from ${kind.min} to ${kind.max}`);
+      const n = Number(text);
+      if (n < kind.min || n > kind.max) throw fail(`must be an integer from ${kind.min} to ${kind.max}`);
+      return n;
+    }
+    case "bool": {
+      const text = String(raw).toLowerCase();
+      if (["true", "1", "yes", "on"].includes(text)) return true;
+      if (["false", "0", "no", "off"].includes(text)) return false;
+      throw fail("must be true or false");
+    }
+    case "enum":
+      if (!kind.values.includes(String(raw))) throw fail(`must be one of ${kind.values.join(", ")}`);
+      return String(raw);
+    case "url": {
+      const text = String(raw);
+      if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw fail("must be an http(s) URL");
+      return text.replace(/\/+$/, "");
+    }
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(`--config: cannot read ${path}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(`--config: ${path} is not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new ConfigError(`--config: ${path} must hold an object of settings`);
+  return parsed as Record<string, unknown>;
+}
+
+const camel = (s: string) => s.replace(/[-_](\w)/g, (_, c: string) => c.toUpperCase());
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The address clients use to reach this server. */
+export const publicBaseUrl = (config: Config, boundPort?: number) =>
+  config.publicUrl ?? `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${boundPort ?? config.port}`;

@@ -1,0 +1,33 @@
+/**
+ * Everything a request, a job or a CLI command needs, built once in app.ts / main.ts and passed
+ * down: no singletons, so one test process can run two servers side by side.
+ */
+import type { Database } from "bun:sqlite";
+import { publicBaseUrl, type Config } from "./config";
+import type { Db, DbHandle } from "./db/client";
+import type { Logger } from "./log";
+import type { KeyCache } from "./modules/keys/service";
+import type { FixedWindowLimiter } from "./http/rate-limit";
+import type { Metrics } from "./http/metrics";
+
+export type Clock = { now(): number };
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type AppContext = {
+  /** Distinguishes two servers in one process (Elysia dedupes plugins by name + seed). */
+  instanceId: string;
+  config: Config;
+  handle: DbHandle;
+  db: Db;
+  sqlite: Database;
+  log: Logger;
+  clock: Clock;
+  keyCache: KeyCache;
+  rateLimiter: FixedWindowLimiter;
+  metrics: Metrics;
+  /** The port the server is listening on, once it is (0 before listen when the config asks for any port). */
+  boundPort: number;
+};
+
+/** The base URL clients reach this server at (no trailing slash). */
+export const publicUrl = (ctx: AppContext) => publicBaseUrl(ctx.config, ctx.boundPort);

@@ -1,0 +1,348 @@
+/**
+ * Every table of ModelRoute. Times are integer milliseconds since the epoch, money is integer
+ * micro-USD, JSON columns hold objects. Each module reaches these tables only through its own
+ * store.ts; nothing else queries them.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const orgs = sqliteTable("orgs", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  status: text("status", { enum: ["active", "suspended"] }).notNull().default("active"),
+  webhookSecret: text("webhook_secret"),
+  webhookPreviousSecret: text("webhook_previous_secret"),
+  webhookPreviousExpiresAt: integer("webhook_previous_expires_at"),
+  lowBalanceThresholdMicros: integer("low_balance_threshold_micros"),
+  lowBalanceArmed: integer("low_balance_armed", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type KeyLimits = {
+  requestsPerMinute?: number | null;
+  maxConcurrentExecutions?: number | null;
+  spendLimitMicros?: number | null;
+  spendLimitReset?: "daily" | "weekly" | "monthly" | "none" | null;
+};
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    permission: text("permission", { enum: ["full", "inference"] }).notNull(),
+    maskedKey: text("masked_key").notNull(),
+    limits: json<KeyLimits>("limits").notNull().default({}),
+    guardrailId: text("guardrail_id"),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+    lastUsedAt: integer("last_used_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("api_keys_org").on(t.orgId, t.id)],
+);
+
+/** One row per secret of a key: rotation adds a new one and gives the old one an expiry. */
+export const apiKeySecrets = sqliteTable(
+  "api_key_secrets",
+  {
+    hash: text("hash").primaryKey(),
+    keyId: text("key_id").notNull().references(() => apiKeys.id),
+    expiresAt: integer("expires_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("api_key_secrets_key").on(t.keyId)],
+);
+
+export const providers = sqliteTable("providers", {
+  id: text("id").primaryKey(),
+  kind: text("kind").notNull(),
+  baseUrl: text("base_url"),
+  apiKey: text("api_key"),
+  config: json<Record<string, unknown>>("config").notNull().default({}),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type Pricing = {
+  perImageMicros?: number;
+  inputPer1mTokensMicros?: number;
+  outputPer1mTokensMicros?: number;
+  perSecondMicros?: number;
+};
+
+export const models = sqliteTable("models", {
+  slug: text("slug").primaryKey(),
+  task: text("task").notNull(),
+  description: text("description").notNull(),
+  ownedBy: text("owned_by").notNull(),
+  inputSchema: json<Record<string, unknown>>("input_schema").notNull(),
+  pricing: json<Pricing>("pricing").notNull(),
+  maxOutputTokens: integer("max_output_tokens"),
+  queueTtlMs: integer("queue_ttl_ms"),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const routes = sqliteTable(
+  "routes",
+  {
+    id: text("id").primaryKey(),
+    modelSlug: text("model_slug").notNull().references(() => models.slug, { onDelete: "cascade" }),
+    providerId: text("provider_id").notNull().references(() => providers.id),
+    upstreamModel: text("upstream_model").notNull(),
+    params: json<Record<string, unknown>>("params").notNull().default({}),
+    position: integer("position").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    maxConcurrency: integer("max_concurrency"),
+  },
+  (t) => [index("routes_model").on(t.modelSlug, t.position)],
+);
+
+export type ExecutionUsage = {
+  inputTokens: number;
+  outputTokens: number;
+  images?: number;
+  seconds?: number;
+};
+
+export const executions = sqliteTable(
+  "executions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    keyId: text("key_id"),
+    model: text("model").notNull(),
+    status: text("status", {
+      enum: ["PENDING", "PROCESSING", "AWAITING_WEBHOOK", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"],
+    }).notNull(),
+    mode: text("mode", { enum: ["ASYNC", "SYNC", "STREAMING"] }).notNull(),
+    input: json<Record<string, unknown>>("input"),
+    output: json<Record<string, unknown>>("output"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    usage: json<ExecutionUsage>("usage"),
+    costMicros: integer("cost_micros"),
+    holdMicros: integer("hold_micros").notNull().default(0),
+    metadata: json<Record<string, string>>("metadata"),
+    webhookUrl: text("webhook_url"),
+    routeId: text("route_id"),
+    providerJob: json<Record<string, unknown>>("provider_job"),
+    deadlineAt: integer("deadline_at"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+    purgedAt: integer("purged_at"),
+  },
+  (t) => [
+    index("executions_org").on(t.orgId, t.id),
+    index("executions_status").on(t.status),
+    index("executions_completed").on(t.completedAt),
+  ],
+);
+
+export const executionEvents = sqliteTable(
+  "execution_events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    executionId: text("execution_id").notNull(),
+    status: text("status").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("execution_events_execution").on(t.executionId, t.seq)],
+);
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind").notNull(),
+    payload: json<Record<string, unknown>>("payload").notNull(),
+    runAt: integer("run_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    lockedUntil: integer("locked_until"),
+    lastError: text("last_error"),
+    uniqueKey: text("unique_key"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("jobs_due").on(t.kind, t.runAt), uniqueIndex("jobs_unique_key").on(t.uniqueKey)],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    orgId: text("org_id").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    key: text("key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    statusCode: integer("status_code").notNull(),
+    resourceId: text("resource_id"),
+    response: text("response").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.method, t.path, t.key] }), index("idempotency_expires").on(t.expiresAt)],
+);
+
+export const balances = sqliteTable("balances", {
+  orgId: text("org_id").primaryKey().references(() => orgs.id),
+  availableMicros: integer("available_micros").notNull().default(0),
+  heldMicros: integer("held_micros").notNull().default(0),
+});
+
+export const ledgerEntries = sqliteTable(
+  "ledger_entries",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    kind: text("kind", { enum: ["credit", "hold", "resolve", "adjustment"] }).notNull(),
+    /** Signed effect on `available`. */
+    amountMicros: integer("amount_micros").notNull(),
+    capturedMicros: integer("captured_micros"),
+    releasedMicros: integer("released_micros"),
+    executionId: text("execution_id"),
+    keyId: text("key_id"),
+    holdId: text("hold_id"),
+    note: text("note"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("ledger_org").on(t.orgId, t.id),
+    index("ledger_key").on(t.keyId, t.createdAt),
+    uniqueIndex("ledger_hold_resolved_once").on(t.holdId).where(sql`hold_id IS NOT NULL`),
+    uniqueIndex("ledger_credit_idempotency").on(t.orgId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+  ],
+);
+
+export const files = sqliteTable(
+  "files",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    filename: text("filename").notNull(),
+    contentType: text("content_type").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256"),
+    status: text("status", { enum: ["pending", "uploaded", "failed", "expired"] }).notNull(),
+    backend: text("backend", { enum: ["local", "s3"] }).notNull(),
+    storageKey: text("storage_key").notNull(),
+    executionId: text("execution_id"),
+    createdAt: integer("created_at").notNull(),
+    uploadedAt: integer("uploaded_at"),
+    expiresAt: integer("expires_at"),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("files_org").on(t.orgId, t.id), index("files_expires").on(t.expiresAt)],
+);
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    url: text("url").notNull(),
+    events: json<string[] | null>("events"),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("webhook_endpoints_org").on(t.orgId, t.id)],
+);
+
+/** The outbox: written in the transaction that changes what the event describes. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    type: text("type").notNull(),
+    data: json<Record<string, unknown>>("data").notNull(),
+    executionId: text("execution_id"),
+    webhookUrl: text("webhook_url"),
+    createdAt: integer("created_at").notNull(),
+    dispatchedAt: integer("dispatched_at"),
+  },
+  (t) => [index("events_undispatched").on(t.dispatchedAt), index("events_org").on(t.orgId, t.id)],
+);
+
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id"),
+    url: text("url").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    nextAttemptAt: integer("next_attempt_at"),
+    deadlineAt: integer("deadline_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_endpoint").on(t.endpointId, t.id), index("webhook_deliveries_org").on(t.orgId, t.id)],
+);
+
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: integer("at").notNull(),
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+    nextRetryAt: integer("next_retry_at"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.deliveryId, t.attempt)],
+);
+
+export type ContentRule = { kind: "term" | "regex"; pattern: string };
+
+export const guardrails = sqliteTable(
+  "guardrails",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    description: text("description"),
+    allowedModels: json<string[] | null>("allowed_models"),
+    blockedModels: json<string[] | null>("blocked_models"),
+    maxCostMicros: integer("max_cost_micros"),
+    contentRules: json<ContentRule[]>("content_rules").notNull().default([]),
+    limits: json<KeyLimits>("limits").notNull().default({}),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("guardrails_org").on(t.orgId, t.id)],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    details: json<Record<string, unknown>>("details"),
+    createdAt: integer("created_at").notNull(),
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * Authentication and the per-key rate limit, as Elysia macros:
+ * `auth: "inference"` admits any valid key, `auth: "full"` only full-permission keys, and
+ * `admin: true` the operator token. Rate-limit headers are set before anything can fail, so
+ * errors after auth carry them too (CONTRACT.md "Rate limit"); 401s and ops routes carry none.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { Elysia } from "elysia";
+import type { AppContext } from "../context";
+import { AppError } from "../errors";
+import { verifyApiKey, type Caller } from "../modules/keys/service";
+import { hashSecret, isWellFormedAdminToken } from "../modules/keys/secret";
+import { ADMIN_TOKEN_SETTING } from "../modules/orgs/bootstrap";
+import { getSetting } from "../modules/settings/store";
+import { rateLimitHeaders } from "./rate-limit";
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function bearerOf(header: string | undefined): string {
+  const token = header ? BEARER.exec(header)?.[1] : undefined;
+  if (!token) throw new AppError("UNAUTHORIZED", "Send your API key as Authorization: Bearer sk_….");
+  return token;
+}
+
+export type Permission = "inference" | "full";
+
+/** Resolves the caller of a request or throws UNAUTHORIZED / RATE_LIMITED / FORBIDDEN. */
+export function authenticate(ctx: AppContext, authorization: string | undefined, headers: Record<string, string | number>, need: Permission): Caller {
+  const verification = verifyApiKey({ db: ctx.db, keyCache: ctx.keyCache, now: ctx.clock.now }, bearerOf(authorization));
+  if (!verification.valid) throw new AppError("UNAUTHORIZED", verification.message);
+  const caller = verification.caller;
+  const limit = caller.limits.requestsPerMinute ?? ctx.config.rateLimitRpm;
+  if (limit > 0) {
+    const decision = ctx.rateLimiter.take(caller.keyId, limit, ctx.clock.now());
+    Object.assign(headers, rateLimitHeaders(decision));
+    if (!decision.allowed)
+      throw new AppError("RATE_LIMITED", `Rate limit of ${limit} requests per minute exceeded; retry after ${decision.retryAfterS} s.`, [], {
+        "retry-after": String(decision.retryAfterS),
+      });
+  }
+  if (need === "full" && caller.permission !== "full")
+    throw new AppError("FORBIDDEN", "This API key has inference permission; this route needs a full-permission key.");
+  return caller;
+}
+
+const adminHashCache = new WeakMap<AppContext, { hash: string | undefined; at: number }>();
+
+export function authenticateOperator(ctx: AppContext, authorization: string | undefined): void {
+  const token = bearerOf(authorization);
+  if (!isWellFormedAdminToken(token)) throw new AppError("UNAUTHORIZED", "Send the operator token as Authorization: Bearer mrt_….");
+  const now = ctx.clock.now();
+  let cached = adminHashCache.get(ctx);
+  if (!cached || now - cached.at > 1000) adminHashCache.set(ctx, (cached = { hash: getSetting(ctx.db, ADMIN_TOKEN_SETTING), at: now }));
+  const expected = cached.hash;
+  if (!expected || !timingSafeEqual(Buffer.from(hashSecret(token), "hex"), Buffer.from(expected, "hex")))
+    throw new AppError("UNAUTHORIZED", "The operator token is not recognised.");
+}
+
+export const auth = (ctx: AppContext) =>
+  new Elysia({ name: "http/auth", seed: ctx.instanceId }).macro({
+    auth: (need: Permission) => ({
+      resolve: ({ headers, set }) => ({ caller: authenticate(ctx, headers.authorization, set.headers as Record<string, string>, need) }),
+    }),
+    admin: (enabled: boolean) => ({
+      resolve: ({ headers }) => {
+        if (enabled) authenticateOperator(ctx, headers.authorization);
+        return {};
+      },
+    }),
+  });

@@ -1,0 +1,49 @@
+/**
+ * The JSON body parser for every JSON route: a 1 MiB cap read as the bytes arrive (413 in the
+ * envelope, not Bun's empty reply), 415 for a non-JSON Content-Type, malformed JSON as a 400
+ * with `details[].field = "body"` (CONTRACT.md "Errors").
+ */
+import { Elysia } from "elysia";
+import { AppError } from "../errors";
+
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > limitBytes) throw tooLarge(limitBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+const tooLarge = (limitBytes: number) =>
+  new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${limitBytes} bytes.`);
+
+const isJson = (contentType: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType);
+
+/** Paths whose handlers read the raw body themselves (uploads). */
+export type RawBodyRoutes = (method: string, path: string) => boolean;
+
+export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false) =>
+  new Elysia({ name: "http/json-body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {
+    if (rawBodyRoutes(request.method, path)) return request; // handed over untouched
+    const bytes = await readLimited(request, JSON_BODY_LIMIT_BYTES);
+    if (bytes.byteLength === 0) return undefined;
+    if (!isJson(contentType ?? "")) {
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.", [
+        { field: "Content-Type", code: "unsupported", message: `Expected application/json, got ${JSON.stringify(contentType ?? "")}.` },
+      ]);
+    }
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch (e) {
+      const message = `The body is not valid JSON: ${(e as Error).message}`;
+      throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
+    }
+  });

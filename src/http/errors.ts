@@ -1,0 +1,51 @@
+/**
+ * The error envelope on every non-2xx response (seed "Error Format", CONTRACT.md "Errors"), the
+ * X-Request-Id header on every response, and 404/405 for unknown routes. Registered before
+ * any module. Nothing an unexpected exception says reaches the client: it is logged with the
+ * request id and answered as INTERNAL_ERROR.
+ */
+import { Elysia, ValidationError } from "elysia";
+import { AppError, errorBody, invalidField } from "../errors";
+import type { Logger } from "../log";
+import { requestIdOf, stampRequest } from "./request-id";
+import { toFieldIssues } from "./validation";
+
+export type MethodsForPath = (path: string) => string[];
+
+export function toAppError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodsForPath): AppError {
+  if (error instanceof AppError) return error;
+  if (code === "VALIDATION" && error instanceof ValidationError) {
+    if (error.type === "response") return new AppError("INTERNAL_ERROR", "The server produced an invalid response.");
+    const details = toFieldIssues(error.all as never);
+    if (details.length === 0) return invalidField(error.type === "body" ? "body" : error.type, "invalid_type", "The request is invalid.");
+    const first = details[0]!;
+    const message = details.length === 1 ? `${first.field}: ${first.message}` : `${details.length} fields are invalid; see details.`;
+    return new AppError("INPUT_VALIDATION_ERROR", message, details);
+  }
+  if (code === "PARSE") return invalidField("body", "invalid_format", "The body could not be parsed.");
+  if (code === "NOT_FOUND") {
+    const allowed = methodsFor(path);
+    if (allowed.length > 0 && !allowed.includes(method))
+      return new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}; use ${allowed.join(", ")}.`, [], {
+        allow: allowed.join(", "),
+      });
+    return new AppError("NOT_FOUND", `No route matches ${method} ${path}.`);
+  }
+  return new AppError("INTERNAL_ERROR", "An internal error occurred. It has been logged with this request id.");
+}
+
+export const errors = (log: Logger, methodsFor: MethodsForPath) =>
+  new Elysia({ name: "http/errors" })
+    .onRequest(({ request, set }) => {
+      set.headers["x-request-id"] = stampRequest(request);
+    })
+    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
+      const appError = toAppError(code, error, request.method, path, methodsFor);
+      const requestId = requestIdOf(request);
+      if (appError.code === "INTERNAL_ERROR")
+        log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
+      set.status = appError.status;
+      set.headers["x-request-id"] = requestId;
+      for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
+      return errorBody(appError, requestId);
+    });

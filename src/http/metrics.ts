@@ -1,0 +1,57 @@
+/** Prometheus text exposition of request counts, a latency histogram and process memory. */
+const BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+type Histogram = { counts: number[]; sum: number; count: number };
+
+export class Metrics {
+  private requests = new Map<string, number>();
+  private latency = new Map<string, Histogram>();
+  private counters = new Map<string, { help: string; value: number }>();
+
+  observeRequest(method: string, route: string, status: number, seconds: number) {
+    const key = `${method}\u0000${route}\u0000${status}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    const hKey = `${method}\u0000${route}`;
+    let h = this.latency.get(hKey);
+    if (!h) this.latency.set(hKey, (h = { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
+    for (let i = 0; i < BUCKETS_S.length; i++) if (seconds <= BUCKETS_S[i]!) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** A named counter other modules bump (e.g. capture shortfalls). */
+  increment(name: string, help: string, by = 1) {
+    const c = this.counters.get(name) ?? { help, value: 0 };
+    c.value += by;
+    this.counters.set(name, c);
+  }
+
+  render(gauges: Record<string, { help: string; value: number }> = {}): string {
+    const out: string[] = [];
+    const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+    out.push("# HELP modelroute_http_requests_total HTTP requests by route and status.", "# TYPE modelroute_http_requests_total counter");
+    for (const [key, n] of this.requests) {
+      const [method, route, status] = key.split("\u0000");
+      out.push(`modelroute_http_requests_total{method="${method}",route="${label(route!)}",status="${status}"} ${n}`);
+    }
+    out.push("# HELP modelroute_http_request_duration_seconds Request latency.", "# TYPE modelroute_http_request_duration_seconds histogram");
+    for (const [key, h] of this.latency) {
+      const [method, route] = key.split("\u0000");
+      const labels = `method="${method}",route="${label(route!)}"`;
+      BUCKETS_S.forEach((le, i) => out.push(`modelroute_http_request_duration_seconds_bucket{${labels},le="${le}"} ${h.counts[i]}`));
+      out.push(`modelroute_http_request_duration_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
+      out.push(`modelroute_http_request_duration_seconds_sum{${labels}} ${h.sum}`);
+      out.push(`modelroute_http_request_duration_seconds_count{${labels}} ${h.count}`);
+    }
+    for (const [name, c] of this.counters) out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`, `${name} ${c.value}`);
+    const memory = process.memoryUsage();
+    const all = {
+      modelroute_process_resident_memory_bytes: { help: "Resident set size.", value: memory.rss },
+      modelroute_process_heap_used_bytes: { help: "JavaScript heap in use.", value: memory.heapUsed },
+      modelroute_process_uptime_seconds: { help: "Seconds since the process started.", value: process.uptime() },
+      ...gauges,
+    };
+    for (const [name, g] of Object.entries(all)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
+    return out.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,26 @@
+/** One JSON log line and one metrics observation per request, after the response is sent. */
+import { Elysia } from "elysia";
+import type { AppContext } from "../context";
+import { elapsedMsOf, requestIdOf } from "./request-id";
+
+function statusOf(set: { status?: number | string }, response: unknown): number {
+  if (response instanceof Response) return response.status;
+  return typeof set.status === "number" ? set.status : 200;
+}
+
+export const observe = (ctx: AppContext) =>
+  new Elysia({ name: "http/observe", seed: ctx.instanceId }).onAfterResponse({ as: "global" }, (c) => {
+    const { request, set, path } = c;
+    const route = (c as { route?: string }).route || "unmatched";
+    const status = statusOf(set, (c as { responseValue?: unknown }).responseValue);
+    const durationMs = elapsedMsOf(request);
+    ctx.metrics.observeRequest(request.method, route, status, durationMs / 1000);
+    ctx.log.info("request", {
+      request_id: requestIdOf(request),
+      method: request.method,
+      route,
+      path,
+      status,
+      duration_ms: Math.round(durationMs * 100) / 100,
+    });
+  });

@@ -1,0 +1,69 @@
+/**
+ * API docs served from the binary itself, with no network at all (DESIGN.md "Stack"):
+ * Scalar at /docs, the classic Swagger UI at /swagger, the OpenAPI 3.1 document at /openapi.json.
+ * The UI bundles are embedded with `with { type: "file" }` and served from /docs/assets.
+ */
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import scalarJs from "#scalar-standalone" with { type: "file" };
+import swaggerJs from "#swagger-ui-bundle" with { type: "file" };
+import swaggerCss from "#swagger-ui-css" with { type: "file" };
+import { VERSION } from "../../version";
+import { API_DESCRIPTION, API_TAGS } from "./description";
+
+const asset = (path: string, contentType: string) => () =>
+  new Response(Bun.file(path), { headers: { "content-type": contentType, "cache-control": "public, max-age=86400" } });
+
+const swaggerPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <title>ModelRoute API — Swagger UI</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script>
+    window.onload = () => {
+      window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true });
+    };
+  </script>
+</body>
+</html>`;
+
+export const docsRoutes = () =>
+  new Elysia({ name: "docs" })
+    .use(
+      openapi({
+        path: "/docs",
+        specPath: "/openapi.json",
+        documentation: {
+          info: { title: "ModelRoute API", version: VERSION, description: API_DESCRIPTION },
+          tags: API_TAGS,
+          components: {
+            securitySchemes: {
+              apiKey: { type: "http", scheme: "bearer", description: "An API key: sk_<64 hex>_<8 hex CRC32>." },
+              operatorToken: { type: "http", scheme: "bearer", description: "The operator token (mrt_…) for /admin/v1." },
+            },
+          },
+        },
+        exclude: { paths: ["/docs/assets/scalar.js", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/swagger"] },
+        scalar: {
+          cdn: "/docs/assets/scalar.js",
+          withDefaultFonts: false,
+          telemetry: false,
+          hideClientButton: false,
+          agent: { disabled: true },
+          mcp: { disabled: true },
+          showDeveloperTools: "never",
+        } as Record<string, unknown>,
+      }),
+    )
+    .get("/docs/assets/scalar.js", asset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs/assets/swagger-ui-bundle.js", asset(swaggerJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs/assets/swagger-ui.css", asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get("/swagger", () => new Response(swaggerPage, { headers: { "content-type": "text/html; charset=utf-8" } }), {
+      detail: { hide: true },
+    });

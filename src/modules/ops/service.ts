@@ -1,0 +1,22 @@
+/** Readiness checks and the gauges /metrics adds to the request counters. */
+import type { AppContext } from "../../context";
+import type { OpsModel } from "./model";
+import { appliedMigrations, embeddedMigrationCount } from "../../db/client";
+
+export function readiness(ctx: AppContext): OpsModel.readiness {
+  let writable = false;
+  try {
+    // BEGIN IMMEDIATE takes the write lock: proves the file is writable without changing it.
+    ctx.sqlite.exec("BEGIN IMMEDIATE");
+    ctx.sqlite.exec("ROLLBACK");
+    writable = true;
+  } catch (error) {
+    ctx.log.warn("readiness: database not writable", { error });
+  }
+  const migrated = appliedMigrations(ctx.sqlite) >= embeddedMigrationCount;
+  return { ready: writable && migrated, checks: { database_writable: writable, migrations_applied: migrated } };
+}
+
+export function gauges(_ctx: AppContext): Record<string, { help: string; value: number }> {
+  return {};
+}
