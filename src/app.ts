@@ -7,6 +7,7 @@ import type { AppContext } from "./context";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { errors } from "./http/errors";
 import { observe } from "./http/observe";
+import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes } from "./modules/docs";
 import { opsRoutes } from "./modules/ops";
 
@@ -34,7 +35,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(observe(ctx))
     .use(jsonBody(rawBodyRoutes))
     .use(docsRoutes())
-    .use(opsRoutes(ctx));
+    .use(opsRoutes(ctx))
+    .use(catalogRoutes(ctx));
   root = app as unknown as Elysia;
   return app;
 }

@@ -10,6 +10,7 @@ import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
 import { createKeyCache, flushLastUsed } from "./modules/keys/service";
+import * as Catalog from "./modules/catalog/service";
 import { bootstrapIfEmpty, type Bootstrap } from "./modules/orgs/bootstrap";
 
 export const UPLOAD_BODY_LIMIT_BYTES = 160 * 1024 * 1024;
@@ -46,7 +47,9 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
   const ctx = createContext(config, opts);
   const applied = migrate(ctx.handle);
   if (applied > 0) ctx.log.info("migrations applied", { count: applied });
-  const bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now());
+  const bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now(), [
+    (tx, _orgId, now) => Catalog.seedDefaultCatalog(tx, now),
+  ]);
   const app = createApp(ctx);
   app.listen({
     hostname: config.host,

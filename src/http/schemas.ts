@@ -1,0 +1,43 @@
+/** Schema helpers every module shares: strict objects, the error envelope, list envelopes. */
+import { t, type TProperties, type TSchema } from "elysia";
+import type { ObjectOptions } from "@sinclair/typebox";
+
+/** An object that rejects unknown fields (Elysia adds additionalProperties:false only at the top). */
+export const strictObject = <T extends TProperties>(properties: T, options: ObjectOptions = {}) =>
+  t.Object(properties, { additionalProperties: false, ...options });
+
+export const ErrorEnvelope = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ description: "Machine-readable error code.", examples: ["INPUT_VALIDATION_ERROR"] }),
+      message: t.String({ description: "Human-readable explanation." }),
+      retryable: t.Boolean({ description: "True when the same request may succeed later." }),
+      request_id: t.String({ description: "Quote it when asking for support.", examples: ["req_01932c5e-7a1b-7000-8000-000000000001"] }),
+      details: t.Array(
+        t.Object({
+          field: t.String({ description: "JSON path of the field, or a query/header name.", examples: ["input.prompt"] }),
+          code: t.String({ examples: ["required"] }),
+          message: t.String(),
+        }),
+      ),
+    }),
+  },
+  { description: "The error envelope of every non-2xx response." },
+);
+
+/** The error responses a route documents, by status. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, ErrorEnvelope])) as Record<number, typeof ErrorEnvelope>;
+
+export const listOf = <T extends TSchema>(item: T, description?: string) =>
+  t.Object(
+    { object: t.Literal("list"), data: t.Array(item), has_more: t.Boolean({ description: "True when another page follows." }) },
+    { description },
+  );
+
+/** Cursor pagination query (CONTRACT.md "Shapes"). */
+export const pageQuery = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20, description: "Page size, 1–100 (default 20)." })),
+  starting_after: t.Optional(t.String({ maxLength: 64, description: "An id from the previous page: return items older than it." })),
+  ending_before: t.Optional(t.String({ maxLength: 64, description: "An id: return items newer than it." })),
+};

@@ -1,0 +1,133 @@
+/**
+ * The embedded default catalog (CONTRACT.md "Executions"): demo models served by the built-in
+ * mock provider so a first run works offline. Prices are integer micro-USD.
+ */
+import type { Pricing } from "../../db/schema";
+
+export type CatalogModel = {
+  slug: string;
+  task: string;
+  description: string;
+  ownedBy: string;
+  inputSchema: Record<string, unknown>;
+  pricing: Pricing;
+  maxOutputTokens?: number | null;
+  queueTtlMs?: number | null;
+  routes: { provider: string; upstreamModel: string; timeoutMs: number; params?: Record<string, unknown>; maxConcurrency?: number | null }[];
+};
+
+export type CatalogProvider = { id: string; kind: string; baseUrl?: string | null; apiKey?: string | null; config?: Record<string, unknown> };
+
+const SEED_ERROR_CODES = [
+  "INPUT_VALIDATION_ERROR", "CONTENT_MODERATION_REJECTED", "MODEL_OVERLOADED", "MODEL_UNAVAILABLE",
+  "GENERATION_TIMEOUT", "GENERATION_FAILED", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR",
+];
+
+/** Inputs every mock model takes, so tests, demos and benchmarks can shape a run. */
+const mockControls = {
+  mock_latency_ms: { type: "integer", minimum: 0, maximum: 600_000, description: "Mock only: how long the provider takes, in milliseconds." },
+  mock_error: { type: "string", enum: SEED_ERROR_CODES, description: "Mock only: make the run fail with this error code." },
+};
+
+export const DEFAULT_PROVIDERS: CatalogProvider[] = [{ id: "mock", kind: "mock" }];
+
+export const DEFAULT_MODELS: CatalogModel[] = [
+  {
+    slug: "mock-image",
+    task: "text-to-image",
+    description: "Demo model (built-in mock provider): renders a deterministic PNG of the requested size from the prompt and seed. $0.040 per image.",
+    ownedBy: "modelroute",
+    pricing: { perImageMicros: 40_000 },
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["prompt"],
+      properties: {
+        prompt: { type: "string", minLength: 1, maxLength: 4000, description: "What to draw." },
+        width: { type: "integer", minimum: 64, maximum: 2048, default: 1024, description: "Image width in pixels." },
+        height: { type: "integer", minimum: 64, maximum: 2048, default: 1024, description: "Image height in pixels." },
+        num_images: { type: "integer", minimum: 1, maximum: 4, default: 1, description: "How many images to make." },
+        seed: { type: "integer", minimum: 0, maximum: 4294967295, description: "Same prompt and seed, same pixels." },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "mock-image", timeoutMs: 120_000 }],
+  },
+  {
+    slug: "mock-chat",
+    task: "chat",
+    description: "Demo model (built-in mock provider): answers chat messages with deterministic text; tokens are whitespace-separated words. $0.50 / $1.50 per 1M input / output tokens.",
+    ownedBy: "modelroute",
+    pricing: { inputPer1mTokensMicros: 500_000, outputPer1mTokensMicros: 1_500_000 },
+    maxOutputTokens: 1024,
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["messages"],
+      properties: {
+        messages: {
+          type: "array",
+          minItems: 1,
+          maxItems: 256,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["role", "content"],
+            properties: {
+              role: { type: "string", enum: ["system", "user", "assistant"] },
+              content: { type: "string", maxLength: 100_000 },
+            },
+          },
+        },
+        max_tokens: { type: "integer", minimum: 1, maximum: 1024, description: "Most output tokens to produce (default 1024)." },
+        temperature: { type: "number", minimum: 0, maximum: 2 },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "mock-chat", timeoutMs: 120_000 }],
+  },
+  {
+    slug: "mock-embed",
+    task: "embedding",
+    description: "Demo model (built-in mock provider): deterministic unit-length embeddings. $0.02 per 1M input tokens.",
+    ownedBy: "modelroute",
+    pricing: { inputPer1mTokensMicros: 20_000 },
+    maxOutputTokens: 0,
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["input"],
+      properties: {
+        input: {
+          description: "A text or a list of texts to embed.",
+          oneOf: [
+            { type: "string", minLength: 1, maxLength: 100_000 },
+            { type: "array", minItems: 1, maxItems: 256, items: { type: "string", minLength: 1, maxLength: 100_000 } },
+          ],
+        },
+        dimensions: { type: "integer", minimum: 1, maximum: 3072, default: 256 },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000 }],
+  },
+  {
+    slug: "demo-model",
+    task: "text-generation",
+    description: "Demo model (built-in mock provider): text in, text out, as in the AIMP gateway's example. $0.10 / $0.40 per 1M input / output tokens.",
+    ownedBy: "modelroute",
+    pricing: { inputPer1mTokensMicros: 100_000, outputPer1mTokensMicros: 400_000 },
+    maxOutputTokens: 512,
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["text"],
+      properties: {
+        text: { type: "string", minLength: 1, maxLength: 100_000, description: "The prompt." },
+        max_tokens: { type: "integer", minimum: 1, maximum: 512 },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "demo-model", timeoutMs: 120_000 }],
+  },
+];

@@ -1,0 +1,30 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../../context";
+import { AppError } from "../../errors";
+import { auth } from "../../http/auth";
+import { errorResponses } from "../../http/schemas";
+import { CatalogModel } from "./model";
+import * as Catalog from "./service";
+
+export const catalogRoutes = (ctx: AppContext) =>
+  new Elysia({ prefix: "/v1/models", tags: ["Models"] })
+    .use(auth(ctx))
+    .get("/", () => ({ object: "list" as const, data: Catalog.listModels(ctx.db).map(Catalog.modelView), has_more: false }), {
+      auth: "inference",
+      detail: { summary: "List models", description: "Every model slug with its task, input JSON Schema and pricing.", security: [{ apiKey: [] }] },
+      response: { 200: CatalogModel.list, ...errorResponses(401, 429) },
+    })
+    .get(
+      "/:slug",
+      ({ params }) => {
+        const model = Catalog.findModel(ctx.db, params.slug);
+        if (!model) throw new AppError("NOT_FOUND", `No model "${params.slug}".`);
+        return Catalog.modelView(model);
+      },
+      {
+        auth: "inference",
+        params: t.Object({ slug: t.String() }),
+        detail: { summary: "Get a model", description: "One model by slug: task, input JSON Schema, pricing.", security: [{ apiKey: [] }] },
+        response: { 200: CatalogModel.model, ...errorResponses(401, 404, 429) },
+      },
+    );

@@ -1,0 +1,206 @@
+/**
+ * The model catalog: slugs, tasks, input schemas, pricing and the ordered routes to providers.
+ * Reads go through an in-memory snapshot refreshed at most once a second, so a catalog applied
+ * by another process (the CLI) is seen quickly without a query per request.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { Conn, Db } from "../../db/client";
+import type { Pricing } from "../../db/schema";
+import { AppError, type FieldIssue } from "../../errors";
+import { newId } from "../../ids";
+import { formatUsd } from "../../money";
+import { pointerToPath } from "../../http/validation";
+import { DEFAULT_MODELS, DEFAULT_PROVIDERS, type CatalogModel, type CatalogProvider } from "./default-catalog";
+import * as store from "./store";
+
+export type Model = store.ModelRow & { routes: store.RouteRow[] };
+export type Route = store.RouteRow & { provider: store.ProviderRow };
+
+const SNAPSHOT_TTL_MS = 1000;
+
+type Snapshot = { at: number; models: Map<string, Model>; providers: Map<string, store.ProviderRow> };
+const snapshots = new WeakMap<Db, Snapshot>();
+
+function snapshot(db: Db, now = Date.now()): Snapshot {
+  const cached = snapshots.get(db);
+  if (cached && now - cached.at < SNAPSHOT_TTL_MS) return cached;
+  const routesBySlug = new Map<string, store.RouteRow[]>();
+  for (const route of store.allRoutes(db)) {
+    const list = routesBySlug.get(route.modelSlug) ?? [];
+    list.push(route);
+    routesBySlug.set(route.modelSlug, list);
+  }
+  const models = new Map(store.allModels(db).map((m) => [m.slug, { ...m, routes: routesBySlug.get(m.slug) ?? [] }]));
+  const providers = new Map(store.allProviders(db).map((p) => [p.id, p]));
+  const fresh = { at: now, models, providers };
+  snapshots.set(db, fresh);
+  return fresh;
+}
+
+/** Drops the snapshot so this process sees its own catalog writes at once. */
+export const invalidateCatalog = (db: Db) => snapshots.delete(db);
+
+export const listModels = (db: Db): Model[] => [...snapshot(db).models.values()];
+
+export const findModel = (db: Db, slug: string): Model | undefined => snapshot(db).models.get(slug);
+
+/** The model for an execution request, or 400 with `details[].field = "model"`. */
+export function resolveModel(db: Db, slug: string): Model {
+  const model = findModel(db, slug);
+  if (!model) {
+    const message = `Unknown model "${slug}". GET /v1/models lists the available slugs.`;
+    throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "model", code: "not_found", message }]);
+  }
+  return model;
+}
+
+/** The model's routes joined with their providers, in failover order. */
+export function routesOf(db: Db, model: Model): Route[] {
+  const providers = snapshot(db).providers;
+  return model.routes.flatMap((r) => {
+    const provider = providers.get(r.providerId);
+    return provider ? [{ ...r, provider }] : [];
+  });
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+ajv.addFormat("file-id", /^file_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(model: Model): ValidateFunction {
+  const key = `${model.slug}\u0000${JSON.stringify(model.inputSchema)}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(model.inputSchema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+function issueOf(e: ErrorObject): FieldIssue {
+  const base = pointerToPath(e.instancePath, "input");
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "required":
+      return { field: `${base}.${p.missingProperty}`, code: "required", message: "This field is required." };
+    case "additionalProperties":
+      return { field: `${base}.${p.additionalProperty}`, code: "unknown_field", message: "Unknown field." };
+    case "maxLength":
+    case "maxItems":
+    case "maxProperties":
+      return { field: base, code: "too_long", message: `Must ${e.message}.` };
+    case "minLength":
+    case "minItems":
+    case "minProperties":
+      return { field: base, code: "too_short", message: `Must ${e.message}.` };
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+    case "multipleOf":
+      return { field: base, code: "out_of_range", message: `Must be ${p.comparison ?? ""} ${p.limit ?? ""}`.replace(/\s+/g, " ").trim() + "." };
+    case "enum":
+      return { field: base, code: "invalid_format", message: `Must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}.` };
+    case "format":
+    case "pattern":
+    case "const":
+      return { field: base, code: "invalid_format", message: `Must ${e.message}.` };
+    case "type":
+      return { field: base, code: "invalid_type", message: `Expected ${p.type}.` };
+    default:
+      return { field: base, code: "invalid_type", message: `Must ${e.message}.` };
+  }
+}
+
+/**
+ * Validates (and fills defaults into) an execution input; throws INPUT_VALIDATION_ERROR with one
+ * detail per field. Returns a copy, so the caller's object is not changed.
+ */
+export function validateInput(model: Model, input: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(input);
+  const validate = validatorFor(model);
+  if (validate(copy)) return copy;
+  const byField = new Map<string, FieldIssue>();
+  for (const e of validate.errors ?? []) {
+    // oneOf/anyOf report each branch's failure plus their own; keep the one for the field.
+    const issue = e.keyword === "oneOf" || e.keyword === "anyOf" ? { field: pointerToPath(e.instancePath, "input"), code: "invalid_type", message: "Does not match any allowed shape." } : issueOf(e);
+    if (!byField.has(issue.field) || e.keyword === "oneOf" || e.keyword === "anyOf") byField.set(issue.field, issue);
+  }
+  const details = [...byField.values()];
+  const message = details.length === 1 ? `${details[0]!.field}: ${details[0]!.message}` : `${details.length} input fields are invalid; see details.`;
+  throw new AppError("INPUT_VALIDATION_ERROR", message, details);
+}
+
+/** Paths (within input) of the fields the schema marks as file ids. */
+export function fileFields(model: Model): string[] {
+  const props = (model.inputSchema.properties ?? {}) as Record<string, { format?: string; items?: { format?: string } }>;
+  return Object.entries(props)
+    .filter(([, s]) => s.format === "file-id" || s.items?.format === "file-id")
+    .map(([name]) => name);
+}
+
+export type PricingView = {
+  currency: "USD";
+  per_image?: string;
+  input_per_1m_tokens?: string;
+  output_per_1m_tokens?: string;
+  per_second?: string;
+};
+
+export function pricingView(p: Pricing): PricingView {
+  const view: PricingView = { currency: "USD" };
+  if (p.perImageMicros !== undefined) view.per_image = formatUsd(p.perImageMicros);
+  if (p.inputPer1mTokensMicros !== undefined) view.input_per_1m_tokens = formatUsd(p.inputPer1mTokensMicros);
+  if (p.outputPer1mTokensMicros !== undefined) view.output_per_1m_tokens = formatUsd(p.outputPer1mTokensMicros);
+  if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
+  return view;
+}
+
+export function modelView(m: Model) {
+  return {
+    id: m.slug,
+    object: "model" as const,
+    created: Math.floor(m.createdAt / 1000),
+    owned_by: m.ownedBy,
+    task: m.task,
+    description: m.description,
+    input_schema: m.inputSchema,
+    pricing: pricingView(m.pricing),
+  };
+}
+
+/** Writes providers and models (with their routes) in the caller's transaction. */
+export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]; models: CatalogModel[] }, now: number) {
+  for (const p of catalog.providers)
+    store.upsertProvider(conn, { id: p.id, kind: p.kind, baseUrl: p.baseUrl ?? null, apiKey: p.apiKey ?? null, config: p.config ?? {}, createdAt: now });
+  for (const m of catalog.models) {
+    store.replaceModel(
+      conn,
+      {
+        slug: m.slug,
+        task: m.task,
+        description: m.description,
+        ownedBy: m.ownedBy,
+        inputSchema: m.inputSchema,
+        pricing: m.pricing,
+        maxOutputTokens: m.maxOutputTokens ?? null,
+        queueTtlMs: m.queueTtlMs ?? null,
+        createdAt: now,
+      },
+      m.routes.map((r, position) => ({
+        id: newId("route"),
+        modelSlug: m.slug,
+        providerId: r.provider,
+        upstreamModel: r.upstreamModel,
+        params: r.params ?? {},
+        position,
+        timeoutMs: r.timeoutMs,
+        maxConcurrency: r.maxConcurrency ?? null,
+      })),
+    );
+  }
+}
+
+/** First-run hook: the embedded demo catalog. */
+export const seedDefaultCatalog = (conn: Conn, now: number) =>
+  applyCatalog(conn, { providers: DEFAULT_PROVIDERS, models: DEFAULT_MODELS }, now);

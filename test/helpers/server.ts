@@ -1,0 +1,61 @@
+/**
+ * A real ModelRoute server for end-to-end tests: a temp data dir with a real SQLite file,
+ * listening on 127.0.0.1:<free port>, the first-run bootstrap done. Talk to it over HTTP.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config";
+import type { Clock } from "../../src/context";
+import { createLogger } from "../../src/log";
+import { startServer, type Running } from "../../src/server";
+
+export type TestServer = {
+  url: string;
+  running: Running;
+  dataDir: string;
+  apiKey: string;
+  adminToken: string;
+  orgId: string;
+  /** fetch against the server with an optional bearer key and JSON body. */
+  request(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  get(path: string, key?: string | null): Promise<Response>;
+  post(path: string, body: unknown, key?: string | null, headers?: Record<string, string>): Promise<Response>;
+  stop(): Promise<void>;
+};
+
+export type TestServerOptions = { env?: Record<string, string>; config?: Partial<Config>; clock?: Clock; dataDir?: string; keepDataDir?: boolean };
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "modelroute-test-"));
+  const config = { ...loadConfig({ env: { MODELROUTE_DATA_DIR: dataDir, MODELROUTE_PORT: "0", MODELROUTE_LOG_LEVEL: "silent", ...opts.env } }), ...opts.config };
+  const running = await startServer(config, { clock: opts.clock, log: createLogger(config.logLevel) });
+  const bootstrap = running.bootstrap ?? (await Bun.file(join(dataDir, "bootstrap.json")).json());
+  const url = running.url;
+  const request: TestServer["request"] = (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    const key = o.key === undefined ? bootstrap.api_key : o.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+      headers["content-type"] ??= "application/json";
+    }
+    return fetch(url + path, { method, headers, body });
+  };
+  return {
+    url,
+    running,
+    dataDir,
+    apiKey: bootstrap.api_key,
+    adminToken: bootstrap.admin_token,
+    orgId: bootstrap.org_id,
+    request,
+    get: (path, key) => request("GET", path, { key }),
+    post: (path, body, key, headers) => request("POST", path, { key, body, headers }),
+    async stop() {
+      await running.stop();
+      if (!opts.keepDataDir && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
