@@ -9,6 +9,8 @@ import { errors } from "./http/errors";
 import { observe } from "./http/observe";
 import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes } from "./modules/docs";
+import { executionRoutes } from "./modules/executions";
+import { filesRoutes, isFileUploadRequest } from "./modules/files";
 import { opsRoutes } from "./modules/ops";
 
 type RouteShape = { method: string; path: string };
@@ -21,7 +23,7 @@ function methodsIndex(routes: () => RouteShape[]) {
       .filter((r) => r.method !== "ALL")
       .map((r) => ({
         method: r.method,
-        re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\*/g, ".*")}/?$`),
+        re: new RegExp(`^${r.path.replace(/\/+$/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\*/g, ".*")}/?$`),
       }));
     return [...new Set(compiled.filter((r) => r.re.test(path)).map((r) => r.method))];
   };
@@ -33,10 +35,12 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
   const app = new Elysia({ normalize: false })
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
-    .use(jsonBody(rawBodyRoutes))
+    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
     .use(docsRoutes())
     .use(opsRoutes(ctx))
-    .use(catalogRoutes(ctx));
+    .use(catalogRoutes(ctx))
+    .use(executionRoutes(ctx))
+    .use(filesRoutes(ctx));
   root = app as unknown as Elysia;
   return app;
 }

@@ -32,6 +32,16 @@ export const SETTINGS = [
   { key: "queueTtlMs", flag: "queue-ttl-ms", env: "MODELROUTE_QUEUE_TTL_MS", kind: int(1000, 7 * DAY_MS), default: 3_600_000, help: "A PENDING execution not started within this time ends EXPIRED (models may override)." },
   { key: "executionRetentionDays", flag: "execution-retention-days", env: "MODELROUTE_EXECUTION_RETENTION_DAYS", kind: int(0, 3650), default: 30, help: "Days after completion when execution input and output are purged; 0 keeps them forever." },
   { key: "workerConcurrency", flag: "worker-concurrency", env: "MODELROUTE_WORKER_CONCURRENCY", kind: int(1, 10_000), default: 256, help: "Executions run at once by this process." },
+  { key: "storage", flag: "storage", env: "MODELROUTE_STORAGE", kind: { type: "enum", values: ["local", "s3"] }, default: "local", help: "Where file bytes live: local (under <data-dir>/files) or s3 (any S3-compatible server)." },
+  { key: "s3Endpoint", flag: "s3-endpoint", env: "MODELROUTE_S3_ENDPOINT", kind: { type: "url" }, default: null, help: "S3 endpoint URL for MinIO, Ceph, R2, Swift…; unset means AWS S3 for the region." },
+  { key: "s3Region", flag: "s3-region", env: "MODELROUTE_S3_REGION", kind: { type: "string" }, default: "us-east-1", help: "S3 region (signing region for non-AWS servers)." },
+  { key: "s3Bucket", flag: "s3-bucket", env: "MODELROUTE_S3_BUCKET", kind: { type: "string" }, default: null, help: "S3 bucket for files (required with --storage s3; created by the operator)." },
+  { key: "s3AccessKeyId", flag: "s3-access-key-id", env: "MODELROUTE_S3_ACCESS_KEY_ID", kind: { type: "string" }, default: null, help: "S3 access key id; unset uses the AWS SDK's default credential chain." },
+  { key: "s3SecretAccessKey", flag: "s3-secret-access-key", env: "MODELROUTE_S3_SECRET_ACCESS_KEY", kind: { type: "string" }, default: null, help: "S3 secret access key (with --s3-access-key-id)." },
+  { key: "s3ForcePathStyle", flag: "s3-force-path-style", env: "MODELROUTE_S3_FORCE_PATH_STYLE", kind: { type: "bool" }, default: false, help: "Address objects as <endpoint>/<bucket>/<key> (MinIO, Swift, Ceph usually need it)." },
+  { key: "fileRetentionDays", flag: "file-retention-days", env: "MODELROUTE_FILE_RETENTION_DAYS", kind: int(0, 3650), default: 30, help: "Days after upload when a file and its bytes are deleted; 0 keeps them forever." },
+  { key: "uploadUrlTtlSeconds", flag: "upload-url-ttl-seconds", env: "MODELROUTE_UPLOAD_URL_TTL_SECONDS", kind: int(60, 604_800), default: 3600, help: "How long an upload link from POST /v1/files/upload stays valid." },
+  { key: "downloadUrlTtlSeconds", flag: "download-url-ttl-seconds", env: "MODELROUTE_DOWNLOAD_URL_TTL_SECONDS", kind: int(60, 604_800), default: 3600, help: "How long a link from GET /v1/files/{id}/url stays valid (S3 allows at most 7 days)." },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -47,6 +57,16 @@ export type Config = {
   queueTtlMs: number;
   executionRetentionDays: number;
   workerConcurrency: number;
+  storage: "local" | "s3";
+  s3Endpoint: string | null;
+  s3Region: string;
+  s3Bucket: string | null;
+  s3AccessKeyId: string | null;
+  s3SecretAccessKey: string | null;
+  s3ForcePathStyle: boolean;
+  fileRetentionDays: number;
+  uploadUrlTtlSeconds: number;
+  downloadUrlTtlSeconds: number;
 };
 
 export class ConfigError extends Error {}
@@ -78,7 +98,16 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const found = candidates.find(([, v]) => v !== undefined && v !== "");
     out[setting.key] = found ? coerce(setting, found[0], found[1]) : setting.default;
   }
+  checkCombinations(out as Config);
   return out as Config;
+}
+
+/** Settings that are only wrong together; still one line naming the setting to fix. */
+function checkCombinations(config: Config) {
+  if (config.storage === "s3" && !config.s3Bucket)
+    throw new ConfigError("MODELROUTE_S3_BUCKET (--s3-bucket): required when MODELROUTE_STORAGE=s3");
+  if ((config.s3AccessKeyId === null) !== (config.s3SecretAccessKey === null))
+    throw new ConfigError(`${config.s3AccessKeyId === null ? "MODELROUTE_S3_ACCESS_KEY_ID (--s3-access-key-id)" : "MODELROUTE_S3_SECRET_ACCESS_KEY (--s3-secret-access-key)"}: set both S3 credentials or neither`);
 }
 
 function coerce(setting: Setting, source: string, raw: unknown): unknown {

@@ -9,6 +9,9 @@ import type { Logger } from "./log";
 import type { KeyCache } from "./modules/keys/service";
 import type { FixedWindowLimiter } from "./http/rate-limit";
 import type { Metrics } from "./http/metrics";
+import type { ExecutionBus } from "./modules/executions/bus";
+import type { ProviderRouter } from "./providers/router";
+import type { Scheduler } from "./scheduler/worker";
 
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -25,6 +28,11 @@ export type AppContext = {
   keyCache: KeyCache;
   rateLimiter: FixedWindowLimiter;
   metrics: Metrics;
+  scheduler: Scheduler;
+  bus: ExecutionBus;
+  router: ProviderRouter;
+  /** Abort controllers of provider calls running in this process, by execution id (cancel uses them). */
+  running: Map<string, AbortController>;
   /** The port the server is listening on, once it is (0 before listen when the config asks for any port). */
   boundPort: number;
 };

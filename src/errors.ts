@@ -19,6 +19,7 @@ export const CODES = {
   API_KEY_LIMIT_REACHED: [409, false],
   PAYLOAD_TOO_LARGE: [413, false],
   UNSUPPORTED_MEDIA_TYPE: [415, false],
+  RANGE_NOT_SATISFIABLE: [416, false],
   IDEMPOTENCY_KEY_REUSED: [422, false],
   RATE_LIMITED: [429, true],
   GENERATION_FAILED: [500, true],

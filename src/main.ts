@@ -125,6 +125,13 @@ Run "modelroute <command> --help" for a command's flags and examples.
 `;
 }
 
+/** parseArgs' own messages run long ("To specify a positional argument…"); keep the part that names the flag. */
+function usageMessage(error: Error & { code?: string }, command: string): string {
+  const flag = /'(-{1,2}[^']+)'/.exec(error.message)?.[1];
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown flag ${flag}; run "modelroute ${command} --help" for the flags`;
+  return error.message.split("\n")[0]!;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === "--help" || first === "-h" || first === "help") {
@@ -140,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, options: command.options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]!);
+    throw new UsageError(usageMessage(e as Error & { code?: string }, name));
   }
   if (parsed.values.help) {
     process.stdout.write(command.usage + "\n");

@@ -10,7 +10,14 @@ import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
 import { createKeyCache, flushLastUsed } from "./modules/keys/service";
+import { ConfigError } from "./config";
+import { registerJobs } from "./jobs";
 import * as Catalog from "./modules/catalog/service";
+import { ExecutionBus } from "./modules/executions/bus";
+import * as Ledger from "./modules/ledger/service";
+import { parseUsd } from "./money";
+import { ProviderRouter } from "./providers/router";
+import { Scheduler } from "./scheduler/worker";
 import { bootstrapIfEmpty, type Bootstrap } from "./modules/orgs/bootstrap";
 
 export const UPLOAD_BODY_LIMIT_BYTES = 160 * 1024 * 1024;
@@ -39,8 +46,20 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
     rateLimiter: new FixedWindowLimiter(),
     metrics: new Metrics(),
     boundPort: config.port,
+    bus: new ExecutionBus(),
+    router: new ProviderRouter(),
+    running: new Map(),
+    scheduler: undefined as unknown as Scheduler, // set below: it needs the context it lives in
   };
+  ctx.scheduler = new Scheduler(ctx);
+  registerJobs(ctx);
   return ctx;
+}
+
+function bootstrapCreditMicros(config: Config): number {
+  const micros = parseUsd(config.bootstrapCredit);
+  if (micros === null) throw new ConfigError(`MODELROUTE_BOOTSTRAP_CREDIT: must be a USD amount like 10.000 (got ${JSON.stringify(config.bootstrapCredit)})`);
+  return micros;
 }
 
 export async function startServer(config: Config, opts: { log?: Logger; clock?: Clock } = {}): Promise<Running> {
@@ -49,6 +68,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
   if (applied > 0) ctx.log.info("migrations applied", { count: applied });
   const bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now(), [
     (tx, _orgId, now) => Catalog.seedDefaultCatalog(tx, now),
+    (tx, orgId, now) => Ledger.credit(tx, orgId, bootstrapCreditMicros(config), now, { note: "Demo credit of the first run" }),
   ]);
   const app = createApp(ctx);
   app.listen({
@@ -61,6 +81,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
   const server = app.server!;
   const port = server.port!;
   ctx.boundPort = port;
+  ctx.scheduler.start();
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
   lastUsedTimer.unref();
 
@@ -69,8 +90,10 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
     (stopping ??= (async () => {
       const hardStop = setTimeout(() => void app.stop(true), config.shutdownGraceMs);
       hardStop.unref();
+      ctx.bus.shutdown(); // SYNC waiters answer 202, streams send their final event
       await app.stop();
       clearTimeout(hardStop);
+      await ctx.scheduler.stop(config.shutdownGraceMs);
       clearInterval(lastUsedTimer);
       flushLastUsed(ctx.db, ctx.keyCache);
       closeDatabase(ctx.handle);

@@ -9,6 +9,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
 import { verifyApiKey, type Caller } from "../modules/keys/service";
+import { effectiveLimits } from "../modules/keys/limits";
 import { hashSecret, isWellFormedAdminToken } from "../modules/keys/secret";
 import { ADMIN_TOKEN_SETTING } from "../modules/orgs/bootstrap";
 import { getSetting } from "../modules/settings/store";
@@ -29,7 +30,8 @@ export function authenticate(ctx: AppContext, authorization: string | undefined,
   const verification = verifyApiKey({ db: ctx.db, keyCache: ctx.keyCache, now: ctx.clock.now }, bearerOf(authorization));
   if (!verification.valid) throw new AppError("UNAUTHORIZED", verification.message);
   const caller = verification.caller;
-  const limit = caller.limits.requestsPerMinute ?? ctx.config.rateLimitRpm;
+  // The stricter of the key's and its guardrail's limit; neither set: the server default.
+  const limit = effectiveLimits(caller, ctx.clock.now()).requestsPerMinute ?? ctx.config.rateLimitRpm;
   if (limit > 0) {
     const decision = ctx.rateLimiter.take(caller.keyId, limit, ctx.clock.now());
     Object.assign(headers, rateLimitHeaders(decision));

@@ -27,6 +27,11 @@ const tooLarge = (limitBytes: number) =>
 
 const isJson = (contentType: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType);
 
+const fingerprints = new WeakMap<Request, string>();
+
+/** SHA-256 of the raw JSON body as received (the idempotency fingerprint); empty body → hash of "". */
+export const bodyFingerprint = (request: Request) => fingerprints.get(request) ?? new Bun.CryptoHasher("sha256").update("").digest("hex");
+
 /** Paths whose handlers read the raw body themselves (uploads). */
 export type RawBodyRoutes = (method: string, path: string) => boolean;
 
@@ -40,6 +45,7 @@ export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false) =>
         { field: "Content-Type", code: "unsupported", message: `Expected application/json, got ${JSON.stringify(contentType ?? "")}.` },
       ]);
     }
+    fingerprints.set(request, new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
     try {
       return JSON.parse(new TextDecoder().decode(bytes));
     } catch (e) {

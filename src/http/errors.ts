@@ -22,7 +22,12 @@ export function toAppError(code: string | number, error: unknown, method: string
     const message = details.length === 1 ? `${first.field}: ${first.message}` : `${details.length} fields are invalid; see details.`;
     return new AppError("INPUT_VALIDATION_ERROR", message, details);
   }
-  if (code === "PARSE") return invalidField("body", "invalid_format", "The body could not be parsed.");
+  if (code === "PARSE") {
+    // Elysia wraps whatever the body parser throws in a ParseError; our 413/415/400 ride in `cause`.
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof AppError) return cause;
+    return invalidField("body", "invalid_format", "The body could not be parsed.");
+  }
   if (code === "NOT_FOUND") {
     const allowed = methodsFor(path);
     if (allowed.length > 0 && !allowed.includes(method))

@@ -10,8 +10,9 @@ function statusOf(set: { status?: number | string }, response: unknown): number 
 
 export const observe = (ctx: AppContext) =>
   new Elysia({ name: "http/observe", seed: ctx.instanceId }).onAfterResponse({ as: "global" }, (c) => {
-    const { request, set, path } = c;
-    const route = (c as { route?: string }).route || "unmatched";
+    const { request, set } = c;
+    // A prefix group registers "/v1/models/"; label it as clients call it, "/v1/models".
+    const route = ((c as { route?: string }).route || "unmatched").replace(/(.)\/+$/, "$1");
     const status = statusOf(set, (c as { responseValue?: unknown }).responseValue);
     const durationMs = elapsedMsOf(request);
     ctx.metrics.observeRequest(request.method, route, status, durationMs / 1000);
@@ -19,7 +20,7 @@ export const observe = (ctx: AppContext) =>
       request_id: requestIdOf(request),
       method: request.method,
       route,
-      path,
+      path: new URL(request.url).pathname,
       status,
       duration_ms: Math.round(durationMs * 100) / 100,
     });

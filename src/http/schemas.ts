@@ -1,6 +1,6 @@
 /** Schema helpers every module shares: strict objects, the error envelope, list envelopes. */
-import { t, type TProperties, type TSchema } from "elysia";
-import type { ObjectOptions } from "@sinclair/typebox";
+import { t } from "elysia";
+import type { ObjectOptions, TProperties, TSchema } from "@sinclair/typebox";
 
 /** An object that rejects unknown fields (Elysia adds additionalProperties:false only at the top). */
 export const strictObject = <T extends TProperties>(properties: T, options: ObjectOptions = {}) =>
@@ -41,3 +41,14 @@ export const pageQuery = {
   starting_after: t.Optional(t.String({ maxLength: 64, description: "An id from the previous page: return items older than it." })),
   ending_before: t.Optional(t.String({ maxLength: 64, description: "An id: return items newer than it." })),
 };
+
+/**
+ * A string enum. Elysia's t.UnionEnum sets `default` to the first value, which fills optional
+ * inputs silently (mode would become ASYNC, a status filter PENDING); this one has no default
+ * unless given.
+ */
+export function enumOf<const T extends readonly string[]>(values: T, options: Parameters<typeof t.UnionEnum>[1] = {}) {
+  const schema = t.UnionEnum(values as unknown as [T[number], ...T[number][]], options);
+  if (!("default" in options)) delete (schema as { default?: unknown }).default;
+  return schema;
+}

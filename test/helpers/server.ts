@@ -9,6 +9,10 @@ import { loadConfig, type Config } from "../../src/config";
 import type { Clock } from "../../src/context";
 import { createLogger } from "../../src/log";
 import { startServer, type Running } from "../../src/server";
+import { newId } from "../../src/ids";
+import { issueKey } from "../../src/modules/keys/service";
+import { credit } from "../../src/modules/ledger/service";
+import { insertOrg } from "../../src/modules/orgs/store";
 
 export type TestServer = {
   url: string;
@@ -20,6 +24,8 @@ export type TestServer = {
   /** fetch against the server with an optional bearer key and JSON body. */
   request(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   get(path: string, key?: string | null): Promise<Response>;
+  /** A new organization with a full key and the given credit (micro-USD); returns its key. */
+  newOrgKey(opts?: { creditMicros?: number; permission?: "full" | "inference" }): { orgId: string; key: string };
   post(path: string, body: unknown, key?: string | null, headers?: Record<string, string>): Promise<Response>;
   stop(): Promise<void>;
 };
@@ -52,6 +58,17 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     orgId: bootstrap.org_id,
     request,
     get: (path, key) => request("GET", path, { key }),
+    newOrgKey(o = {}) {
+      const { db } = running.ctx;
+      const now = Date.now();
+      return db.transaction((tx) => {
+        const orgId = newId("org");
+        insertOrg(tx, { id: orgId, name: `test ${orgId}`, createdAt: now });
+        const { key } = issueKey(tx, { orgId, name: "test", permission: o.permission ?? "full" }, now);
+        credit(tx, orgId, o.creditMicros ?? 10_000_000, now, { note: "test credit" });
+        return { orgId, key };
+      });
+    },
     post: (path, body, key, headers) => request("POST", path, { key, body, headers }),
     async stop() {
       await running.stop();

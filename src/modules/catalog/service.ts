@@ -44,6 +44,9 @@ export const listModels = (db: Db): Model[] => [...snapshot(db).models.values()]
 
 export const findModel = (db: Db, slug: string): Model | undefined => snapshot(db).models.get(slug);
 
+/** Every provider of the catalog (the admin export and apply read them). */
+export const listProviders = (db: Db): store.ProviderRow[] => [...snapshot(db).providers.values()];
+
 /** The model for an execution request, or 400 with `details[].field = "model"`. */
 export function resolveModel(db: Db, slug: string): Model {
   const model = findModel(db, slug);

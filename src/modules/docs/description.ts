@@ -17,6 +17,7 @@ A first run prints a key and writes it to \`<data-dir>/bootstrap.json\`.
 
 export const API_TAGS = [
   { name: "Executions", description: "Run a model: create, poll, stream, cancel, fetch the result." },
+  { name: "Files", description: "Upload inputs (up to 150 MiB) through presigned links, download outputs; reference them as `file_…` ids in execution input." },
   { name: "Models", description: "The catalog of model slugs, their input schemas and pricing." },
   { name: "Operations", description: "Liveness, readiness and Prometheus metrics (no auth)." },
 ];

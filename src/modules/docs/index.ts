@@ -58,7 +58,7 @@ export const docsRoutes = () =>
           agent: { disabled: true },
           mcp: { disabled: true },
           showDeveloperTools: "never",
-        } as Record<string, unknown>,
+        } as never, // the plugin's type lacks the offline switches (agent, mcp) Scalar honours
       }),
     )
     .get("/docs/assets/scalar.js", asset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })

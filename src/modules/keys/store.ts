@@ -1,6 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { and, count, eq, gt, inArray, isNotNull, isNull, max, ne, or, sql } from "drizzle-orm";
 import type { Conn, Db } from "../../db/client";
-import { apiKeys, apiKeySecrets, orgs } from "../../db/schema";
+import { planPage, type Page, type PageQuery } from "../../db/page";
+import { apiKeys, apiKeySecrets, guardrails, orgs, type KeyLimits } from "../../db/schema";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -13,15 +14,18 @@ export type KeyLookup = {
   key: ApiKeyRow;
   orgStatus: "active" | "suspended";
   secretExpiresAt: number | null;
+  /** The assigned guardrail's limits, joined here so auth needs one query per key per second. */
+  guardrailLimits: KeyLimits | null;
 };
 
 const lookupStatements = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
 const prepareLookup = (db: Db) =>
   db
-    .select({ key: apiKeys, orgStatus: orgs.status, secretExpiresAt: apiKeySecrets.expiresAt })
+    .select({ key: apiKeys, orgStatus: orgs.status, secretExpiresAt: apiKeySecrets.expiresAt, guardrailLimits: guardrails.limits })
     .from(apiKeySecrets)
     .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
     .innerJoin(orgs, eq(orgs.id, apiKeys.orgId))
+    .leftJoin(guardrails, eq(guardrails.id, apiKeys.guardrailId))
     .where(eq(apiKeySecrets.hash, sql.placeholder("hash")))
     .prepare();
 
@@ -35,6 +39,117 @@ export function lookupBySecretHash(db: Db, hash: string): KeyLookup | undefined 
 export const keyById = (conn: Conn, id: string): ApiKeyRow | undefined =>
   conn.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
 
+/** A key of the org that has not been revoked. */
+export const liveKeyInOrg = (conn: Conn, orgId: string, id: string): ApiKeyRow | undefined =>
+  conn
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt)))
+    .get();
+
+/** `guardrail`: only keys under that guardrail id, or under any ("assigned"). */
+export function listKeys(conn: Conn, orgId: string, page: PageQuery, guardrail?: string): Page<ApiKeyRow> {
+  const plan = planPage(apiKeys.id, page);
+  const byGuardrail = guardrail === undefined ? undefined : guardrail === "assigned" ? isNotNull(apiKeys.guardrailId) : eq(apiKeys.guardrailId, guardrail);
+  const filter = and(eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt), byGuardrail);
+  const rows = conn.select().from(apiKeys).where(plan.where(filter)).orderBy(plan.orderBy).limit(plan.fetch).all();
+  return plan.finish(rows);
+}
+
+const notExpired = (now: number) => or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now));
+
+/** Keys that count toward the per-org limit: not revoked, not expired (disabled ones count). */
+export const countActiveKeys = (conn: Conn, orgId: string, now: number): number =>
+  conn
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt), notExpired(now)))
+    .get()!.n;
+
+/** Full-permission keys that work right now, other than `exceptId`. */
+export const countUsableFullKeys = (conn: Conn, orgId: string, now: number, exceptId: string): number =>
+  conn
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.orgId, orgId),
+        eq(apiKeys.permission, "full"),
+        eq(apiKeys.disabled, false),
+        isNull(apiKeys.revokedAt),
+        notExpired(now),
+        ne(apiKeys.id, exceptId),
+      ),
+    )
+    .get()!.n;
+
+export function updateKey(conn: Conn, id: string, set: Partial<Pick<ApiKeyRow, "name" | "limits" | "disabled">>) {
+  conn.update(apiKeys).set(set).where(eq(apiKeys.id, id)).run();
+}
+
+export function revokeKey(conn: Conn, id: string, now: number) {
+  conn.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run();
+}
+
+/**
+ * Adds a new secret; every secret of the key that had no expiry gets `graceEndsAt` (one rotated
+ * earlier keeps its own, shorter, grace).
+ */
+export function rotateSecret(conn: Conn, keyId: string, secretHash: string, maskedKey: string, graceEndsAt: number, now: number) {
+  conn
+    .update(apiKeySecrets)
+    .set({ expiresAt: graceEndsAt })
+    .where(and(eq(apiKeySecrets.keyId, keyId), isNull(apiKeySecrets.expiresAt)))
+    .run();
+  conn.insert(apiKeySecrets).values({ hash: secretHash, keyId, createdAt: now }).run();
+  conn.update(apiKeys).set({ maskedKey }).where(eq(apiKeys.id, keyId)).run();
+}
+
+/** When the last previous secret still in its grace period stops working; null when none is. */
+export const previousSecretExpiry = (conn: Conn, keyId: string, now: number): number | null =>
+  conn
+    .select({ at: max(apiKeySecrets.expiresAt) })
+    .from(apiKeySecrets)
+    .where(and(eq(apiKeySecrets.keyId, keyId), gt(apiKeySecrets.expiresAt, now)))
+    .get()?.at ?? null;
+
+/** Points the given live keys of the org at a guardrail (or at none); returns how many changed. */
+export function setGuardrail(conn: Conn, orgId: string, keyIds: string[], guardrailId: string | null, onlyFrom?: string): number {
+  if (keyIds.length === 0) return 0;
+  return conn
+    .update(apiKeys)
+    .set({ guardrailId })
+    .where(
+      and(
+        eq(apiKeys.orgId, orgId),
+        inArray(apiKeys.id, keyIds),
+        isNull(apiKeys.revokedAt),
+        onlyFrom === undefined ? undefined : eq(apiKeys.guardrailId, onlyFrom),
+        guardrailId === null ? undefined : or(isNull(apiKeys.guardrailId), ne(apiKeys.guardrailId, guardrailId)),
+      ),
+    )
+    .returning({ id: apiKeys.id })
+    .all().length;
+}
+
+/** Detaches every key from a guardrail being deleted. */
+export function clearGuardrail(conn: Conn, guardrailId: string) {
+  conn.update(apiKeys).set({ guardrailId: null }).where(eq(apiKeys.guardrailId, guardrailId)).run();
+}
+
+/** Ids among `keyIds` that are live keys of the org. */
+export const liveKeyIds = (conn: Conn, orgId: string, keyIds: string[]): Set<string> =>
+  new Set(
+    keyIds.length === 0
+      ? []
+      : conn
+          .select({ id: apiKeys.id })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.orgId, orgId), inArray(apiKeys.id, keyIds), isNull(apiKeys.revokedAt)))
+          .all()
+          .map((r) => r.id),
+  );
+
 /** Writes the batched last-used times (one statement per key, one transaction). */
 export function touchLastUsed(db: Db, times: Map<string, number>) {
   db.transaction((tx) => {
@@ -42,3 +157,5 @@ export function touchLastUsed(db: Db, times: Map<string, number>) {
   });
 }
 
+export const countLiveKeysAll = (conn: Conn, now: number): number =>
+  conn.select({ n: count() }).from(apiKeys).where(and(isNull(apiKeys.revokedAt), notExpired(now))).get()!.n;

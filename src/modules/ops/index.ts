@@ -6,7 +6,7 @@ import * as Ops from "./service";
 
 export const opsRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Operations"] })
-    .get("/healthz", () => ({ status: "ok" }), {
+    .get("/healthz", () => ({ status: "ok" as const }), {
       detail: { summary: "Liveness", description: "200 while the process is up. Does not touch the database." },
       response: { 200: t.Object({ status: t.Literal("ok") }) },
     })

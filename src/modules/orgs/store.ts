@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
+import { planPage, type Page, type PageQuery } from "../../db/page";
 import { orgs } from "../../db/schema";
 
 export type OrgRow = typeof orgs.$inferSelect;
@@ -11,3 +12,20 @@ export const orgById = (conn: Conn, id: string): OrgRow | undefined =>
 
 export const countOrgs = (conn: Conn): number =>
   conn.select({ n: sql<number>`count(*)` }).from(orgs).get()!.n;
+
+export const orgsByName = (conn: Conn, name: string): OrgRow[] => conn.select().from(orgs).where(eq(orgs.name, name)).limit(2).all();
+
+export function listOrgs(conn: Conn, page: PageQuery): Page<OrgRow> {
+  const plan = planPage(orgs.id, page);
+  return plan.finish(conn.select().from(orgs).where(plan.where(undefined)).orderBy(plan.orderBy).limit(plan.fetch).all());
+}
+
+export function setOrgStatus(conn: Conn, id: string, status: OrgRow["status"]) {
+  conn.update(orgs).set({ status }).where(eq(orgs.id, id)).run();
+}
+
+export const countOrgsByStatus = (conn: Conn): Record<OrgRow["status"], number> => {
+  const counts = { active: 0, suspended: 0 };
+  for (const row of conn.select({ status: orgs.status, n: sql<number>`count(*)` }).from(orgs).groupBy(orgs.status).all()) counts[row.status] = row.n;
+  return counts;
+};

@@ -8,3 +8,9 @@ export const getSetting = (conn: Conn, key: string): string | undefined =>
 
 export const putSetting = (conn: Conn, key: string, value: string) =>
   conn.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+
+/** Stores `value` unless the key is set already; returns the value that is stored now (first writer wins). */
+export function putSettingIfAbsent(conn: Conn, key: string, value: string): string {
+  conn.insert(settings).values({ key, value }).onConflictDoNothing({ target: settings.key }).run();
+  return getSetting(conn, key)!;
+}

@@ -1,0 +1,122 @@
+/**
+ * Startup benchmark of the compiled binary (not a test; `npm run bench`). Prints the binary
+ * size, the time from spawn to the first 200 on /healthz (polled every 1 ms, fresh and existing
+ * data dirs), and the resident memory after start, after 2 s idle and after a short burst.
+ * Goals (issue 3): cold start < 50 ms, idle RSS < 80 MB.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "../..");
+const binary = join(root, "dist", "modelroute");
+const RUNS = 15;
+const START_GOAL_MS = 50;
+const RSS_GOAL_MB = 80;
+
+if (!existsSync(binary)) {
+  console.log("dist/modelroute is missing; building it first");
+  const build = Bun.spawnSync([process.execPath, join(root, "scripts/build.ts")], { stdout: "inherit", stderr: "inherit" });
+  if (build.exitCode !== 0) process.exit(build.exitCode || 1);
+}
+
+const work = mkdtempSync(join(tmpdir(), "modelroute-bench-startup-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+type Started = { proc: Bun.Subprocess; url: string; startMs: number };
+
+/** Spawns the binary and polls /healthz every 1 ms; startMs = spawn → first 200. */
+async function start(dataDir: string): Promise<Started> {
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const proc = Bun.spawn([binary, "serve", "--data-dir", dataDir, "--port", String(port), "--log-level", "warn"], {
+    cwd: work,
+    env: { PATH: "/usr/bin:/bin", NODE_ENV: "production" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`modelroute exited with ${proc.exitCode} before answering`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (res) => res.status === 200,
+      () => false, // connection refused: not listening yet
+    );
+    if (ok) return { proc, url, startMs: performance.now() - t0 };
+    await Bun.sleep(1);
+  }
+}
+
+async function stop(started: Started) {
+  started.proc.kill("SIGTERM");
+  const code = await started.proc.exited;
+  if (code !== 0) throw new Error(`modelroute exited with ${code} on SIGTERM`);
+}
+
+const rssMb = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+};
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return { median, min: sorted[0]!, max: sorted.at(-1)! };
+}
+
+const fmt = (n: number) => n.toFixed(1).padStart(6);
+const verdict = (ok: boolean) => (ok ? "ok" : "OVER GOAL");
+
+console.log(`binary: ${binary}`);
+console.log(`size:   ${(statSync(binary).size / 1e6).toFixed(1)} MB (${statSync(binary).size} bytes)`);
+
+const fresh: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const dir = join(work, `fresh-${i}`);
+  const s = await start(dir);
+  fresh.push(s.startMs);
+  await stop(s);
+}
+const existingDir = join(work, "existing");
+await stop(await start(existingDir)); // first run: schema + bootstrap
+const existing: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const s = await start(existingDir);
+  existing.push(s.startMs);
+  await stop(s);
+}
+
+console.log(`\ncold start to first 200 on /healthz, ${RUNS} runs each (goal < ${START_GOAL_MS} ms):`);
+for (const [label, values] of [["fresh data dir", fresh], ["existing data dir", existing]] as const) {
+  const s = summary(values);
+  console.log(`  ${label.padEnd(18)} median ${fmt(s.median)} ms  min ${fmt(s.min)} ms  max ${fmt(s.max)} ms  ${verdict(s.median < START_GOAL_MS)}`);
+}
+
+const server = await start(existingDir);
+const pid = server.proc.pid;
+const afterStart = rssMb(pid);
+await Bun.sleep(2000);
+const afterIdle = rssMb(pid);
+const { api_key: apiKey } = JSON.parse(readFileSync(join(existingDir, "bootstrap.json"), "utf8"));
+const burstStarted = performance.now();
+const BURST = 2000;
+for (let i = 0; i < BURST; i += 50)
+  await Promise.all(
+    Array.from({ length: 50 }, () => fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } }).then((r) => r.arrayBuffer())),
+  );
+const burstMs = performance.now() - burstStarted;
+await Bun.sleep(2000);
+const afterBurst = rssMb(pid);
+await stop(server);
+
+console.log(`\nresident memory (VmRSS, goal < ${RSS_GOAL_MB} MB idle):`);
+console.log(`  after start              ${fmt(afterStart)} MB  ${verdict(afterStart < RSS_GOAL_MB)}`);
+console.log(`  after 2 s idle           ${fmt(afterIdle)} MB  ${verdict(afterIdle < RSS_GOAL_MB)}`);
+console.log(`  after ${BURST} GET /v1/models (${Math.round(burstMs)} ms, 50 at a time) + 2 s idle ${fmt(afterBurst)} MB`);

@@ -1,0 +1,33 @@
+/**
+ * Cursor pagination (CONTRACT.md "Shapes"): newest first, `limit` 1–100 (default 20),
+ * `starting_after` / `ending_before` take an id. Ids are UUIDv7, so id order is time order.
+ */
+import { and, asc, desc, gt, lt, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { invalidField } from "../errors";
+
+export type PageRequest = { limit: number; startingAfter?: string; endingBefore?: string };
+
+export function pageRequest(query: { limit?: number; starting_after?: string; ending_before?: string }): PageRequest {
+  if (query.starting_after && query.ending_before)
+    throw invalidField("ending_before", "invalid_format", "Use starting_after or ending_before, not both.");
+  return { limit: query.limit ?? 20, startingAfter: query.starting_after, endingBefore: query.ending_before };
+}
+
+/** WHERE and ORDER BY for a page over an id column; fetch limit + 1 rows to learn has_more. */
+export function pageClauses(idColumn: SQLiteColumn, page: PageRequest, filter?: SQL) {
+  const cursor = page.startingAfter ? lt(idColumn, page.startingAfter) : page.endingBefore ? gt(idColumn, page.endingBefore) : undefined;
+  return {
+    where: and(filter, cursor),
+    orderBy: page.endingBefore ? asc(idColumn) : desc(idColumn),
+    take: page.limit + 1,
+  };
+}
+
+/** Shapes fetched rows (limit + 1 of them) into the list envelope, newest first. */
+export function toList<R, V>(rows: R[], page: PageRequest, view: (row: R) => V) {
+  const hasMore = rows.length > page.limit;
+  const pageRows = rows.slice(0, page.limit);
+  if (page.endingBefore) pageRows.reverse();
+  return { object: "list" as const, data: pageRows.map(view), has_more: hasMore };
+}

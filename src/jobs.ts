@@ -1,0 +1,13 @@
+/** Registers every module's job handlers on the scheduler, with their concurrency and timing. */
+import type { AppContext } from "./context";
+import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
+
+const MINUTE = 60_000;
+
+export function registerJobs(ctx: AppContext) {
+  const s = ctx.scheduler;
+  // The lease outlives the longest provider timeout, so a live run is never claimed twice.
+  s.register("execution.run", runExecution, { concurrency: ctx.config.workerConcurrency, leaseMs: 15 * MINUTE });
+  s.register("execution.sweep", sweepExecutions, { concurrency: 1, leaseMs: MINUTE, everyMs: 5_000 });
+  s.register("execution.purge", purgeExecutions, { concurrency: 1, leaseMs: 5 * MINUTE, everyMs: 60 * MINUTE });
+}

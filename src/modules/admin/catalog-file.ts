@@ -1,0 +1,203 @@
+/**
+ * The catalog file the operator applies and exports (`modelroute catalog apply|export`,
+ * `GET/PUT /admin/v1/catalog`): providers and models with their routes, snake_case, prices as
+ * money strings. Validation names every bad field by its path (`models[2].pricing.per_image:
+ * must be a money string …`), so a long YAML file can be fixed in one pass.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import Ajv from "ajv";
+import type { Db } from "../../db/client";
+import type { Pricing } from "../../db/schema";
+import type { FieldIssue } from "../../errors";
+import { toFieldIssues } from "../../http/validation";
+import { formatUsd, parseUsd } from "../../money";
+import { adapterKinds } from "../../providers/registry";
+import type { CatalogModel, CatalogProvider } from "../catalog/default-catalog";
+import * as Catalog from "../catalog/service";
+
+const strict = { additionalProperties: false } as const;
+const json = Type.Record(Type.String(), Type.Unknown());
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "per_second"] as const;
+const PRICE_COLUMNS = { per_image: "perImageMicros", input_per_1m_tokens: "inputPer1mTokensMicros", output_per_1m_tokens: "outputPer1mTokensMicros", per_second: "perSecondMicros" } as const;
+
+export const CatalogFileSchema = Type.Object(
+  {
+    providers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$", description: "Referenced by routes." }),
+            kind: Type.String({ description: "Adapter kind: mock, openai, anthropic, cog (as this build supports)." }),
+            base_url: Type.Optional(nullable(Type.String({ maxLength: 2048 }))),
+            api_key: Type.Optional(nullable(Type.String({ maxLength: 4096, description: "Left out: the stored key is kept. null: removed." }))),
+            config: Type.Optional(json),
+          },
+          strict,
+        ),
+        { maxItems: 1000 },
+      ),
+    ),
+    models: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            slug: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]*$" }),
+            task: Type.String({ minLength: 1, maxLength: 64, examples: ["chat"] }),
+            description: Type.Optional(Type.String({ maxLength: 4000 })),
+            owned_by: Type.Optional(Type.String({ maxLength: 128 })),
+            input_schema: json,
+            pricing: Type.Object(
+              { currency: Type.Optional(Type.Literal("USD")), ...Object.fromEntries(PRICE_FIELDS.map((f) => [f, Type.Optional(Type.String())])) },
+              { ...strict, description: "Money strings, e.g. per_image: \"0.040\"." },
+            ),
+            max_output_tokens: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 10_000_000 }))),
+            queue_ttl_ms: Type.Optional(nullable(Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000 }))),
+            routes: Type.Array(
+              Type.Object(
+                {
+                  provider: Type.String({ minLength: 1 }),
+                  upstream_model: Type.String({ minLength: 1, maxLength: 256 }),
+                  timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+                  params: Type.Optional(json),
+                  max_concurrency: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
+                },
+                strict,
+              ),
+              { minItems: 1, maxItems: 32, description: "Tried in order (failover)." },
+            ),
+          },
+          strict,
+        ),
+        { maxItems: 10_000 },
+      ),
+    ),
+  },
+  { ...strict, description: "A catalog file: providers and models to create or replace. Models and providers not in the file are left as they are." },
+);
+export type CatalogFile = Static<typeof CatalogFileSchema>;
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1).replace(/\.$/, "");
+const MONEY_MESSAGE = 'must be a money string (decimal USD with at most 6 decimals, e.g. "0.040")';
+
+/** Every problem in a parsed catalog file; empty when it can be applied to `db`. */
+export function catalogIssues(db: Db, value: unknown): FieldIssue[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return [{ field: "body", code: "invalid_type", message: "must be an object with providers and/or models" }];
+  const structural = toFieldIssues(Value.Errors(CatalogFileSchema, value)).map((i) => ({ ...i, message: lowerFirst(i.message) }));
+  if (structural.length > 0) return structural;
+  const file = value as CatalogFile;
+  const issues: FieldIssue[] = [];
+  const kinds = adapterKinds();
+  const providerIds = new Set(Catalog.listProviders(db).map((p) => p.id));
+  const seenProviders = new Set<string>();
+  file.providers?.forEach((p, i) => {
+    if (seenProviders.has(p.id)) issues.push({ field: `providers[${i}].id`, code: "invalid_format", message: `"${p.id}" appears twice in this file` });
+    seenProviders.add(p.id);
+    providerIds.add(p.id);
+    if (!kinds.includes(p.kind)) issues.push({ field: `providers[${i}].kind`, code: "unsupported", message: `must be one of: ${kinds.join(", ")}` });
+    if (p.base_url != null && !URL.canParse(p.base_url)) issues.push({ field: `providers[${i}].base_url`, code: "invalid_format", message: "must be an absolute URL" });
+  });
+  const ajv = new Ajv({ strict: false });
+  ajv.addFormat("file-id", true);
+  const seenModels = new Set<string>();
+  file.models?.forEach((m, i) => {
+    const at = `models[${i}]`;
+    if (seenModels.has(m.slug)) issues.push({ field: `${at}.slug`, code: "invalid_format", message: `"${m.slug}" appears twice in this file` });
+    seenModels.add(m.slug);
+    for (const f of PRICE_FIELDS) {
+      const price = (m.pricing as Record<string, string | undefined>)[f];
+      if (price !== undefined && parseUsd(price) === null) issues.push({ field: `${at}.pricing.${f}`, code: "invalid_format", message: MONEY_MESSAGE });
+    }
+    if (m.input_schema.type !== "object") issues.push({ field: `${at}.input_schema.type`, code: "invalid_format", message: 'must be "object"' });
+    else {
+      try {
+        ajv.compile(m.input_schema);
+      } catch (e) {
+        issues.push({ field: `${at}.input_schema`, code: "invalid_format", message: `is not a valid JSON Schema: ${(e as Error).message}` });
+      }
+    }
+    m.routes.forEach((r, j) => {
+      if (!providerIds.has(r.provider))
+        issues.push({ field: `${at}.routes[${j}].provider`, code: "not_found", message: `no provider "${r.provider}" in this file or the catalog` });
+    });
+  });
+  return issues;
+}
+
+/** The validated file as applyCatalog() takes it. A provider without `api_key` keeps its stored one. */
+export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvider[]; models: CatalogModel[] } {
+  const stored = new Map(Catalog.listProviders(db).map((p) => [p.id, p]));
+  const providers = (file.providers ?? []).map((p) => ({
+    id: p.id,
+    kind: p.kind,
+    baseUrl: p.base_url ?? null,
+    apiKey: p.api_key === undefined ? (stored.get(p.id)?.apiKey ?? null) : p.api_key,
+    config: p.config ?? {},
+  }));
+  const models = (file.models ?? []).map((m) => {
+    const pricing: Pricing = {};
+    for (const f of PRICE_FIELDS) {
+      const price = (m.pricing as Record<string, string | undefined>)[f];
+      if (price !== undefined) pricing[PRICE_COLUMNS[f]] = parseUsd(price)!;
+    }
+    return {
+      slug: m.slug,
+      task: m.task,
+      description: m.description ?? "",
+      ownedBy: m.owned_by ?? "custom",
+      inputSchema: m.input_schema,
+      pricing,
+      maxOutputTokens: m.max_output_tokens ?? null,
+      queueTtlMs: m.queue_ttl_ms ?? null,
+      routes: m.routes.map((r) => ({
+        provider: r.provider,
+        upstreamModel: r.upstream_model,
+        timeoutMs: r.timeout_ms ?? 120_000,
+        params: r.params ?? {},
+        maxConcurrency: r.max_concurrency ?? null,
+      })),
+    };
+  });
+  return { providers, models };
+}
+
+/** The catalog as a file; provider API keys only when asked for. */
+export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): CatalogFile {
+  const providers = Catalog.listProviders(db)
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((p) => ({
+      id: p.id,
+      kind: p.kind,
+      base_url: p.baseUrl,
+      ...(opts.includeSecrets && { api_key: p.apiKey }),
+      config: p.config,
+    }));
+  const models = Catalog.listModels(db).map((m) => {
+    const pricing: Record<string, string> = { currency: "USD" };
+    for (const f of PRICE_FIELDS) {
+      const micros = m.pricing[PRICE_COLUMNS[f]];
+      if (micros !== undefined) pricing[f] = formatUsd(micros);
+    }
+    return {
+      slug: m.slug,
+      task: m.task,
+      description: m.description,
+      owned_by: m.ownedBy,
+      input_schema: m.inputSchema,
+      pricing,
+      max_output_tokens: m.maxOutputTokens,
+      queue_ttl_ms: m.queueTtlMs,
+      routes: m.routes.map((r) => ({
+        provider: r.providerId,
+        upstream_model: r.upstreamModel,
+        timeout_ms: r.timeoutMs,
+        params: r.params,
+        max_concurrency: r.maxConcurrency,
+      })),
+    };
+  });
+  return { providers, models };
+}

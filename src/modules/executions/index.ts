@@ -1,0 +1,125 @@
+/** HTTP routes of executions: parse, call the service, shape the response. */
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context";
+import { auth } from "../../http/auth";
+import * as Idempotency from "../../http/idempotency";
+import { requestIdOf } from "../../http/request-id";
+import { errorResponses } from "../../http/schemas";
+import { ExecutionModel } from "./model";
+import * as Executions from "./service";
+import { isTerminal } from "./store";
+import { executionStream } from "./stream";
+
+const security = [{ apiKey: [] }];
+
+export const executionRoutes = (ctx: AppContext) =>
+  new Elysia({ prefix: "/v1/executions", tags: ["Executions"] })
+    .use(auth(ctx))
+    .post(
+      "/",
+      async ({ body, caller, headers, request, set, server }) => {
+        const wait = Executions.preferredWait(headers.prefer, ctx.config.syncWaitMaxSeconds);
+        const mode = body.mode ?? (wait !== null ? "SYNC" : "ASYNC");
+        const started = Idempotency.begin(ctx, caller.orgId, request, "/v1/executions", headers["idempotency-key"]);
+        let row;
+        try {
+          row = started?.replay
+            ? Executions.find(ctx, caller, started.replay.resourceId!)
+            : Executions.create(ctx, caller, body, mode, { idempotency: started?.claim });
+        } finally {
+          started?.release();
+        }
+        set.headers.location = `/v1/executions/${row.id}`;
+        if (started?.replay) {
+          // A replay answers with the execution as it is now (CONTRACT "Idempotency").
+          set.headers["idempotent-replayed"] = "true";
+        } else if (mode === "STREAMING") {
+          server?.timeout(request, 0);
+          // A Response bypasses the JSON response schema; typed as never so the route keeps its schema types.
+          return executionStream(ctx, row.id, 0, { location: set.headers.location, "x-request-id": requestIdOf(request) }) as never;
+        } else if (mode === "SYNC") {
+          server?.timeout(request, 0);
+          const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
+          set.headers["preference-applied"] = `wait=${seconds}`;
+          row = await Executions.waitForTerminal(ctx, row.id, seconds * 1000);
+        }
+        set.status = isTerminal(row.status) ? 200 : 202;
+        return Executions.executionView(row);
+      },
+      {
+        auth: "inference",
+        body: ExecutionModel.createBody,
+        headers: ExecutionModel.createHeaders,
+        detail: {
+          summary: "Create an execution",
+          description:
+            "Runs `input` on `model`. **ASYNC** (default) answers 202 at once with a `Location` header; poll it or `/result`. " +
+            "**SYNC** (or `Prefer: wait[=N]`) waits up to N seconds (default 60, max 300): 200 with the finished execution, " +
+            "or 202 with it as it stands when the wait ends. **STREAMING** answers `text/event-stream`: `status` events, " +
+            "`output.delta` text for text models, and a final `execution` event.\n\n" +
+            "The maximum cost is held from the balance when the execution is created (402 `INSUFFICIENT_BALANCE` when it " +
+            "cannot be); the actual cost is captured when it ends. Send `Idempotency-Key` to retry safely.",
+          security,
+        },
+        response: {
+          200: ExecutionModel.execution,
+          202: ExecutionModel.execution,
+          ...errorResponses(400, 401, 402, 409, 413, 415, 422, 429),
+        },
+      },
+    )
+    .get("/", ({ caller, query }) => Executions.list(ctx, caller, query), {
+      auth: "inference",
+      query: ExecutionModel.listQuery,
+      detail: { summary: "List executions", description: "Newest first, with cursor pagination and filters by status and model.", security },
+      response: { 200: ExecutionModel.list, ...errorResponses(400, 401, 429) },
+    })
+    .get("/:id", ({ caller, params }) => Executions.executionView(Executions.find(ctx, caller, params.id)), {
+      auth: "inference",
+      params: ExecutionModel.idParams,
+      detail: {
+        summary: "Get an execution",
+        description: "Status, output, error, usage and cost. Poll until `status` is COMPLETED, FAILED, CANCELLED or EXPIRED (every 2 s in development; use webhooks in production).",
+        security,
+      },
+      response: { 200: ExecutionModel.execution, ...errorResponses(401, 404, 429) },
+    })
+    .get("/:id/result", ({ caller, params }) => Executions.result(ctx, caller, params.id), {
+      auth: "inference",
+      params: ExecutionModel.idParams,
+      detail: {
+        summary: "Get an execution's result",
+        description: "The polling guide's body for a finished execution. Before it ends: 409 `EXECUTION_NOT_FINISHED` (retryable, `Retry-After: 2`) with the current status in `details`.",
+        security,
+      },
+      response: { 200: ExecutionModel.result, ...errorResponses(401, 404, 409, 429) },
+    })
+    .get(
+      "/:id/events",
+      ({ caller, params, headers, request, server }) => {
+        const row = Executions.find(ctx, caller, params.id);
+        const lastId = Number(headers["last-event-id"] ?? 0);
+        server?.timeout(request, 0);
+        return executionStream(ctx, row.id, Number.isInteger(lastId) && lastId > 0 ? lastId : 0, { "x-request-id": requestIdOf(request) });
+      },
+      {
+        auth: "inference",
+        params: ExecutionModel.idParams,
+        headers: ExecutionModel.eventsHeaders,
+        detail: {
+          summary: "Stream an execution's events",
+          description: "Server-sent events until the execution ends: `status` (`{id,status,at}`, with `id:` sequence numbers), `output.delta` (`{text}`), then `execution` (the whole object) and the stream closes. `: ping` comments every 5 s. Send `Last-Event-ID` to resume.",
+          security,
+        },
+      },
+    )
+    .post("/:id/cancel", ({ caller, params }) => Executions.executionView(Executions.cancel(ctx, caller, params.id)), {
+      auth: "inference",
+      params: ExecutionModel.idParams,
+      detail: {
+        summary: "Cancel an execution",
+        description: "PENDING, PROCESSING or AWAITING_WEBHOOK → CANCELLED; the hold is released (work a provider reports as done may be charged). A finished execution: 409 `CONFLICT` with its status in `details`.",
+        security,
+      },
+      response: { 200: ExecutionModel.execution, ...errorResponses(401, 404, 409, 429) },
+    });

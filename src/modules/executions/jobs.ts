@@ -1,0 +1,123 @@
+/**
+ * Scheduler handlers of executions: run one (PENDING → PROCESSING → terminal), sweep overdue
+ * ones to EXPIRED, purge old inputs and outputs. Re-runs happen (at-least-once), so each
+ * handler starts from the execution's current status.
+ */
+import type { AppContext } from "../../context";
+import { AppError } from "../../errors";
+import * as Idempotency from "../../http/idempotency";
+import type { ProviderResult } from "../../providers/types";
+import type { JobHandler } from "../../scheduler/types";
+import * as Catalog from "../catalog/service";
+import * as Files from "../files/service";
+import * as Ledger from "../ledger/service";
+import { announce } from "./service";
+import * as State from "./state";
+import * as store from "./store";
+
+const SWEEP_BATCH = 500;
+const PURGE_BATCH = 1000;
+
+function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
+  const moved = ctx.db.transaction((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
+  if (moved) announce(ctx, moved);
+  return moved;
+}
+
+const failure = (error: unknown) =>
+  error instanceof AppError
+    ? { errorCode: error.code, errorMessage: error.message }
+    : { errorCode: "GENERATION_FAILED", errorMessage: "The provider failed." };
+
+/** Stores artifacts as files of the org and puts their ids where the adapter left placeholders. */
+async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult): Promise<Record<string, unknown>> {
+  if (!result.artifacts?.length) return result.output;
+  const stored: Record<string, unknown>[] = [];
+  for (const artifact of result.artifacts) {
+    const file = await Files.storeOutput(ctx, {
+      orgId: row.orgId,
+      executionId: row.id,
+      bytes: artifact.bytes,
+      contentType: artifact.contentType,
+      filename: artifact.filename,
+    });
+    stored.push({ file_id: file.file_id, ...artifact.meta });
+  }
+  return JSON.parse(JSON.stringify(result.output), (_key, value) =>
+    value && typeof value === "object" && "$artifact" in value ? stored[value.$artifact as number] : value,
+  );
+}
+
+export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
+  const id = job.payload.executionId;
+  const row = store.byId(ctx.db, id);
+  if (!row || store.isTerminal(row.status) || row.status === "AWAITING_WEBHOOK") return;
+  const model = Catalog.findModel(ctx.db, row.model);
+  if (!model) {
+    move(ctx, id, "FAILED", { errorCode: "MODEL_UNAVAILABLE", errorMessage: `The model ${row.model} was removed from the catalog.` });
+    return;
+  }
+  const routes = Catalog.routesOf(ctx.db, model);
+  const now = ctx.clock.now();
+  if (row.status === "PENDING") {
+    if (row.deadlineAt !== null && row.deadlineAt <= now) {
+      move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: "The execution waited in the queue past its time to live." });
+      return;
+    }
+    if (!move(ctx, id, "PROCESSING", {}, ["PENDING"])) return; // cancelled meanwhile
+  } else if (!ctx.router.isIdempotent(routes)) {
+    // PROCESSING after a restart: the provider call may have happened; it is not safe to repeat.
+    move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The gateway restarted while the provider call was in flight." });
+    return;
+  }
+
+  const controller = new AbortController();
+  ctx.running.set(id, controller);
+  let result: ProviderResult & { routeId: string };
+  try {
+    result = await ctx.router.run(model.task, Catalog.validateInput(model, row.input ?? {}), routes, {
+      signal: AbortSignal.any([controller.signal, job.signal]),
+      onDelta: (text) => ctx.bus.publish(id, { type: "delta", text }),
+      now: ctx.clock.now,
+    });
+  } catch (error) {
+    if (controller.signal.aborted) return; // cancelled: state.ts has already recorded it
+    if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
+    move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
+    return;
+  } finally {
+    ctx.running.delete(id);
+  }
+  let output: Record<string, unknown>;
+  try {
+    output = await storeArtifacts(ctx, row, result);
+  } catch (error) {
+    ctx.log.error("storing execution output failed", { execution_id: id, error });
+    move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, ["PROCESSING"]);
+    return;
+  }
+  move(
+    ctx,
+    id,
+    "COMPLETED",
+    { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId },
+    ["PROCESSING"],
+  );
+};
+
+/** Expires executions past their deadline (queue TTL, or an async provider that never called back). */
+export const sweepExecutions: JobHandler<"execution.sweep"> = async (ctx) => {
+  for (const { id, status } of store.overdue(ctx.db, ctx.clock.now(), SWEEP_BATCH)) {
+    const message = status === "PENDING" ? "The execution waited in the queue past its time to live." : "The provider did not call back before the deadline.";
+    move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: message }, [status]);
+  }
+};
+
+/** Retention: drops input and output of executions finished more than N days ago, and stale idempotency keys. */
+export const purgeExecutions: JobHandler<"execution.purge"> = async (ctx) => {
+  const now = ctx.clock.now();
+  Idempotency.purgeExpired(ctx.db, now);
+  const days = ctx.config.executionRetentionDays;
+  if (days === 0) return;
+  store.purgeFinishedBefore(ctx.db, now - days * 86_400_000, now, PURGE_BATCH);
+};

@@ -1,0 +1,176 @@
+/**
+ * Executions: create (validate, hold, insert, enqueue in one transaction), read, list, result,
+ * cancel, and waiting for a terminal status. Owns the create transaction; status changes go
+ * through state.ts, money through the ledger.
+ */
+import type { AppContext } from "../../context";
+import { AppError, type FieldIssue } from "../../errors";
+import { newId } from "../../ids";
+import { formatUsd } from "../../money";
+import { pageRequest, toList } from "../../http/pagination";
+import * as Catalog from "../catalog/service";
+import { DISPATCH_JOB } from "../events/service";
+import type { Caller } from "../keys/service";
+import * as Ledger from "../ledger/service";
+import * as Idempotency from "../../http/idempotency";
+import type { ExecutionModel } from "./model";
+import * as State from "./state";
+import * as store from "./store";
+import { executionView, resultView } from "./view";
+
+export const RUN_JOB = "execution.run";
+
+const METADATA_MAX_PAIRS = 16;
+const METADATA_KEY_MAX = 64;
+const METADATA_VALUE_MAX = 512;
+const WEBHOOK_URL_MAX = 2048;
+
+function checkMetadata(metadata: Record<string, unknown> | undefined): FieldIssue[] {
+  if (!metadata) return [];
+  const issues: FieldIssue[] = [];
+  const keys = Object.keys(metadata);
+  if (keys.length > METADATA_MAX_PAIRS)
+    issues.push({ field: "metadata", code: "too_long", message: `At most ${METADATA_MAX_PAIRS} key-value pairs.` });
+  for (const key of keys) {
+    const field = /^[A-Za-z_$][\w$-]*$/.test(key) ? `metadata.${key}` : `metadata[${JSON.stringify(key)}]`;
+    if (key.length === 0 || key.length > METADATA_KEY_MAX)
+      issues.push({ field, code: key.length ? "too_long" : "too_short", message: `Keys are 1–${METADATA_KEY_MAX} characters.` });
+    const value = metadata[key];
+    if (typeof value !== "string") issues.push({ field, code: "invalid_type", message: "Values are strings." });
+    else if (value.length > METADATA_VALUE_MAX) issues.push({ field, code: "too_long", message: `Values are at most ${METADATA_VALUE_MAX} characters.` });
+  }
+  return issues;
+}
+
+function checkWebhookUrl(url: string | undefined): FieldIssue[] {
+  if (url === undefined) return [];
+  if (url.length > WEBHOOK_URL_MAX) return [{ field: "webhook_url", code: "too_long", message: `At most ${WEBHOOK_URL_MAX} characters.` }];
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    return [{ field: "webhook_url", code: "invalid_format", message: "Must be an absolute http(s) URL." }];
+  return [];
+}
+
+export type CreateOptions = { idempotency?: Idempotency.Claim };
+
+/** Validates, holds the maximum cost and queues the execution; returns the new row. */
+export function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
+  const model = Catalog.resolveModel(ctx.db, body.model);
+  const issues = [...checkMetadata(body.metadata), ...checkWebhookUrl(body.webhook_url)];
+  if (issues.length) throw new AppError("INPUT_VALIDATION_ERROR", issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`, issues);
+  const validated = Catalog.validateInput(model, body.input);
+  const routes = Catalog.routesOf(ctx.db, model);
+  const holdMicros = Ledger.maxCostMicros(
+    { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeoutMs ?? 0 },
+    validated,
+  );
+  const now = ctx.clock.now();
+  const id = newId("exec");
+  ctx.db.transaction((tx) => {
+    store.insertExecution(tx, {
+      id,
+      orgId: caller.orgId,
+      keyId: caller.keyId,
+      model: model.slug,
+      status: "PENDING",
+      mode,
+      input: body.input,
+      metadata: body.metadata ?? null,
+      webhookUrl: body.webhook_url ?? null,
+      holdMicros,
+      deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+      createdAt: now,
+    });
+    if (!Ledger.placeHold(tx, caller.orgId, id, caller.keyId, holdMicros, now))
+      throw new AppError("INSUFFICIENT_BALANCE", `The available balance is below this execution's maximum cost of $${formatUsd(holdMicros)}.`);
+    ctx.scheduler.enqueue(tx, RUN_JOB, { executionId: id }, { maxAttempts: 10 });
+    if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, id, now);
+  });
+  ctx.scheduler.wake(RUN_JOB);
+  return store.byId(ctx.db, id)!;
+}
+
+/** The caller's execution, or 404 for an unknown, malformed or foreign id. */
+export function find(ctx: AppContext, caller: Caller, id: string): store.ExecutionRow {
+  const row = store.byId(ctx.db, id);
+  if (!row || row.orgId !== caller.orgId) throw new AppError("NOT_FOUND", `No execution ${id}.`);
+  return row;
+}
+
+export function list(ctx: AppContext, caller: Caller, query: ExecutionModel.listQuery) {
+  const page = pageRequest(query);
+  return toList(store.page(ctx.db, caller.orgId, page, { status: query.status, model: query.model }), page, executionView);
+}
+
+export function result(ctx: AppContext, caller: Caller, id: string) {
+  const row = find(ctx, caller, id);
+  if (!store.isTerminal(row.status))
+    throw new AppError("EXECUTION_NOT_FINISHED", `The execution is ${row.status}; poll GET /v1/executions/${id} until it is terminal.`, [
+      { field: "status", code: row.status, message: `Current status: ${row.status}.` },
+    ], { "retry-after": "2" });
+  return resultView(row);
+}
+
+/** Cancels a non-terminal execution; 409 CONFLICT with the status when it has already ended. */
+export function cancel(ctx: AppContext, caller: Caller, id: string) {
+  const row = find(ctx, caller, id);
+  const conflict = (status: string) =>
+    new AppError("CONFLICT", `The execution is already ${status} and cannot be cancelled.`, [
+      { field: "status", code: status, message: `Current status: ${status}.` },
+    ]);
+  if (store.isTerminal(row.status)) throw conflict(row.status);
+  const now = ctx.clock.now();
+  // The mock and synchronous adapters report no usage for an interrupted call: nothing is charged.
+  const moved = ctx.db.transaction((tx) =>
+    State.transition(tx, id, "CANCELLED", now, { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", costMicros: 0 }, { metrics: ctx.metrics }),
+  );
+  if (!moved) throw conflict(store.byId(ctx.db, id)!.status);
+  ctx.running.get(id)?.abort(new AppError("CONFLICT", "cancelled"));
+  announce(ctx, moved);
+  return moved.row;
+}
+
+/** After a committed transition: wakes SYNC waiters and streams, and the outbox dispatcher. */
+export function announce(ctx: AppContext, moved: State.Transitioned) {
+  ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at });
+  ctx.scheduler.wake(DISPATCH_JOB as never);
+}
+
+/**
+ * Resolves with the execution once it is terminal, or as it stands when `timeoutMs` passes or
+ * the server shuts down. Never rejects for a slow model.
+ */
+export function waitForTerminal(ctx: AppContext, id: string, timeoutMs: number): Promise<store.ExecutionRow> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(store.byId(ctx.db, id)!);
+    };
+    const unsubscribe = ctx.bus.subscribe(id, (event) => {
+      if (event.type === "shutdown" || (event.type === "status" && store.isTerminal(event.status as store.Status))) finish();
+    });
+    const timer = setTimeout(finish, timeoutMs);
+    if (store.isTerminal(store.byId(ctx.db, id)!.status)) finish();
+  });
+}
+
+/** RFC 7240 `Prefer: wait` / `wait=N` → seconds, or null when absent. */
+export function preferredWait(header: string | undefined, maxSeconds: number): number | null {
+  if (!header) return null;
+  for (const part of header.split(",")) {
+    const [name, value] = part.trim().split("=").map((s) => s.trim());
+    if (name?.toLowerCase() !== "wait") continue;
+    if (value === undefined || value === "") return Math.min(60, maxSeconds);
+    const n = Number(value.replace(/^"|"$/g, ""));
+    if (!Number.isInteger(n) || n < 0) throw new AppError("INPUT_VALIDATION_ERROR", "Prefer: wait=N takes whole seconds.", [
+      { field: "Prefer", code: "invalid_format", message: "Use Prefer: wait or Prefer: wait=N with N in seconds." },
+    ]);
+    return Math.min(n, maxSeconds);
+  }
+  return null;
+}
+
+export { executionView, resultView };

@@ -1,0 +1,57 @@
+/** Wire shapes of an execution and of its result (seed + CONTRACT.md "Executions"). */
+import { formatUsd } from "../../money";
+import { isTerminal, type ExecutionRow } from "./store";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function usageView(row: ExecutionRow) {
+  if (!row.usage) return null;
+  const u = row.usage;
+  return {
+    input_tokens: u.inputTokens,
+    output_tokens: u.outputTokens,
+    ...(u.images !== undefined ? { images: u.images } : {}),
+    ...(u.seconds !== undefined ? { seconds: u.seconds } : {}),
+  };
+}
+
+const latencyOf = (row: ExecutionRow) => (row.completedAt === null ? null : row.completedAt - row.createdAt);
+const errorOf = (row: ExecutionRow) => (row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null);
+const costOf = (row: ExecutionRow) => (row.costMicros === null ? null : formatUsd(row.costMicros));
+
+export function executionView(row: ExecutionRow) {
+  return {
+    id: row.id,
+    object: "execution" as const,
+    model: row.model,
+    status: row.status,
+    mode: row.mode,
+    input: row.input,
+    output: row.output,
+    error: errorOf(row),
+    usage: usageView(row),
+    cost: costOf(row),
+    metadata: row.metadata ?? {},
+    webhook_url: row.webhookUrl,
+    created_at: iso(row.createdAt)!,
+    started_at: iso(row.startedAt),
+    completed_at: iso(row.completedAt),
+    latency_ms: latencyOf(row),
+  };
+}
+
+export type ExecutionView = ReturnType<typeof executionView>;
+
+/** The polling guide's result body; only for terminal executions. */
+export function resultView(row: ExecutionRow) {
+  const terminal = isTerminal(row.status);
+  return {
+    execution_id: row.id,
+    status: row.status,
+    output: row.status === "COMPLETED" ? row.output : null,
+    ...(row.errorCode ? { error: errorOf(row) } : {}),
+    usage: terminal ? usageView(row) : null,
+    cost: terminal ? costOf(row) : null,
+    latency_ms: terminal ? latencyOf(row) : null,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Cost arithmetic in integer micro-USD (CONTRACT.md "Money"): the most an execution can cost,
+ * placed as a hold at create, and what it did cost, captured at the end. Rounded up once.
+ */
+import type { Pricing } from "../../db/schema";
+import type { Usage } from "../../providers/types";
+
+const PER_MILLION = 1_000_000;
+
+/** Upper bound on tokens in an input: words never outnumber its UTF-8 bytes. */
+function inputTokenBound(input: Record<string, unknown>): number {
+  let bytes = 0;
+  const visit = (value: unknown) => {
+    if (typeof value === "string") bytes += Buffer.byteLength(value, "utf8");
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") Object.values(value).forEach(visit);
+  };
+  visit(input);
+  return bytes;
+}
+
+/** What an execution costs for a given usage; rounded up to the next micro-USD once. */
+export function costMicros(pricing: Pricing, usage: Usage): number {
+  // Work in millionths of a micro-USD so every term is an exact integer before one rounding.
+  let scaled = 0;
+  scaled += usage.inputTokens * (pricing.inputPer1mTokensMicros ?? 0);
+  scaled += usage.outputTokens * (pricing.outputPer1mTokensMicros ?? 0);
+  scaled += (usage.images ?? 0) * (pricing.perImageMicros ?? 0) * PER_MILLION;
+  scaled += Math.ceil((usage.seconds ?? 0) * 1000) * (pricing.perSecondMicros ?? 0) * 1000;
+  return Math.ceil(scaled / PER_MILLION);
+}
+
+export type HoldBasis = { pricing: Pricing; maxOutputTokens: number | null; task: string; timeoutMs: number };
+
+/** The most this input can cost on this model: the amount held at create. */
+export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>): number {
+  const requestedMax = typeof input.max_tokens === "number" ? input.max_tokens : null;
+  const outputTokens = requestedMax ?? model.maxOutputTokens ?? 0;
+  const images = model.pricing.perImageMicros ? Number(input.num_images ?? 1) : 0;
+  return costMicros(model.pricing, {
+    inputTokens: inputTokenBound(input),
+    outputTokens,
+    images,
+    seconds: model.pricing.perSecondMicros ? model.timeoutMs / 1000 : 0,
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The built-in mock provider: deterministic, offline, instant unless asked otherwise.
+ * `mock_latency_ms` makes a call take that long (abortable), `mock_error` makes it fail with
+ * that seed error code. Tokens are whitespace-separated words (CONTRACT.md "Executions").
+ */
+import { AppError, isErrorCode } from "../../errors";
+import type { ProviderAdapter, TaskCall, TaskRunner } from "../types";
+import { renderPng } from "./png";
+
+const VOCABULARY = (
+  "the gateway routes each request to a healthy provider and meters every call against a prepaid " +
+  "balance so clients send canonical input and receive canonical output quickly reliably with signed webhooks"
+).split(" ");
+
+export const countTokens = (text: string) => (text.match(/\S+/g) ?? []).length;
+
+function seedOf(text: string, extra = 0): number {
+  return Number(Bun.hash.wyhash(`${text}\u0000${extra}`) & 0xffffffffn);
+}
+
+/** Deterministic words: the same prompt gives the same answer. */
+function replyWords(prompt: string, maxTokens: number): string[] {
+  const seed = seedOf(prompt);
+  const count = Math.max(1, Math.min(maxTokens, 8 + (seed % 24)));
+  const words: string[] = [];
+  for (let i = 0; i < count; i++) words.push(VOCABULARY[(seed + i * 7) % VOCABULARY.length]!);
+  return words;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+const latencyOf = (call: TaskCall) => Number(call.input.mock_latency_ms ?? 0);
+
+function failIfAsked(call: TaskCall) {
+  const error = call.input.mock_error;
+  if (typeof error === "string" && isErrorCode(error)) throw new AppError(error, `The mock provider failed on request (mock_error=${error}).`);
+}
+
+/** Takes the requested latency: spread over the words when streaming, in one wait otherwise. */
+async function produceText(call: TaskCall, words: string[]) {
+  if (!call.onDelta) return sleep(latencyOf(call), call.signal);
+  const perWord = latencyOf(call) / words.length;
+  for (let i = 0; i < words.length; i++) {
+    if (perWord > 0) await sleep(perWord, call.signal);
+    call.onDelta(i === 0 ? words[i]! : ` ${words[i]}`);
+  }
+}
+
+const chat: TaskRunner = async (call) => {
+  const messages = call.input.messages as { role: string; content: string }[];
+  const maxTokens = Number(call.input.max_tokens ?? 1024);
+  const words = replyWords(messages.map((m) => m.content).join("\n"), maxTokens);
+  await produceText(call, words);
+  failIfAsked(call);
+  const text = words.join(" ");
+  return {
+    output: { text, message: { role: "assistant", content: text }, finish_reason: words.length >= maxTokens ? "length" : "stop" },
+    usage: { inputTokens: messages.reduce((n, m) => n + countTokens(m.content), 0), outputTokens: words.length },
+  };
+};
+
+const textGeneration: TaskRunner = async (call) => {
+  const prompt = String(call.input.text ?? call.input.prompt ?? "");
+  const words = replyWords(prompt, Number(call.input.max_tokens ?? 512));
+  await produceText(call, words);
+  failIfAsked(call);
+  return { output: { text: words.join(" ") }, usage: { inputTokens: countTokens(prompt), outputTokens: words.length } };
+};
+
+const textToImage: TaskRunner = async (call) => {
+  await sleep(latencyOf(call), call.signal);
+  failIfAsked(call);
+  const width = Number(call.input.width ?? 1024);
+  const height = Number(call.input.height ?? 1024);
+  const count = Number(call.input.num_images ?? 1);
+  const prompt = String(call.input.prompt);
+  const baseSeed = call.input.seed === undefined ? seedOf(prompt) : Number(call.input.seed);
+  const artifacts = Array.from({ length: count }, (_, i) => ({
+    bytes: renderPng(width, height, seedOf(prompt, baseSeed + i)),
+    contentType: "image/png",
+    filename: `image-${i + 1}.png`,
+    meta: { format: "png", width, height },
+  }));
+  return {
+    output: { images: artifacts.map((_, i) => ({ $artifact: i })) },
+    usage: { inputTokens: countTokens(prompt), outputTokens: 0, images: count },
+    artifacts,
+  };
+};
+
+const embedding: TaskRunner = async (call) => {
+  await sleep(latencyOf(call), call.signal);
+  failIfAsked(call);
+  const texts = Array.isArray(call.input.input) ? (call.input.input as string[]) : [String(call.input.input)];
+  const dimensions = Number(call.input.dimensions ?? 256);
+  const embeddings = texts.map((text) => {
+    const seed = seedOf(text);
+    const raw = Array.from({ length: dimensions }, (_, i) => Math.sin(seed + i * 12.9898) * 43758.5453 % 1);
+    const norm = Math.hypot(...raw) || 1;
+    return raw.map((v) => Math.round((v / norm) * 1e6) / 1e6);
+  });
+  return { output: { embeddings, dimensions }, usage: { inputTokens: texts.reduce((n, t) => n + countTokens(t), 0), outputTokens: 0 } };
+};
+
+export const mockAdapter: ProviderAdapter = {
+  kind: "mock",
+  idempotent: true,
+  tasks: { chat, "text-generation": textGeneration, "text-to-image": textToImage, embedding },
+};

@@ -1,0 +1,45 @@
+/**
+ * The provider adapter contract (DESIGN.md "Providers"): per task a transform from canonical
+ * input to a canonical result. Adapters never touch the database; output files come back as
+ * bytes and the engine stores them.
+ */
+import type { AppError } from "../errors";
+
+export type Usage = { inputTokens: number; outputTokens: number; images?: number; seconds?: number };
+
+export type Artifact = { bytes: Uint8Array; contentType: string; filename: string; meta: Record<string, unknown> };
+
+export type ProviderResult = {
+  output: Record<string, unknown>;
+  usage: Usage;
+  /** Files to store; the engine replaces `{"$artifact": i}` placeholders in output with the stored file ids. */
+  artifacts?: Artifact[];
+};
+
+export type RouteInfo = {
+  id: string;
+  upstreamModel: string;
+  params: Record<string, unknown>;
+  timeoutMs: number;
+  provider: { id: string; kind: string; baseUrl: string | null; apiKey: string | null; config: Record<string, unknown> };
+};
+
+export type TaskCall = {
+  input: Record<string, unknown>;
+  route: RouteInfo;
+  signal: AbortSignal;
+  /** Streams a piece of text output as it is produced. */
+  onDelta?: (text: string) => void;
+};
+
+export type TaskRunner = (call: TaskCall) => Promise<ProviderResult>;
+
+export type ProviderAdapter = {
+  kind: string;
+  /** Safe to call again with the same input after a crash (CONTRACT "Crash recovery"). */
+  idempotent: boolean;
+  tasks: Partial<Record<string, TaskRunner>>;
+};
+
+/** A provider failure in the seed's vocabulary; `retryable` decides failover to the next route. */
+export type ProviderFailure = AppError;

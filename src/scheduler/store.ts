@@ -1,0 +1,75 @@
+/**
+ * The jobs table (graphile-worker's shape with a lease): enqueue inside the caller's
+ * transaction, claim due jobs with one UPDATE … RETURNING, complete by deleting, fail by
+ * pushing run_at. At-least-once: handlers must be idempotent.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import type { Conn } from "../db/client";
+import { jobs } from "../db/schema";
+
+export type JobRow = {
+  id: number;
+  kind: string;
+  payload: string;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_until: number | null;
+  last_error: string | null;
+  unique_key: string | null;
+};
+
+export type EnqueueOptions = { runAt?: number; maxAttempts?: number; uniqueKey?: string };
+
+/** Adds a job; with a uniqueKey already present, leaves the existing one. */
+export function insertJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, opts: EnqueueOptions = {}) {
+  conn
+    .insert(jobs)
+    .values({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, createdAt: now })
+    .onConflictDoNothing()
+    .run();
+}
+
+/** Raw prepared statements for the worker loop: it runs thousands of times a second. */
+export class JobStatements {
+  private claim: Statement;
+  private remove: Statement;
+  private retry: Statement;
+  private nextDue: Statement;
+  private releaseAll: Statement;
+  private extend: Statement;
+
+  constructor(sqlite: Database) {
+    this.claim = sqlite.prepare(
+      `UPDATE jobs SET attempts = attempts + 1, locked_until = $lockedUntil
+       WHERE id IN (SELECT id FROM jobs WHERE kind = $kind AND run_at <= $now
+                    AND (locked_until IS NULL OR locked_until < $now) ORDER BY run_at, id LIMIT $limit)
+       RETURNING *`,
+    );
+    this.remove = sqlite.prepare("DELETE FROM jobs WHERE id = $id");
+    this.retry = sqlite.prepare("UPDATE jobs SET locked_until = NULL, run_at = $runAt, last_error = $error WHERE id = $id");
+    this.nextDue = sqlite.prepare("SELECT min(run_at) AS at FROM jobs WHERE kind = $kind AND locked_until IS NULL");
+    this.releaseAll = sqlite.prepare("UPDATE jobs SET locked_until = NULL WHERE locked_until IS NOT NULL");
+    this.extend = sqlite.prepare("UPDATE jobs SET locked_until = $lockedUntil WHERE id = $id");
+  }
+
+  claimDue(kind: string, now: number, limit: number, leaseMs: number): JobRow[] {
+    return this.claim.all({ kind, now, limit, lockedUntil: now + leaseMs }) as JobRow[];
+  }
+  complete(id: number) {
+    this.remove.run({ id });
+  }
+  reschedule(id: number, runAt: number, error: string) {
+    this.retry.run({ id, runAt, error: error.slice(0, 2000) });
+  }
+  nextRunAt(kind: string): number | null {
+    return (this.nextDue.get({ kind }) as { at: number | null }).at;
+  }
+  /** At start-up: this process is the only worker, so every lease left behind is a crash's. */
+  releaseLeases(): number {
+    return this.releaseAll.run().changes;
+  }
+  extendLease(id: number, lockedUntil: number) {
+    this.extend.run({ id, lockedUntil });
+  }
+}

@@ -1,0 +1,36 @@
+/** Builds the configured FileStore (DESIGN.md "Files"): local disk by default, or S3. */
+import { join } from "node:path";
+import type { Config } from "../config";
+import { LocalFileStore } from "./local";
+import { S3FileStore } from "./s3";
+import type { FileStore } from "./types";
+
+export type StoreDeps = {
+  /** HMAC key for local links, fetched on first use. */
+  signingKey: () => Buffer;
+  /** Where the server answers local links for a key (absolute URL, no query). */
+  linkUrl: (key: string) => string;
+  now: () => number;
+};
+
+export function createFileStore(config: Config, deps: StoreDeps): FileStore {
+  if (config.storage === "s3") {
+    return new S3FileStore({
+      endpoint: config.s3Endpoint,
+      region: config.s3Region,
+      bucket: config.s3Bucket!, // loadConfig refuses s3 without a bucket
+      forcePathStyle: config.s3ForcePathStyle,
+      credentials:
+        config.s3AccessKeyId && config.s3SecretAccessKey
+          ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
+          : null,
+      now: deps.now,
+    });
+  }
+  return new LocalFileStore({ root: join(config.dataDir, "files"), signingKey: deps.signingKey, linkUrl: deps.linkUrl });
+}
+
+export { contentDisposition } from "./disposition";
+export { LocalFileStore } from "./local";
+export { S3FileStore } from "./s3";
+export * from "./types";

@@ -1,0 +1,33 @@
+/** A ModelRoute server in its own process (bun src/main.ts), for crash and CLI tests. */
+import { spawn, type Subprocess } from "bun";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+export type ServerProcess = { proc: Subprocess; url: string; port: number; exited: Promise<number> };
+
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<ServerProcess> {
+  const chosen = port ?? (await freePort());
+  const proc = spawn({
+    cmd: [process.execPath, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
+    env: { ...process.env, NODE_ENV: "production", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const url = `http://127.0.0.1:${chosen}`;
+  for (let i = 0; i < 400; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${await new Response(proc.stderr as ReadableStream).text()}`);
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return { proc, url, port: chosen, exited: proc.exited };
+    await Bun.sleep(25);
+  }
+  proc.kill(9);
+  throw new Error("server did not become healthy");
+}
