@@ -7,8 +7,12 @@ import type { AppContext } from "./context";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { errors } from "./http/errors";
 import { observe } from "./http/observe";
+import { adminRoutes } from "./modules/admin";
 import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes } from "./modules/docs";
+import { guardrailRoutes } from "./modules/guardrails";
+import { keyRoutes } from "./modules/keys";
+import { balanceRoutes, ledgerAdminRoutes, usageRoutes } from "./modules/ledger";
 import { executionRoutes } from "./modules/executions";
 import { filesRoutes, isFileUploadRequest } from "./modules/files";
 import { opsRoutes } from "./modules/ops";
@@ -32,15 +36,21 @@ function methodsIndex(routes: () => RouteShape[]) {
 export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => false) {
   let root: Elysia | undefined;
   const methodsFor = methodsIndex(() => (root?.routes ?? []) as RouteShape[]);
-  const app = new Elysia({ normalize: false })
+  const app = new Elysia({ normalize: false, precompile: true })
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
     .use(docsRoutes())
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
+    .use(keyRoutes(ctx))
+    .use(guardrailRoutes(ctx))
+    .use(adminRoutes(ctx))
     .use(executionRoutes(ctx))
-    .use(filesRoutes(ctx));
+    .use(filesRoutes(ctx))
+    .use(balanceRoutes(ctx))
+    .use(usageRoutes(ctx))
+    .use(ledgerAdminRoutes(ctx));
   root = app as unknown as Elysia;
   return app;
 }

@@ -11,7 +11,8 @@ type Kind =
   | { type: "int"; min: number; max: number }
   | { type: "bool" }
   | { type: "enum"; values: readonly string[] }
-  | { type: "url" };
+  | { type: "url" }
+  | { type: "msList"; max: number; maxItems: number };
 
 type Setting = { key: string; flag: string; env: string; kind: Kind; default: unknown; help: string };
 
@@ -42,6 +43,11 @@ export const SETTINGS = [
   { key: "fileRetentionDays", flag: "file-retention-days", env: "MODELROUTE_FILE_RETENTION_DAYS", kind: int(0, 3650), default: 30, help: "Days after upload when a file and its bytes are deleted; 0 keeps them forever." },
   { key: "uploadUrlTtlSeconds", flag: "upload-url-ttl-seconds", env: "MODELROUTE_UPLOAD_URL_TTL_SECONDS", kind: int(60, 604_800), default: 3600, help: "How long an upload link from POST /v1/files/upload stays valid." },
   { key: "downloadUrlTtlSeconds", flag: "download-url-ttl-seconds", env: "MODELROUTE_DOWNLOAD_URL_TTL_SECONDS", kind: int(60, 604_800), default: 3600, help: "How long a link from GET /v1/files/{id}/url stays valid (S3 allows at most 7 days)." },
+  { key: "webhookTimeoutMs", flag: "webhook-timeout-ms", env: "MODELROUTE_WEBHOOK_TIMEOUT_MS", kind: int(100, 300_000), default: 15_000, help: "How long one webhook attempt may take (connect, answer, body) before it counts as failed." },
+  { key: "webhookRetryScheduleMs", flag: "webhook-retry-schedule", env: "MODELROUTE_WEBHOOK_RETRY_SCHEDULE", kind: { type: "msList", max: 7 * DAY_MS, maxItems: 20 }, default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000], help: "Delays in ms before each webhook retry, comma-separated (±10 % jitter); its length is the number of retries." },
+  { key: "webhookMaxAgeMs", flag: "webhook-max-age-ms", env: "MODELROUTE_WEBHOOK_MAX_AGE_MS", kind: int(1000, 30 * DAY_MS), default: DAY_MS, help: "No webhook attempt is made this long after its event (Retry-After included)." },
+  { key: "webhookAllowPrivate", flag: "webhook-allow-private", env: "MODELROUTE_WEBHOOK_ALLOW_PRIVATE", kind: { type: "bool" }, default: false, help: "Allow webhooks to private, loopback and link-local addresses (refused by default)." },
+  { key: "webhookConcurrency", flag: "webhook-concurrency", env: "MODELROUTE_WEBHOOK_CONCURRENCY", kind: int(1, 10_000), default: 32, help: "Webhook attempts in flight at once; one receiver gets at most a quarter of them." },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -67,6 +73,11 @@ export type Config = {
   fileRetentionDays: number;
   uploadUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
+  webhookTimeoutMs: number;
+  webhookRetryScheduleMs: number[];
+  webhookMaxAgeMs: number;
+  webhookAllowPrivate: boolean;
+  webhookConcurrency: number;
 };
 
 export class ConfigError extends Error {}
@@ -133,6 +144,13 @@ function coerce(setting: Setting, source: string, raw: unknown): unknown {
     case "enum":
       if (!kind.values.includes(String(raw))) throw fail(`must be one of ${kind.values.join(", ")}`);
       return String(raw);
+    case "msList": {
+      const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(",");
+      const values = items.map((item) => item.trim());
+      if (values.length > kind.maxItems || values.some((v) => !/^\d+$/.test(v) || Number(v) > kind.max))
+        throw fail(`must be at most ${kind.maxItems} comma-separated delays in ms, each from 0 to ${kind.max}`);
+      return values.map(Number);
+    }
     case "url": {
       const text = String(raw);
       if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw fail("must be an http(s) URL");

@@ -12,6 +12,7 @@ import type { Metrics } from "./http/metrics";
 import type { ExecutionBus } from "./modules/executions/bus";
 import type { ProviderRouter } from "./providers/router";
 import type { Scheduler } from "./scheduler/worker";
+import type { WriteBatcher } from "./db/write-batcher";
 
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -29,6 +30,8 @@ export type AppContext = {
   rateLimiter: FixedWindowLimiter;
   metrics: Metrics;
   scheduler: Scheduler;
+  /** Group commit for hot-path writes (executions): one transaction per event-loop turn. */
+  writer: WriteBatcher;
   bus: ExecutionBus;
   router: ProviderRouter;
   /** Abort controllers of provider calls running in this process, by execution id (cancel uses them). */

@@ -1,5 +1,6 @@
 /** Registers every module's job handlers on the scheduler, with their concurrency and timing. */
 import type { AppContext } from "./context";
+import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
 
 const MINUTE = 60_000;
@@ -10,4 +11,6 @@ export function registerJobs(ctx: AppContext) {
   s.register("execution.run", runExecution, { concurrency: ctx.config.workerConcurrency, leaseMs: 15 * MINUTE });
   s.register("execution.sweep", sweepExecutions, { concurrency: 1, leaseMs: MINUTE, everyMs: 5_000 });
   s.register("execution.purge", purgeExecutions, { concurrency: 1, leaseMs: 5 * MINUTE, everyMs: 60 * MINUTE });
+  s.register("files.purge", purgeFiles, FILE_JOB_OPTIONS["files.purge"]);
+  s.register("files.sweep-uploads", sweepFileUploads, FILE_JOB_OPTIONS["files.sweep-uploads"]);
 }

@@ -6,6 +6,7 @@ import { createApp } from "./app";
 import type { Config } from "./config";
 import { publicUrl, systemClock, type AppContext, type Clock } from "./context";
 import { closeDatabase, migrate, openDatabase } from "./db/client";
+import { claimServerLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
@@ -13,6 +14,7 @@ import { createKeyCache, flushLastUsed } from "./modules/keys/service";
 import { ConfigError } from "./config";
 import { registerJobs } from "./jobs";
 import * as Catalog from "./modules/catalog/service";
+import { WriteBatcher } from "./db/write-batcher";
 import { ExecutionBus } from "./modules/executions/bus";
 import * as Ledger from "./modules/ledger/service";
 import { parseUsd } from "./money";
@@ -49,6 +51,7 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
     bus: new ExecutionBus(),
     router: new ProviderRouter(),
     running: new Map(),
+    writer: new WriteBatcher(handle.db),
     scheduler: undefined as unknown as Scheduler, // set below: it needs the context it lives in
   };
   ctx.scheduler = new Scheduler(ctx);
@@ -81,6 +84,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
   const server = app.server!;
   const port = server.port!;
   ctx.boundPort = port;
+  const serverLock = claimServerLock(config.dataDir, ctx.clock.now()); // `restore` refuses while it exists
   ctx.scheduler.start();
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
   lastUsedTimer.unref();
@@ -94,9 +98,11 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
       await app.stop();
       clearTimeout(hardStop);
       await ctx.scheduler.stop(config.shutdownGraceMs);
+      ctx.writer.flush();
       clearInterval(lastUsedTimer);
       flushLastUsed(ctx.db, ctx.keyCache);
       closeDatabase(ctx.handle);
+      serverLock.release();
     })());
   return { ctx, url: publicUrl(ctx), port, bootstrap, stop };
 }

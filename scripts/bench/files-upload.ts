@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const SIZE = 157_286_400;
+const SIZE = Number(process.env.BENCH_FILE_BYTES ?? 157_286_400); // compare a smaller size to see RSS does not grow with it
 const CHUNK = 1024 * 1024;
 const root = join(import.meta.dir, "../..");
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-bench-files-"));

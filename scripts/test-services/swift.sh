@@ -14,13 +14,23 @@ cmd=${1:-}; S=${2:-}
 
 stop() {
   [ -d "$S/run" ] || return 0
+  local pids=() f pid alive
   for f in "$S"/run/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    # Each server was started in its own process group (setsid), so its workers go with it.
+    # Each server was started in its own session (setsid), so its workers go with it.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$pid")
     rm -f "$f"
   done
+  # Wait until they are gone, so their ports are free when this returns.
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
 }
 
 if [ "$cmd" = stop ]; then stop; exit 0; fi
@@ -33,6 +43,11 @@ done
 
 mkdir -p "$S/srv/d1" "$S/run" "$S/log"
 cd "$S"
+# The object server keeps metadata in user xattrs; without them every PUT fails with a 503.
+if ! python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.swift-probe", b"1")' "$S/srv/d1" 2>/dev/null; then
+  echo "swift.sh: the file system of $S has no user xattrs (Swift needs them); point TMPDIR at a disk-backed directory" >&2
+  exit 3
+fi
 printf '[swift-hash]\nswift_hash_path_suffix = t\nswift_hash_path_prefix = t\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' > swift.conf
 
 i=0
@@ -100,7 +115,7 @@ for s in account container object proxy; do
   echo $! > "run/$s.pid"
 done
 
-# Wait for the proxy, then for an authenticated S3 round trip (the backends come up after it).
+# Wait for the proxy (the tests then retry their first S3 call until the backends accept it).
 deadline=$((SECONDS + 60))
 until curl -sf "http://127.0.0.1:$PORT/healthcheck" >/dev/null; do
   for f in run/*.pid; do

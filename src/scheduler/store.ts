@@ -4,7 +4,9 @@
  * pushing run_at. At-least-once: handlers must be idempotent.
  */
 import type { Database, Statement } from "bun:sqlite";
+import { sql } from "drizzle-orm";
 import type { Conn } from "../db/client";
+import { preparedPerConnection } from "../db/prepared";
 import { jobs } from "../db/schema";
 
 export type JobRow = {
@@ -21,13 +23,20 @@ export type JobRow = {
 
 export type EnqueueOptions = { runAt?: number; maxAttempts?: number; uniqueKey?: string };
 
-/** Adds a job; with a uniqueKey already present, leaves the existing one. */
-export function insertJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, opts: EnqueueOptions = {}) {
+const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(jobs)
-    .values({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, createdAt: now })
+    .values({
+      kind: sql.placeholder("kind"), payload: sql.placeholder("payload"), runAt: sql.placeholder("runAt"),
+      maxAttempts: sql.placeholder("maxAttempts"), uniqueKey: sql.placeholder("uniqueKey"), createdAt: sql.placeholder("now"),
+    })
     .onConflictDoNothing()
-    .run();
+    .prepare(),
+);
+
+/** Adds a job; with a uniqueKey already present, leaves the existing one. */
+export function insertJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, opts: EnqueueOptions = {}) {
+  insertStatement(conn).run({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, now });
 }
 
 /** Raw prepared statements for the worker loop: it runs thousands of times a second. */
@@ -38,6 +47,7 @@ export class JobStatements {
   private nextDue: Statement;
   private releaseAll: Statement;
   private extend: Statement;
+  private pullForward: Statement;
 
   constructor(sqlite: Database) {
     this.claim = sqlite.prepare(
@@ -46,18 +56,20 @@ export class JobStatements {
                     AND (locked_until IS NULL OR locked_until < $now) ORDER BY run_at, id LIMIT $limit)
        RETURNING *`,
     );
-    this.remove = sqlite.prepare("DELETE FROM jobs WHERE id = $id");
+    this.remove = sqlite.prepare("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))");
     this.retry = sqlite.prepare("UPDATE jobs SET locked_until = NULL, run_at = $runAt, last_error = $error WHERE id = $id");
     this.nextDue = sqlite.prepare("SELECT min(run_at) AS at FROM jobs WHERE kind = $kind AND locked_until IS NULL");
     this.releaseAll = sqlite.prepare("UPDATE jobs SET locked_until = NULL WHERE locked_until IS NOT NULL");
     this.extend = sqlite.prepare("UPDATE jobs SET locked_until = $lockedUntil WHERE id = $id");
+    this.pullForward = sqlite.prepare("UPDATE jobs SET run_at = $now WHERE kind = $kind AND run_at > $now AND locked_until IS NULL");
   }
 
   claimDue(kind: string, now: number, limit: number, leaseMs: number): JobRow[] {
     return this.claim.all({ kind, now, limit, lockedUntil: now + leaseMs }) as JobRow[];
   }
-  complete(id: number) {
-    this.remove.run({ id });
+  /** Deletes finished jobs, many in one statement (one commit). */
+  complete(ids: number[]) {
+    if (ids.length) this.remove.run({ ids: JSON.stringify(ids) });
   }
   reschedule(id: number, runAt: number, error: string) {
     this.retry.run({ id, runAt, error: error.slice(0, 2000) });
@@ -68,6 +80,10 @@ export class JobStatements {
   /** At start-up: this process is the only worker, so every lease left behind is a crash's. */
   releaseLeases(): number {
     return this.releaseAll.run().changes;
+  }
+  /** Makes a periodic kind's waiting job due now (it was woken: there is work). */
+  runPeriodicNow(kind: string, now: number) {
+    this.pullForward.run({ kind, now });
   }
   extendLease(id: number, lockedUntil: number) {
     this.extend.run({ id, lockedUntil });

@@ -22,6 +22,9 @@ type KindState = {
   running: number;
   scheduled: boolean;
   timer: ReturnType<typeof setTimeout> | null;
+  timerAt: number;
+  /** A wake() arrived for a periodic kind: run it now rather than at its next period. */
+  runSoon: boolean;
 };
 
 export class Scheduler {
@@ -30,6 +33,7 @@ export class Scheduler {
   private started = false;
   private stopping = false;
   private inFlight = new Set<Promise<void>>();
+  private completed: number[] = [];
   private abort = new AbortController();
 
   constructor(private ctx: AppContext) {}
@@ -40,12 +44,15 @@ export class Scheduler {
   }
 
   register<K extends JobKind>(kind: K, handler: JobHandler<K>, options: KindOptions) {
-    this.kinds.set(kind, { kind, handler: handler as JobHandler<never>, options, running: 0, scheduled: false, timer: null });
+    this.kinds.set(kind, { kind, handler: handler as JobHandler<never>, options, running: 0, scheduled: false, timer: null, timerAt: 0, runSoon: false });
   }
 
   /** Adds a job in the caller's transaction; call wake(kind) after the commit. */
   enqueue<K extends JobKind>(conn: Conn, kind: K, payload: JobPayloads[K], opts?: EnqueueOptions) {
-    insertJob(conn, kind, payload as Record<string, unknown>, this.ctx.clock.now(), opts);
+    const now = this.ctx.clock.now();
+    insertJob(conn, kind, payload as Record<string, unknown>, now, opts);
+    const state = this.kinds.get(kind);
+    if (state && opts?.runAt !== undefined && opts.runAt > now) this.armAt(state, opts.runAt, now);
   }
 
   /** Starts the loops; leases left by a crashed process are released first. */
@@ -60,13 +67,24 @@ export class Scheduler {
     }
   }
 
-  /** Claims due jobs of this kind on the next tick. Cheap to call many times. */
+  /**
+   * Claims due jobs of this kind on the next tick; a periodic kind (the outbox dispatcher) runs
+   * at once instead of at its next period. Cheap to call many times.
+   */
   wake(kind: JobKind) {
     const state = this.kinds.get(kind);
-    if (!state || !this.started || this.stopping || state.scheduled) return;
+    if (state?.options.everyMs) state.runSoon = true;
+    if (state) this.pumpSoon(state);
+  }
+
+  private pumpSoon(state: KindState) {
+    if (!this.started || this.stopping || state.scheduled) return;
     state.scheduled = true;
-    queueMicrotask(() => {
+    // setImmediate, not a microtask: every enqueue and finish of this event-loop turn shares
+    // one claim (and one commit) instead of one each. Still no poll delay.
+    setImmediate(() => {
       state.scheduled = false;
+      this.flushCompleted();
       this.pump(state);
     });
   }
@@ -76,20 +94,36 @@ export class Scheduler {
     const free = state.options.concurrency - state.running;
     if (free <= 0) return; // a finishing job pumps again
     const now = this.ctx.clock.now();
+    if (state.runSoon && state.running === 0) {
+      state.runSoon = false;
+      this.statements.runPeriodicNow(state.kind, now);
+    }
     const claimed = this.statements.claimDue(state.kind, now, Math.min(free, CLAIM_BATCH), state.options.leaseMs);
     for (const row of claimed) this.run(state, row);
-    if (claimed.length === Math.min(free, CLAIM_BATCH) && claimed.length > 0) return this.wake(state.kind);
+    if (claimed.length === Math.min(free, CLAIM_BATCH) && claimed.length > 0) return this.pumpSoon(state);
     this.armTimer(state, now);
   }
 
+  /**
+   * Sleeps until the next due job (at most IDLE_POLL_MS). With a timer already pending it does
+   * not look: under load this runs every turn, and the lookup scans the leased rows. Jobs given
+   * a later run_at by this process arm their own time with armAt().
+   */
   private armTimer(state: KindState, now: number) {
-    if (state.timer) clearTimeout(state.timer);
+    if (state.timer) return;
     const next = this.statements.nextRunAt(state.kind);
-    const delay = next === null ? IDLE_POLL_MS : Math.max(0, Math.min(IDLE_POLL_MS, next - now));
+    this.armAt(state, now + (next === null ? IDLE_POLL_MS : Math.max(0, Math.min(IDLE_POLL_MS, next - now))), now);
+  }
+
+  /** Makes sure the kind is pumped by `fireAt`; keeps an earlier timer already set. */
+  private armAt(state: KindState, fireAt: number, now = this.ctx.clock.now()) {
+    if (state.timer && state.timerAt <= fireAt) return;
+    if (state.timer) clearTimeout(state.timer);
+    state.timerAt = fireAt;
     state.timer = setTimeout(() => {
       state.timer = null;
-      this.wake(state.kind);
-    }, delay);
+      this.pumpSoon(state);
+    }, Math.max(0, fireAt - now));
     state.timer.unref?.();
   }
 
@@ -113,17 +147,27 @@ export class Scheduler {
     })().finally(() => {
       state.running--;
       this.inFlight.delete(task);
-      this.wake(state.kind);
+      this.pumpSoon(state);
     });
     this.inFlight.add(task);
   }
 
   private finish(state: KindState, job: Job) {
     if (state.options.everyMs) {
-      this.statements.reschedule(job.id, this.ctx.clock.now() + state.options.everyMs, "");
+      const now = this.ctx.clock.now();
+      this.statements.reschedule(job.id, state.runSoon ? now : now + state.options.everyMs, ""); // woken while running: go again
+      state.runSoon = false;
       return;
     }
-    this.statements.complete(job.id);
+    this.completed.push(job.id);
+  }
+
+  /** Deletes the jobs finished since the last flush; a crash before it only re-runs idempotent handlers. */
+  private flushCompleted() {
+    if (this.completed.length === 0) return;
+    const ids = this.completed;
+    this.completed = [];
+    this.statements.complete(ids);
   }
 
   private fail(state: KindState, job: Job, error: unknown) {
@@ -131,12 +175,13 @@ export class Scheduler {
     if (this.stopping && job.signal.aborted) return; // lease expires; a later start resumes it
     if (job.attempt >= job.maxAttempts && !state.options.everyMs) {
       this.ctx.log.error("job failed for good", { kind: job.kind, job_id: job.id, attempts: job.attempt, error });
-      this.statements.complete(job.id);
+      this.completed.push(job.id);
       return;
     }
     const delay = error instanceof RetryLater && error.delayMs !== undefined ? error.delayMs : jitter((state.options.backoffMs ?? defaultBackoff)(job.attempt));
     this.ctx.log.warn("job will retry", { kind: job.kind, job_id: job.id, attempt: job.attempt, delay_ms: delay, error: message });
     this.statements.reschedule(job.id, this.ctx.clock.now() + delay, message);
+    this.armAt(state, this.ctx.clock.now() + delay);
   }
 
   /** Stops claiming; waits for running jobs up to graceMs, then aborts them. */
@@ -149,6 +194,7 @@ export class Scheduler {
       this.abort.abort(new Error("shutting down"));
       await Promise.race([all, Bun.sleep(1000)]);
     }
+    this.flushCompleted();
   }
 
   get runningCount() {

@@ -1,6 +1,7 @@
 /** Builds the configured FileStore (DESIGN.md "Files"): local disk by default, or S3. */
 import { join } from "node:path";
 import type { Config } from "../config";
+import type { Logger } from "../log";
 import { LocalFileStore } from "./local";
 import { S3FileStore } from "./s3";
 import type { FileStore } from "./types";
@@ -11,6 +12,7 @@ export type StoreDeps = {
   /** Where the server answers local links for a key (absolute URL, no query). */
   linkUrl: (key: string) => string;
   now: () => number;
+  log: Logger;
 };
 
 export function createFileStore(config: Config, deps: StoreDeps): FileStore {
@@ -18,13 +20,14 @@ export function createFileStore(config: Config, deps: StoreDeps): FileStore {
     return new S3FileStore({
       endpoint: config.s3Endpoint,
       region: config.s3Region,
-      bucket: config.s3Bucket!, // loadConfig refuses s3 without a bucket
+      bucket: config.s3Bucket ?? "", // loadConfig refuses s3 without a bucket
       forcePathStyle: config.s3ForcePathStyle,
       credentials:
         config.s3AccessKeyId && config.s3SecretAccessKey
           ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
           : null,
       now: deps.now,
+      log: deps.log,
     });
   }
   return new LocalFileStore({ root: join(config.dataDir, "files"), signingKey: deps.signingKey, linkUrl: deps.linkUrl });

@@ -15,6 +15,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { Logger } from "../log";
 import { contentDisposition } from "./disposition";
 import { BlobNotFoundError, SizeMismatchError, type ByteRange, type FileStore, type PutResult, type StoredBlob } from "./types";
 
@@ -27,6 +28,8 @@ export type S3StoreOptions = {
   credentials: { accessKeyId: string; secretAccessKey: string } | null;
   /** The clock presigned URLs are dated by (the app's clock, so expiries agree with the API's). */
   now: () => number;
+  /** Where the SDK's own warnings go (else it writes them to the console). */
+  log: Logger;
 };
 
 export class S3FileStore implements FileStore {
@@ -43,29 +46,45 @@ export class S3FileStore implements FileStore {
       credentials: opts.credentials ?? undefined,
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
+      logger: {
+        trace: () => {},
+        debug: () => {},
+        info: () => {},
+        warn: (...parts: unknown[]) => opts.log.warn("s3 client", { detail: parts.map(String).join(" ") }),
+        error: (...parts: unknown[]) => opts.log.error("s3 client", { detail: parts.map(String).join(" ") }),
+      },
     });
   }
 
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, opts: { sizeBytes: number; contentType: string }): Promise<PutResult> {
     const hasher = new Bun.CryptoHasher("sha256");
+    const abort = new AbortController();
+    let mismatch: SizeMismatchError | null = null;
     let payload: Uint8Array | Readable;
     if (body instanceof Uint8Array) {
       if (body.byteLength !== opts.sizeBytes) throw new SizeMismatchError(opts.sizeBytes, body.byteLength);
       hasher.update(body);
       payload = body;
     } else {
-      // Counted and hashed on the way; a wrong length errors the stream, which aborts the PUT.
+      // Counted and hashed on the way. A wrong length aborts the request before its last byte,
+      // so the server never completes the object.
       let received = 0;
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             received += chunk.byteLength;
-            if (received > opts.sizeBytes) throw new SizeMismatchError(opts.sizeBytes, received);
+            if (received > opts.sizeBytes) {
+              mismatch = new SizeMismatchError(opts.sizeBytes, received);
+              abort.abort(mismatch);
+              return controller.terminate();
+            }
             hasher.update(chunk);
             controller.enqueue(chunk);
           },
           flush() {
-            if (received !== opts.sizeBytes) throw new SizeMismatchError(opts.sizeBytes, received);
+            if (received === opts.sizeBytes) return;
+            mismatch = new SizeMismatchError(opts.sizeBytes, received);
+            abort.abort(mismatch);
           },
         }),
       );
@@ -74,12 +93,10 @@ export class S3FileStore implements FileStore {
     try {
       await this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: payload, ContentLength: opts.sizeBytes, ContentType: opts.contentType }),
+        { abortSignal: abort.signal },
       );
     } catch (e) {
-      const cause = (e as { cause?: unknown }).cause;
-      if (e instanceof SizeMismatchError) throw e;
-      if (cause instanceof SizeMismatchError) throw cause;
-      throw e;
+      throw mismatch ?? e; // the SDK reports our abort as its own AbortError
     }
     return { sizeBytes: opts.sizeBytes, sha256: hasher.digest("hex") };
   }

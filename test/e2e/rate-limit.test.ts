@@ -35,7 +35,7 @@ test("with RPM 3 the 4th request in a minute is 429 RATE_LIMITED with Retry-Afte
   expect(over.status).toBe(429);
   expect(over.headers.get("retry-after")).toBe("45");
   expect(rateHeaders(over)).toEqual({ limit: "3", remaining: "0", reset });
-  const { error } = await over.json();
+  const { error } = (await over.json()) as { error: Record<string, unknown> };
   expect(error).toMatchObject({ code: "RATE_LIMITED", retryable: true, request_id: over.headers.get("x-request-id") });
 
   nowMs = WINDOW_END_S * 1000 + 1; // the next minute
@@ -58,7 +58,7 @@ test("each key has its own window, and errors after auth carry the headers too",
 test("a 401 carries no rate-limit headers, nor do ops routes", async () => {
   const unauthorized = await limited.get("/v1/models", "sk_" + "0".repeat(64) + "_00000000");
   expect(unauthorized.status).toBe(401);
-  expect((await unauthorized.json()).error.code).toBe("UNAUTHORIZED");
+  expect(((await unauthorized.json()) as { error: { code: string } }).error.code).toBe("UNAUTHORIZED");
   const noHeader = await limited.get("/v1/models", null);
   expect(noHeader.status).toBe(401);
   for (const res of [unauthorized, noHeader, await limited.get("/healthz"), await limited.get("/readyz")])

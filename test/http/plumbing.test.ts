@@ -71,19 +71,19 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+const post = (path: string, body: RequestInit["body"], headers: Record<string, string> = {}) =>
   fetch(base + path, { method: "POST", body, headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...headers } });
 
 /** Reads the envelope and checks its invariant parts: code, status, retryable, request id. */
 async function envelope(res: Response, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toStartWith("application/json");
-  const body = await res.json();
+  const body = (await res.json()) as { error: { message: string; details: { field: string; code: string; message: string }[] } };
   expect(Object.keys(body)).toEqual(["error"]);
   expect(body.error).toMatchObject({ code, retryable: false, request_id: res.headers.get("x-request-id") });
   expect(Array.isArray(body.error.details)).toBe(true);
   expect(typeof body.error.message).toBe("string");
-  return body.error as { message: string; details: { field: string; code: string; message: string }[] };
+  return body.error;
 }
 
 test("every response carries its own X-Request-Id, successes and errors alike", async () => {
@@ -141,7 +141,7 @@ test("a body of exactly 1 MiB is accepted", async () => {
   expect(exact.length).toBe(MiB);
   const res = await fetch(`${base}/test/open`, { method: "POST", body: exact, headers: { "content-type": "application/json" } });
   expect(res.status).toBe(200);
-  expect((await res.json()).received.pad).toHaveLength(MiB - prefix.length - 2);
+  expect(((await res.json()) as { received: { pad: string } }).received.pad).toHaveLength(MiB - prefix.length - 2);
 });
 
 test("a text/plain body on a JSON route is 415 UNSUPPORTED_MEDIA_TYPE", async () => {

@@ -19,5 +19,32 @@ export const API_TAGS = [
   { name: "Executions", description: "Run a model: create, poll, stream, cancel, fetch the result." },
   { name: "Files", description: "Upload inputs (up to 150 MiB) through presigned links, download outputs; reference them as `file_…` ids in execution input." },
   { name: "Models", description: "The catalog of model slugs, their input schemas and pricing." },
+  {
+    name: "Balance",
+    description:
+      "The prepaid balance every execution is paid from. Creating an execution **holds** its maximum cost (402 `INSUFFICIENT_BALANCE` when `available` " +
+      "cannot cover it, or when it would take an API key past its spend limit); when it ends, one ledger entry **captures** the actual cost (never " +
+      "more than the hold) and releases the rest. FAILED and EXPIRED executions are not charged. Every movement is an append-only balance " +
+      "transaction. A low-balance threshold sends `balance.low` to your webhooks once when `available` drops below it.",
+  },
+  {
+    name: "Usage",
+    description: "Executions, tokens and cost per UTC day or per model, for dashboards and invoices.",
+  },
   { name: "Operations", description: "Liveness, readiness and Prometheus metrics (no auth)." },
+  {
+    name: "API keys",
+    description:
+      "Keys of your organization (full-permission keys only): create, list (masked), update limits or disable, revoke, rotate with a 1-hour grace period. At most 20 active keys per organization.",
+  },
+  {
+    name: "Guardrails",
+    description:
+      "Rules for the keys assigned to them: allowed and blocked models, a cap per execution, content rules on the input, and limits. A rejected request costs nothing.",
+  },
+  {
+    name: "Admin",
+    description:
+      "The operator's API under /admin/v1, authenticated with the operator token (mrt_…): organizations, their keys, credits and balances, the catalog, stats and the audit log. The `modelroute` CLI has the same powers.",
+  },
 ];

@@ -33,8 +33,27 @@ const swaggerPage = `<!DOCTYPE html>
 </body>
 </html>`;
 
+type OpenApiDocument = { paths?: Record<string, Record<string, unknown>> };
+
+/**
+ * Prefix groups register their root as "/v1/executions/"; Elysia serves it with or without the
+ * slash, but the document should name it as the API reference does: "/v1/executions".
+ */
+export function withoutTrailingSlashes(document: OpenApiDocument): OpenApiDocument {
+  if (!document.paths) return document;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, operations] of Object.entries(document.paths)) {
+    const bare = path.length > 1 ? path.replace(/\/+$/, "") : path;
+    paths[bare] = { ...paths[bare], ...operations };
+  }
+  return { ...document, paths };
+}
+
 export const docsRoutes = () =>
   new Elysia({ name: "docs" })
+    .onAfterHandle({ as: "global" }, ({ path, response }) => {
+      if (path === "/openapi.json" && response && typeof response === "object") return withoutTrailingSlashes(response as OpenApiDocument);
+    })
     .use(
       openapi({
         path: "/docs",

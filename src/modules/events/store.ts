@@ -1,10 +1,22 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
+import { preparedPerConnection } from "../../db/prepared";
 import { events } from "../../db/schema";
 
 export type EventRow = typeof events.$inferSelect;
 
-export const insertEvent = (tx: Conn, row: typeof events.$inferInsert) => tx.insert(events).values(row).run();
+const insertStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(events)
+    .values({
+      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), type: sql.placeholder("type"), data: sql.placeholder("data"),
+      executionId: sql.placeholder("executionId"), webhookUrl: sql.placeholder("webhookUrl"), createdAt: sql.placeholder("createdAt"),
+    })
+    .prepare(),
+);
+
+/** Every status change writes one: prepared. */
+export const insertEvent = (tx: Conn, row: Required<Omit<typeof events.$inferInsert, "dispatchedAt">>) => insertStatement(tx).run(row);
 
 /** The oldest events not yet handed to the webhook dispatcher. */
 export const undispatched = (conn: Conn, limit: number): EventRow[] =>

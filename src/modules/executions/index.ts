@@ -22,10 +22,19 @@ export const executionRoutes = (ctx: AppContext) =>
         const mode = body.mode ?? (wait !== null ? "SYNC" : "ASYNC");
         const started = Idempotency.begin(ctx, caller.orgId, request, "/v1/executions", headers["idempotency-key"]);
         let row;
+        let stream: Response | undefined;
+        const openStream = (id: string) => {
+          server?.timeout(request, 0);
+          const headers = { location: `/v1/executions/${id}`, "x-request-id": requestIdOf(request) };
+          stream = executionStream(ctx, id, 0, headers);
+        };
         try {
           row = started?.replay
             ? Executions.find(ctx, caller, started.replay.resourceId!)
-            : Executions.create(ctx, caller, body, mode, { idempotency: started?.claim });
+            : await Executions.create(ctx, caller, body, mode, {
+                idempotency: started?.claim,
+                beforeStart: mode === "STREAMING" ? openStream : undefined,
+              });
         } finally {
           started?.release();
         }
@@ -33,10 +42,9 @@ export const executionRoutes = (ctx: AppContext) =>
         if (started?.replay) {
           // A replay answers with the execution as it is now (CONTRACT "Idempotency").
           set.headers["idempotent-replayed"] = "true";
-        } else if (mode === "STREAMING") {
-          server?.timeout(request, 0);
+        } else if (stream) {
           // A Response bypasses the JSON response schema; typed as never so the route keeps its schema types.
-          return executionStream(ctx, row.id, 0, { location: set.headers.location, "x-request-id": requestIdOf(request) }) as never;
+          return stream as never;
         } else if (mode === "SYNC") {
           server?.timeout(request, 0);
           const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
@@ -113,7 +121,7 @@ export const executionRoutes = (ctx: AppContext) =>
         },
       },
     )
-    .post("/:id/cancel", ({ caller, params }) => Executions.executionView(Executions.cancel(ctx, caller, params.id)), {
+    .post("/:id/cancel", async ({ caller, params }) => Executions.executionView(await Executions.cancel(ctx, caller, params.id)), {
       auth: "inference",
       params: ExecutionModel.idParams,
       detail: {

@@ -18,8 +18,8 @@ import * as store from "./store";
 const SWEEP_BATCH = 500;
 const PURGE_BATCH = 1000;
 
-function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
-  const moved = ctx.db.transaction((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
+async function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
+  const moved = await ctx.writer.run((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
   if (moved) announce(ctx, moved);
   return moved;
 }
@@ -54,20 +54,20 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   if (!row || store.isTerminal(row.status) || row.status === "AWAITING_WEBHOOK") return;
   const model = Catalog.findModel(ctx.db, row.model);
   if (!model) {
-    move(ctx, id, "FAILED", { errorCode: "MODEL_UNAVAILABLE", errorMessage: `The model ${row.model} was removed from the catalog.` });
+    await move(ctx, id, "FAILED", { errorCode: "MODEL_UNAVAILABLE", errorMessage: `The model ${row.model} was removed from the catalog.` });
     return;
   }
   const routes = Catalog.routesOf(ctx.db, model);
   const now = ctx.clock.now();
   if (row.status === "PENDING") {
     if (row.deadlineAt !== null && row.deadlineAt <= now) {
-      move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: "The execution waited in the queue past its time to live." });
+      await move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: "The execution waited in the queue past its time to live." });
       return;
     }
-    if (!move(ctx, id, "PROCESSING", {}, ["PENDING"])) return; // cancelled meanwhile
+    if (!(await move(ctx, id, "PROCESSING", {}, ["PENDING"]))) return; // cancelled meanwhile
   } else if (!ctx.router.isIdempotent(routes)) {
     // PROCESSING after a restart: the provider call may have happened; it is not safe to repeat.
-    move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The gateway restarted while the provider call was in flight." });
+    await move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The gateway restarted while the provider call was in flight." });
     return;
   }
 
@@ -83,7 +83,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   } catch (error) {
     if (controller.signal.aborted) return; // cancelled: state.ts has already recorded it
     if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
-    move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
+    await move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
     return;
   } finally {
     ctx.running.delete(id);
@@ -93,10 +93,10 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     output = await storeArtifacts(ctx, row, result);
   } catch (error) {
     ctx.log.error("storing execution output failed", { execution_id: id, error });
-    move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, ["PROCESSING"]);
+    await move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, ["PROCESSING"]);
     return;
   }
-  move(
+  await move(
     ctx,
     id,
     "COMPLETED",
@@ -109,7 +109,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
 export const sweepExecutions: JobHandler<"execution.sweep"> = async (ctx) => {
   for (const { id, status } of store.overdue(ctx.db, ctx.clock.now(), SWEEP_BATCH)) {
     const message = status === "PENDING" ? "The execution waited in the queue past its time to live." : "The provider did not call back before the deadline.";
-    move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: message }, [status]);
+    await move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: message }, [status]);
   }
 };
 

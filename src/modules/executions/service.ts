@@ -6,9 +6,11 @@
 import type { AppContext } from "../../context";
 import { AppError, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
-import { formatUsd } from "../../money";
 import { pageRequest, toList } from "../../http/pagination";
 import * as Catalog from "../catalog/service";
+import * as Files from "../files/service";
+import * as Guardrails from "../guardrails/service";
+import { effectiveLimits } from "../keys/limits";
 import { DISPATCH_JOB } from "../events/service";
 import type { Caller } from "../keys/service";
 import * as Ledger from "../ledger/service";
@@ -50,22 +52,36 @@ function checkWebhookUrl(url: string | undefined): FieldIssue[] {
   return [];
 }
 
-export type CreateOptions = { idempotency?: Idempotency.Claim };
+export type CreateOptions = {
+  idempotency?: Idempotency.Claim;
+  /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
+  beforeStart?: (executionId: string) => void;
+};
 
-/** Validates, holds the maximum cost and queues the execution; returns the new row. */
-export function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
+/**
+ * Validates, checks the caller's guardrail and limits, holds the maximum cost and queues the
+ * execution; returns the new row. Every refusal happens before anything is held or stored.
+ */
+export async function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
   const model = Catalog.resolveModel(ctx.db, body.model);
   const issues = [...checkMetadata(body.metadata), ...checkWebhookUrl(body.webhook_url)];
   if (issues.length) throw new AppError("INPUT_VALIDATION_ERROR", issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`, issues);
   const validated = Catalog.validateInput(model, body.input);
+  const fileFields = Catalog.fileFields(model);
+  if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
   const routes = Catalog.routesOf(ctx.db, model);
   const holdMicros = Ledger.maxCostMicros(
     { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeoutMs ?? 0 },
     validated,
   );
+  Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);
+  const limits = effectiveLimits(caller, ctx.clock.now());
+  const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
-  ctx.db.transaction((tx) => {
+  await ctx.writer.run((tx) => {
+    if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
+      throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
     store.insertExecution(tx, {
       id,
       orgId: caller.orgId,
@@ -80,11 +96,12 @@ export function create(ctx: AppContext, caller: Caller, body: ExecutionModel.cre
       deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
       createdAt: now,
     });
-    if (!Ledger.placeHold(tx, caller.orgId, id, caller.keyId, holdMicros, now))
-      throw new AppError("INSUFFICIENT_BALANCE", `The available balance is below this execution's maximum cost of $${formatUsd(holdMicros)}.`);
+    // 402 when the balance or one of the key's spend limits cannot cover the hold.
+    Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
     ctx.scheduler.enqueue(tx, RUN_JOB, { executionId: id }, { maxAttempts: 10 });
     if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, id, now);
   });
+  opts.beforeStart?.(id);
   ctx.scheduler.wake(RUN_JOB);
   return store.byId(ctx.db, id)!;
 }
@@ -111,7 +128,7 @@ export function result(ctx: AppContext, caller: Caller, id: string) {
 }
 
 /** Cancels a non-terminal execution; 409 CONFLICT with the status when it has already ended. */
-export function cancel(ctx: AppContext, caller: Caller, id: string) {
+export async function cancel(ctx: AppContext, caller: Caller, id: string) {
   const row = find(ctx, caller, id);
   const conflict = (status: string) =>
     new AppError("CONFLICT", `The execution is already ${status} and cannot be cancelled.`, [
@@ -120,7 +137,7 @@ export function cancel(ctx: AppContext, caller: Caller, id: string) {
   if (store.isTerminal(row.status)) throw conflict(row.status);
   const now = ctx.clock.now();
   // The mock and synchronous adapters report no usage for an interrupted call: nothing is charged.
-  const moved = ctx.db.transaction((tx) =>
+  const moved = await ctx.writer.run((tx) =>
     State.transition(tx, id, "CANCELLED", now, { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", costMicros: 0 }, { metrics: ctx.metrics }),
   );
   if (!moved) throw conflict(store.byId(ctx.db, id)!.status);
@@ -174,3 +191,7 @@ export function preferredWait(header: string | undefined, maxSeconds: number): n
 }
 
 export { executionView, resultView };
+
+/** Billable usage of an org per day or model (for /v1/usage; the ledger module shapes it). */
+export const usageTotals = (ctx: Pick<AppContext, "db">, orgId: string, fromMs: number, toMs: number, groupBy: store.UsageGroupBy) =>
+  store.usageTotals(ctx.db, orgId, fromMs, toMs, groupBy);

@@ -8,7 +8,6 @@
  * PROCESSING -> AWAITING_WEBHOOK | COMPLETED | FAILED | CANCELLED
  * AWAITING_WEBHOOK -> COMPLETED | FAILED | CANCELLED | EXPIRED
  */
-import { and, eq, inArray } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { executions } from "../../db/schema";
 import type { Metrics } from "../../http/metrics";
@@ -57,18 +56,13 @@ export function transition(tx: Conn, id: string, to: Status, now: number, patch:
     set.costMicros = patch.costMicros ?? 0;
   }
   if (to === "PROCESSING" && patch.startedAt === undefined) set.startedAt = now;
-  let row = tx
-    .update(executions)
-    .set(set)
-    .where(and(eq(executions.id, id), inArray(executions.status, from)))
-    .returning()
-    .get();
+  let row = store.guardedUpdate(tx, id, from, set);
   if (!row) return null;
   if (terminal) {
     const captured = Ledger.settle(tx, id, row.costMicros ?? 0, now, opts.metrics);
     if (captured !== row.costMicros) {
       // The hold caps the charge (CONTRACT "Money": capture = min(cost, hold)).
-      row = tx.update(executions).set({ costMicros: captured }).where(eq(executions.id, id)).returning().get()!;
+      row = store.guardedUpdate(tx, id, [to], { costMicros: captured })!;
     }
   }
   const seq = store.insertEvent(tx, id, to, now);

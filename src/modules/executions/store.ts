@@ -1,6 +1,7 @@
 /** Queries on executions and execution_events. Status is written only by state.ts. */
-import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
-import type { Conn, Db } from "../../db/client";
+import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import type { Conn } from "../../db/client";
+import { preparedByShape, preparedPerConnection } from "../../db/prepared";
 import { executionEvents, executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -10,24 +11,62 @@ export type Status = ExecutionRow["status"];
 export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"];
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
-export function insertExecution(tx: Conn, row: typeof executions.$inferInsert): number {
-  tx.insert(executions).values(row).run();
+type NewExecution = Required<Pick<typeof executions.$inferInsert,
+  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt">>;
+
+const insertStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(executions)
+    .values({
+      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), keyId: sql.placeholder("keyId"), model: sql.placeholder("model"),
+      status: sql.placeholder("status"), mode: sql.placeholder("mode"), input: sql.placeholder("input"), metadata: sql.placeholder("metadata"),
+      webhookUrl: sql.placeholder("webhookUrl"), holdMicros: sql.placeholder("holdMicros"), deadlineAt: sql.placeholder("deadlineAt"),
+      createdAt: sql.placeholder("createdAt"),
+    })
+    .prepare(),
+);
+
+/** Inserts a new execution and its first execution_events row; returns that row's sequence. */
+export function insertExecution(tx: Conn, row: NewExecution): number {
+  insertStatement(tx).run(row);
   return insertEvent(tx, row.id, row.status, row.createdAt);
 }
 
+const insertEventStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(executionEvents)
+    .values({ executionId: sql.placeholder("executionId"), status: sql.placeholder("status"), at: sql.placeholder("at") })
+    .returning({ seq: executionEvents.seq })
+    .prepare(),
+);
+
 export function insertEvent(tx: Conn, executionId: string, status: string, at: number): number {
-  return tx.insert(executionEvents).values({ executionId, status, at }).returning({ seq: executionEvents.seq }).get().seq;
+  return insertEventStatement(tx).get({ executionId, status, at })!.seq;
 }
 
-const byIdStatements = new WeakMap<Db, ReturnType<typeof prepareById>>();
-const prepareById = (db: Db) => db.select().from(executions).where(eq(executions.id, sql.placeholder("id"))).prepare();
+const byIdStatement = preparedPerConnection((conn) => conn.select().from(executions).where(eq(executions.id, sql.placeholder("id"))).prepare());
 
-/** One execution by id; prepared once per database handle (it is the polling hot path). */
-export function byId(db: Conn, id: string): ExecutionRow | undefined {
-  const asDb = db as Db;
-  let statement = byIdStatements.get(asDb);
-  if (!statement) byIdStatements.set(asDb, (statement = prepareById(asDb)));
-  return statement.get({ id });
+/** One execution by id (the polling hot path). */
+export const byId = (conn: Conn, id: string): ExecutionRow | undefined => byIdStatement(conn).get({ id });
+
+const updateStatement = preparedByShape((conn, shape) => {
+  const [columns, from] = JSON.parse(shape) as [string[], string[]];
+  const set = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+  return conn
+    .update(executions)
+    .set(set)
+    .where(and(eq(executions.id, sql.placeholder("id")), inArray(executions.status, from as Status[])))
+    .returning()
+    .prepare();
+});
+
+/**
+ * `UPDATE … SET <set> WHERE id = :id AND status IN (:from) RETURNING *`, prepared per shape
+ * (the columns set and the allowed sources). Only state.ts calls this with a status.
+ */
+export function guardedUpdate(tx: Conn, id: string, from: readonly Status[], set: Partial<typeof executions.$inferInsert>): ExecutionRow | undefined {
+  const values = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+  return updateStatement(tx, JSON.stringify([Object.keys(values).sort(), from])).get({ ...values, id });
 }
 
 export function page(db: Conn, orgId: string, req: PageRequest, filters: { status?: Status; model?: string }) {
@@ -79,3 +118,34 @@ export const countRunningForKey = (db: Conn, keyId: string): number =>
     .from(executions)
     .where(and(eq(executions.keyId, keyId), inArray(executions.status, ["PENDING", "PROCESSING", "AWAITING_WEBHOOK"])))
     .get()!.n;
+
+export type UsageGroupBy = "day" | "model";
+export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; costMicros: number };
+
+/**
+ * Billable executions (COMPLETED, and CANCELLED with a charge) created in [fromMs, toMs), summed
+ * per UTC day (YYYY-MM-DD) or per model, in group order. Read-only, for /v1/usage.
+ */
+export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: number, groupBy: UsageGroupBy): UsageTotals[] {
+  const group = groupBy === "day" ? sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')` : sql<string>`${executions.model}`;
+  return conn
+    .select({
+      group,
+      executions: sql<number>`count(*)`,
+      inputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.inputTokens')), 0)`,
+      outputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.outputTokens')), 0)`,
+      costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)`,
+    })
+    .from(executions)
+    .where(
+      and(
+        eq(executions.orgId, orgId),
+        gte(executions.createdAt, fromMs),
+        lt(executions.createdAt, toMs),
+        or(eq(executions.status, "COMPLETED"), and(eq(executions.status, "CANCELLED"), gt(executions.costMicros, 0))),
+      ),
+    )
+    .groupBy(group)
+    .orderBy(group)
+    .all();
+}

@@ -34,6 +34,7 @@ export function fileStore(ctx: AppContext): FileStore {
       signingKey: () => linkSigningKey(ctx),
       linkUrl: (key) => publicUrl(ctx) + contentPath(key),
       now: () => ctx.clock.now(),
+      log: ctx.log,
     });
     stores.set(ctx, store);
   }

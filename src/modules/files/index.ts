@@ -26,7 +26,17 @@ const bytesResponse = (description: string) => ({
     "Content-Range": { schema: { type: "string" as const }, description: "On 206: bytes start-end/size." },
   },
 });
-const byteResponses = { 200: bytesResponse("The whole file."), 206: bytesResponse("The requested range.") };
+/** Streamed routes return a Response, so their statuses are documented by hand. */
+const byteResponses = (...errorStatuses: number[]) => ({
+  200: bytesResponse("The whole file."),
+  206: bytesResponse("The requested range."),
+  ...Object.fromEntries(
+    Object.entries(errorResponses(...errorStatuses)).map(([status, schema]) => [
+      status,
+      { description: "The error envelope.", content: { "application/json": { schema: schema as unknown as Record<string, unknown> } } },
+    ]),
+  ),
+});
 
 export const filesRoutes = (ctx: AppContext) =>
   new Elysia({ name: "files", seed: ctx.instanceId, prefix: "/v1/files", tags: ["Files"] })
@@ -40,7 +50,6 @@ export const filesRoutes = (ctx: AppContext) =>
         description:
           "Registers a file and returns a presigned `upload_url`. Then `PUT` exactly `size_bytes` bytes to it, with `Content-Type` equal to `content_type` and no API key (the link is the credential, valid until `expires_at`). Max 150 MiB. The file is usable (`status: uploaded`) once the bytes arrive; until then it is not found.",
         security: [{ apiKey: [] }],
-        requestBody: { content: { "application/json": { example: { filename: "cat.png", content_type: "image/png", size_bytes: 482133 } } } },
       },
       response: { 200: FilesModel.upload, ...errorResponses(400, 401, 413, 415, 429) },
     })
@@ -71,7 +80,7 @@ export const filesRoutes = (ctx: AppContext) =>
       detail: {
         summary: "Download by link (local storage link)",
         description: "The `url` of `GET /v1/files/{file_id}/url` on the local backend. No API key: the signed, expiring link is the credential (403 when changed or expired). Honours `Range`.",
-        responses: { ...byteResponses, 403: { description: "Changed or expired link." } },
+        responses: byteResponses(403, 404, 416),
       },
     })
     .get("/", ({ query, caller }) => Files.listFiles(ctx, caller.orgId, query), {
@@ -111,7 +120,7 @@ export const filesRoutes = (ctx: AppContext) =>
           summary: "Download a file",
           description: "Streams the bytes with their `Content-Type` and `Content-Disposition`. One `Range` is honoured (206 with `Content-Range`); a range past the end is 416.",
           security: [{ apiKey: [] }],
-          responses: { ...byteResponses, 404: { description: "Unknown, foreign, expired or never uploaded." }, 416: { description: "The range starts past the end." } },
+          responses: byteResponses(401, 404, 416, 429),
         },
       },
     )

@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { listOf, pageQuery, strictObject } from "../../http/schemas";
 
@@ -11,9 +12,11 @@ export namespace FilesModel {
     {
       filename: t.String({ minLength: 1, maxLength: 255, description: "The file's name, shown again on download (Content-Disposition).", examples: ["cat.png"] }),
       content_type: t.String({ minLength: 1, maxLength: 255, description: "Media type of the bytes; the PUT must send the same Content-Type.", examples: ["image/png"] }),
-      size_bytes: t.Integer({ minimum: 1, maximum: MAX_FILE_BYTES, description: "Exact size of the body the PUT will send, at most 157286400 (150 MiB).", examples: [482133] }),
+      // TypeBox's own Integer: Elysia's t.Integer widens to "numeric string | integer", which reports
+      // an out-of-range size as a type error instead of out_of_range.
+      size_bytes: Type.Integer({ minimum: 1, maximum: MAX_FILE_BYTES, description: "Exact size of the body the PUT will send, at most 157286400 (150 MiB).", examples: [482133] }),
     },
-    { description: "What you are about to upload." },
+    { description: "What you are about to upload.", examples: [{ filename: "cat.png", content_type: "image/png", size_bytes: 482133 }] },
   );
   export type uploadBody = typeof uploadBody.static;
 

@@ -19,8 +19,8 @@ export function decideRange(header: string | undefined, sizeBytes: number): Rang
     return { kind: "partial", range: { start: Math.max(0, sizeBytes - suffix), end: sizeBytes - 1 } };
   }
   const start = Number(first);
-  const end = last === "" ? sizeBytes - 1 : Number(last);
-  if (end < start) return { kind: "full" }; // invalid syntax: ignore
+  if (last !== "" && Number(last) < start) return { kind: "full" }; // invalid syntax: ignore
   if (start >= sizeBytes) return { kind: "unsatisfiable" };
-  return { kind: "partial", range: { start, end: Math.min(end, sizeBytes - 1) } };
+  const end = last === "" ? sizeBytes - 1 : Math.min(Number(last), sizeBytes - 1);
+  return { kind: "partial", range: { start, end } };
 }

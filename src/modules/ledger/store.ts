@@ -1,96 +1,162 @@
 /**
  * Ledger tables: append-only entries and one balance row per org, always written together in
  * the caller's transaction. Guards sit in the WHERE clause so check and write are one statement.
+ * The ledger also owns the two balance-alert columns of `orgs` (low_balance_threshold_micros,
+ * low_balance_armed): every balance update returns them, so the alert costs no extra query.
+ * Statements on the execution hot path (hold, settle) are prepared once per connection.
  */
-import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Conn } from "../../db/client";
-import { balances, ledgerEntries } from "../../db/schema";
+import { preparedPerConnection } from "../../db/prepared";
+import { balances, ledgerEntries, orgs } from "../../db/schema";
+import { pageClauses, type PageRequest } from "../../http/pagination";
 import { newId } from "../../ids";
 
 export type EntryRow = typeof ledgerEntries.$inferSelect;
+
+/** A balance row as it stands after an update, with the org's low-balance alert state. */
+export type BalanceAfter = { availableMicros: number; heldMicros: number; thresholdMicros: number | null; armed: boolean | number | null };
+
+const afterFields = {
+  availableMicros: balances.availableMicros,
+  heldMicros: balances.heldMicros,
+  thresholdMicros: sql<number | null>`(select ${orgs.lowBalanceThresholdMicros} from ${orgs} where ${orgs.id} = ${balances.orgId})`,
+  armed: sql<number | null>`(select ${orgs.lowBalanceArmed} from ${orgs} where ${orgs.id} = ${balances.orgId})`,
+};
+
+const p = sql.placeholder;
+const resolveRow = alias(ledgerEntries, "resolution");
+
+const statements = preparedPerConnection((conn: Conn) => ({
+    hold: conn
+      .update(balances)
+      .set({ availableMicros: sql`${balances.availableMicros} - ${p("amount")}`, heldMicros: sql`${balances.heldMicros} + ${p("amount")}` })
+      .where(and(eq(balances.orgId, p("org")), gte(balances.availableMicros, p("amount"))))
+      .returning(afterFields)
+      .prepare(),
+    insertEntry: conn
+      .insert(ledgerEntries)
+      .values({
+        id: p("id"),
+        orgId: p("org"),
+        kind: p("kind"),
+        amountMicros: p("amount"),
+        capturedMicros: p("captured"),
+        releasedMicros: p("released"),
+        executionId: p("execution"),
+        keyId: p("key"),
+        holdId: p("hold"),
+        createdAt: p("now"),
+      })
+      .onConflictDoNothing() // the unique hold_id index turns a second resolution into a no-op
+      .returning({ id: ledgerEntries.id })
+      .prepare(),
+    holdOf: conn
+      .select()
+      .from(ledgerEntries)
+      .where(and(eq(ledgerEntries.executionId, p("execution")), eq(ledgerEntries.kind, "hold")))
+      .prepare(),
+    release: conn
+      .update(balances)
+      .set({ availableMicros: sql`${balances.availableMicros} + ${p("released")}`, heldMicros: sql`${balances.heldMicros} - ${p("held")}` })
+      .where(eq(balances.orgId, p("org")))
+      .returning(afterFields)
+      .prepare(),
+    balanceOf: conn.select().from(balances).where(eq(balances.orgId, p("org"))).prepare(),
+    // A key's spend since a time: each hold placed since then counts its capture once
+    // resolved, its full amount while open.
+    spendOfKey: conn
+      .select({ spentMicros: sql<number>`coalesce(sum(coalesce(${resolveRow.capturedMicros}, -${ledgerEntries.amountMicros})), 0)` })
+      .from(ledgerEntries)
+      .leftJoin(resolveRow, eq(resolveRow.holdId, ledgerEntries.id))
+      .where(and(eq(ledgerEntries.keyId, p("key")), eq(ledgerEntries.kind, "hold"), gte(ledgerEntries.createdAt, p("since"))))
+      .prepare(),
+}));
 
 export function ensureBalance(conn: Conn, orgId: string) {
   conn.insert(balances).values({ orgId }).onConflictDoNothing().run();
 }
 
-export const balanceOf = (conn: Conn, orgId: string) =>
-  conn.select().from(balances).where(eq(balances.orgId, orgId)).get() ?? { orgId, availableMicros: 0, heldMicros: 0 };
+export const balanceOf = (conn: Conn, orgId: string) => statements(conn).balanceOf.get({ org: orgId }) ?? { orgId, availableMicros: 0, heldMicros: 0 };
 
 /** Moves amount from available to held and records the hold; null when available is short. */
-export function placeHold(conn: Conn, orgId: string, executionId: string, keyId: string | null, amountMicros: number, now: number): string | null {
-  const moved = conn
-    .update(balances)
-    .set({ availableMicros: sql`${balances.availableMicros} - ${amountMicros}`, heldMicros: sql`${balances.heldMicros} + ${amountMicros}` })
-    .where(and(eq(balances.orgId, orgId), gte(balances.availableMicros, amountMicros)))
-    .returning({ orgId: balances.orgId })
-    .get();
-  if (!moved) return null;
-  const id = newId("entry");
-  conn.insert(ledgerEntries).values({ id, orgId, kind: "hold", amountMicros: -amountMicros, executionId, keyId, createdAt: now }).run();
-  return id;
+export function placeHold(conn: Conn, orgId: string, executionId: string, keyId: string | null, amountMicros: number, now: number): { holdId: string; after: BalanceAfter } | null {
+  const s = statements(conn);
+  const after = s.hold.get({ org: orgId, amount: amountMicros });
+  if (!after) return null;
+  const holdId = newId("entry");
+  s.insertEntry.get({ id: holdId, org: orgId, kind: "hold", amount: -amountMicros, captured: null, released: null, execution: executionId, key: keyId, hold: null, now });
+  return { holdId, after };
 }
 
-export const holdOf = (conn: Conn, executionId: string): EntryRow | undefined =>
-  conn.select().from(ledgerEntries).where(and(eq(ledgerEntries.executionId, executionId), eq(ledgerEntries.kind, "hold"))).get();
+export const holdOf = (conn: Conn, executionId: string): EntryRow | undefined => statements(conn).holdOf.get({ execution: executionId });
 
 /**
  * Resolves a hold with one entry carrying both the captured and the released part. The unique
- * index on hold_id makes a second resolution fail, so "exactly once" is a database fact.
+ * index on hold_id makes a second resolution a no-op (null), so "exactly once" is a database fact.
  */
-export function resolveHold(conn: Conn, hold: EntryRow, capturedMicros: number, now: number): boolean {
+export function resolveHold(conn: Conn, hold: EntryRow, capturedMicros: number, now: number): BalanceAfter | null {
+  const s = statements(conn);
   const heldMicros = -hold.amountMicros;
   const releasedMicros = heldMicros - capturedMicros;
-  const inserted = conn
-    .insert(ledgerEntries)
-    .values({
-      id: newId("entry"),
-      orgId: hold.orgId,
-      kind: "resolve",
-      amountMicros: releasedMicros,
-      capturedMicros,
-      releasedMicros,
-      executionId: hold.executionId,
-      keyId: hold.keyId,
-      holdId: hold.id,
-      createdAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: ledgerEntries.id })
-    .get();
-  if (!inserted) return false;
-  conn
-    .update(balances)
-    .set({ availableMicros: sql`${balances.availableMicros} + ${releasedMicros}`, heldMicros: sql`${balances.heldMicros} - ${heldMicros}` })
-    .where(eq(balances.orgId, hold.orgId))
-    .run();
-  return true;
+  const inserted = s.insertEntry.get({
+    id: newId("entry"),
+    org: hold.orgId,
+    kind: "resolve",
+    amount: releasedMicros,
+    captured: capturedMicros,
+    released: releasedMicros,
+    execution: hold.executionId,
+    key: hold.keyId,
+    hold: hold.id,
+    now,
+  });
+  if (!inserted) return null;
+  return s.release.get({ org: hold.orgId, released: releasedMicros, held: heldMicros }) ?? null;
 }
 
-/** Adds a credit; with an idempotency key already used by this org, returns the first entry instead. */
-export function credit(conn: Conn, orgId: string, amountMicros: number, note: string | null, idempotencyKey: string | null, now: number): { entry: EntryRow; created: boolean } {
-  if (idempotencyKey) {
-    const existing = conn
-      .select()
-      .from(ledgerEntries)
-      .where(and(eq(ledgerEntries.orgId, orgId), eq(ledgerEntries.idempotencyKey, idempotencyKey)))
-      .get();
-    if (existing) return { entry: existing, created: false };
-  }
+export const creditByIdempotencyKey = (conn: Conn, orgId: string, idempotencyKey: string): EntryRow | undefined =>
+  conn
+    .select()
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.orgId, orgId), eq(ledgerEntries.idempotencyKey, idempotencyKey)))
+    .get();
+
+/** Adds a credit entry and the amount to available; returns the entry and the balance after. */
+export function insertCredit(conn: Conn, orgId: string, amountMicros: number, note: string | null, idempotencyKey: string | null, now: number): { entry: EntryRow; after: BalanceAfter } {
   ensureBalance(conn, orgId);
   const entry = conn
     .insert(ledgerEntries)
     .values({ id: newId("entry"), orgId, kind: "credit", amountMicros, note, idempotencyKey, createdAt: now })
     .returning()
     .get();
-  conn.update(balances).set({ availableMicros: sql`${balances.availableMicros} + ${amountMicros}` }).where(eq(balances.orgId, orgId)).run();
-  return { entry, created: true };
+  const after = conn
+    .update(balances)
+    .set({ availableMicros: sql`${balances.availableMicros} + ${amountMicros}` })
+    .where(eq(balances.orgId, orgId))
+    .returning(afterFields)
+    .get()!;
+  return { entry, after };
 }
 
-export const entriesPage = (conn: Conn, orgId: string, limit: number, startingAfter?: string) =>
+/** What a key has spent (captured, or held while running) on executions created since `sinceMs`. */
+export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number): number =>
+  statements(conn).spendOfKey.get({ key: keyId, since: sinceMs })?.spentMicros ?? 0;
+
+export function entriesPage(conn: Conn, orgId: string, page: PageRequest): EntryRow[] {
+  const { where, orderBy, take } = pageClauses(ledgerEntries.id, page, eq(ledgerEntries.orgId, orgId));
+  return conn.select().from(ledgerEntries).where(where).orderBy(orderBy).limit(take).all();
+}
+
+export type AlertSettings = { thresholdMicros: number | null; armed: boolean };
+
+export const alertSettingsOf = (conn: Conn, orgId: string): AlertSettings | undefined =>
+  conn.select({ thresholdMicros: orgs.lowBalanceThresholdMicros, armed: orgs.lowBalanceArmed }).from(orgs).where(eq(orgs.id, orgId)).get();
+
+export const setAlertSettings = (conn: Conn, orgId: string, settings: Partial<AlertSettings>) =>
   conn
-    .select()
-    .from(ledgerEntries)
-    .where(startingAfter ? and(eq(ledgerEntries.orgId, orgId), lt(ledgerEntries.id, startingAfter)) : eq(ledgerEntries.orgId, orgId))
-    .orderBy(desc(ledgerEntries.id))
-    .limit(limit)
-    .all();
+    .update(orgs)
+    .set({ lowBalanceThresholdMicros: settings.thresholdMicros, lowBalanceArmed: settings.armed })
+    .where(eq(orgs.id, orgId))
+    .run();

@@ -1,0 +1,1 @@
+CREATE INDEX `ledger_execution` ON `ledger_entries` (`execution_id`);

@@ -1,0 +1,57 @@
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { databaseProblems } from "../db/backup";
+import { closeDatabase, embeddedMigrationCount, migrate, openDatabase } from "../db/client";
+import { runningServer } from "../db/server-lock";
+import * as Admin from "../modules/admin/service";
+import { configFrom, DATA_FLAGS_HELP, dataOptions, databasePath, CliError, noExtraArgs, positional, print, type Command } from "./shared";
+
+export const restore: Command = {
+  summary: "Replace the database with a backup (the server must be stopped).",
+  usage: `modelroute restore FILE [flags]
+
+Replaces the data directory's database with FILE, a copy made by "modelroute backup". Refuses
+while a server runs on the data directory, and refuses a FILE that is not a sound ModelRoute
+database. The database it replaces is kept beside it as modelroute.db.before-restore. Migrations
+are applied, so an older backup is brought up to date.
+
+Examples:
+  systemctl stop modelroute && modelroute restore /var/backups/modelroute-2026-01-31.db && systemctl start modelroute
+  modelroute restore copy.db --data-dir /var/lib/modelroute
+
+Flags:
+${DATA_FLAGS_HELP}`,
+  options: dataOptions,
+  async run(values, positionals) {
+    const file = resolve(positional(positionals, 0, "FILE", "restore"));
+    noExtraArgs(positionals, 1, "restore");
+    const { dataDir } = configFrom(values);
+    const server = runningServer(dataDir);
+    if (server) throw new CliError(`a server (pid ${server.pid}, started ${server.startedAt}) is using ${dataDir}; stop it first`);
+    const problems = databaseProblems(file, embeddedMigrationCount);
+    if (problems.length > 0) throw new CliError(`refusing to restore: ${problems.join("; ")}`);
+
+    mkdirSync(dataDir, { recursive: true });
+    const target = databasePath(dataDir);
+    const previous = `${target}.before-restore`;
+    if (existsSync(target)) {
+      const current = openDatabase(dataDir);
+      closeDatabase(current); // folds its WAL in, so the kept copy is whole
+      renameSync(target, previous);
+    }
+    for (const leftover of [`${target}-wal`, `${target}-shm`]) rmSync(leftover, { force: true });
+    const staging = `${target}.restoring`;
+    copyFileSync(file, staging);
+    renameSync(staging, target);
+
+    const handle = openDatabase(dataDir);
+    try {
+      const applied = migrate(handle);
+      Admin.recordAction({ db: handle.db, now: Date.now(), actor: "cli" }, "restore", null, { file, migrations_applied: applied });
+    } finally {
+      closeDatabase(handle);
+    }
+    print(`Restored ${file} into ${target}.${existsSync(previous) ? ` The previous database is kept as ${previous}.` : ""}`);
+    return 0;
+  },
+};

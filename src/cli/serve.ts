@@ -1,0 +1,49 @@
+import { startServer } from "../server";
+import { VERSION } from "../version";
+import { commonOptions, configFrom, settingOptions, SETTINGS_HELP, type Command } from "./shared";
+
+export const serve: Command = {
+  summary: "Run the HTTP server (the default command).",
+  usage: `modelroute serve [flags]
+
+Starts the gateway. On an empty data directory it creates the schema, the default organization,
+a management API key and the operator token, prints the key once and writes both to
+<data-dir>/bootstrap.json (mode 0600). SIGTERM or SIGINT drains in-flight requests and exits 0.
+
+Examples:
+  modelroute
+  modelroute serve --port 9000 --data-dir /var/lib/modelroute
+  MODELROUTE_LOG_LEVEL=warn modelroute serve --config /etc/modelroute.yaml
+
+Flags (flag > environment > config file > default):
+  --config FILE                 MODELROUTE_CONFIG                    JSON or YAML file of settings.
+${SETTINGS_HELP}`,
+  options: { ...commonOptions, ...settingOptions },
+  async run(values) {
+    const config = configFrom(values);
+    const running = await startServer(config);
+    const { ctx } = running;
+    if (running.bootstrap) {
+      process.stderr.write(
+        [
+          "",
+          "ModelRoute first run: created the default organization.",
+          `  API key:        ${running.bootstrap.api_key}`,
+          `  Operator token: ${running.bootstrap.admin_token}`,
+          `  Both are saved in ${config.dataDir}/bootstrap.json (mode 0600). Copy them somewhere safe and delete the file.`,
+          "",
+        ].join("\n") + "\n",
+      );
+    }
+    ctx.log.info("listening", { url: running.url, docs: `${running.url}/docs`, version: VERSION, data_dir: config.dataDir });
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string) => {
+        ctx.log.info("shutting down", { signal, grace_ms: config.shutdownGraceMs });
+        void running.stop().then(resolve);
+      };
+      process.once("SIGTERM", () => onSignal("SIGTERM"));
+      process.once("SIGINT", () => onSignal("SIGINT"));
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,105 @@
+import { t } from "elysia";
+import { enumOf, listOf, pageQuery, strictObject } from "../../http/schemas";
+
+const money = (description: string, example: string) => t.String({ description, examples: [example] });
+
+export namespace LedgerModel {
+  export const balance = t.Object(
+    {
+      object: t.Literal("balance"),
+      available: money("What new executions can hold: total minus the holds of running executions.", "9.960"),
+      held: money("Held for executions that have not finished yet (their maximum cost).", "0.040"),
+      total: money("available + held: credits minus everything captured.", "10.000"),
+      currency: t.Literal("USD"),
+    },
+    { description: "The organization's prepaid balance. Money is a decimal string in USD." },
+  );
+
+  export const transaction = t.Object(
+    {
+      id: t.String({ examples: ["entry_01932c5e-7a1b-7000-8000-000000000001"] }),
+      object: t.Literal("balance_transaction"),
+      type: t.UnionEnum(["credit", "hold", "capture", "release", "adjustment"], {
+        description:
+          "`credit`: money added. `hold`: an execution's maximum cost set aside at create. `capture`: the execution ended and was charged " +
+          "`captured`; the rest of its hold came back in the same entry. `release`: it ended without a charge (failed, expired, cancelled " +
+          "before work), the whole hold came back. `adjustment`: an operator correction.",
+        examples: ["capture"],
+      }),
+      amount: money("Signed effect on `available`: a credit or release is positive, a hold negative, a capture is the unused part of its hold coming back.", "-0.040"),
+      captured: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what was charged.", examples: ["0.035"] }),
+      released: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what went back to `available`.", examples: ["0.005"] }),
+      execution_id: t.Union([t.String(), t.Null()], { description: "The execution a hold, capture or release belongs to.", examples: ["exec_01932c5e-7a1b-7000-8000-000000000002"] }),
+      note: t.Union([t.String(), t.Null()], { description: "Free text given with a credit.", examples: ["Invoice 2026-11"] }),
+      created_at: t.String({ examples: ["2026-11-26T12:00:00.000Z"] }),
+    },
+    { description: "One entry of the append-only ledger." },
+  );
+
+  export const transactions = listOf(transaction, "Ledger entries, newest first.");
+
+  export const transactionsQuery = t.Object(pageQuery);
+
+  export const settings = t.Object(
+    {
+      object: t.Literal("balance_settings"),
+      low_balance_threshold: t.Union([t.String(), t.Null()], {
+        description: "`balance.low` fires when `available` drops below it; null = off.",
+        examples: ["5.000"],
+      }),
+    },
+    { description: "Balance alert settings." },
+  );
+
+  export const settingsBody = strictObject({
+    low_balance_threshold: t.Union([t.String({ maxLength: 20 }), t.Null()], {
+      description:
+        "USD amount as a decimal string. `balance.low` is written once when `available` drops below it and again only after it has been back at or above it. " +
+        "Set above the current `available`, it fires at once. null turns the alert off.",
+      examples: ["5.00"],
+    }),
+  });
+
+  export const usageQuery = t.Object({
+    from: t.Optional(t.String({ maxLength: 40, description: "Start, inclusive: ISO-8601 UTC date or time. Default: 00:00 UTC 29 days before `to`'s day.", examples: ["2026-11-01"] })),
+    to: t.Optional(t.String({ maxLength: 40, description: "End, exclusive: ISO-8601 UTC date or time. Default: now. At most 366 days after `from`.", examples: ["2026-12-01"] })),
+    group_by: t.Optional(enumOf(["day", "model"] as const, { description: "One entry per UTC day (default, days without usage included) or per model." })),
+  });
+
+  export const usageGroup = t.Object({
+    group: t.String({ description: "The UTC day (YYYY-MM-DD) or the model slug.", examples: ["2026-11-26"] }),
+    executions: t.Integer({ description: "Billable executions: COMPLETED, and CANCELLED ones that were charged.", examples: [42] }),
+    input_tokens: t.Integer({ examples: [12840] }),
+    output_tokens: t.Integer({ examples: [30211] }),
+    cost: money("What they were charged.", "1.680"),
+  });
+
+  export const usage = t.Object(
+    {
+      object: t.Literal("list"),
+      data: t.Array(usageGroup),
+      has_more: t.Boolean({ description: "Always false: every group is in one response." }),
+      group_by: t.UnionEnum(["day", "model"]),
+      from: t.String({ description: "The start used (inclusive).", examples: ["2026-10-28T00:00:00.000Z"] }),
+      to: t.String({ description: "The end used (exclusive).", examples: ["2026-11-26T12:00:00.000Z"] }),
+    },
+    { description: "Usage per day (oldest first) or per model (by slug)." },
+  );
+
+  export const orgParams = t.Object({ id: t.String({ description: "Organization id.", examples: ["org_01932c5e-7a1b-7000-8000-000000000001"] }) });
+
+  export const creditBody = strictObject({
+    amount: t.String({ maxLength: 20, description: "USD to add, a positive decimal string with at most 6 decimals (at most 1000000).", examples: ["25.00"] }),
+    note: t.Optional(t.String({ maxLength: 500, description: "Shown on the balance transaction.", examples: ["Invoice 2026-11"] })),
+    idempotency_key: t.Optional(t.String({ maxLength: 255, description: "Same as the Idempotency-Key header: a retry with the same key adds nothing.", examples: ["invoice-2026-11"] })),
+  });
+
+  export const creditHeaders = t.Object({
+    "idempotency-key": t.Optional(t.String({ description: "A retry with the same key returns the first credit and adds nothing (kept forever per organization)." })),
+  });
+
+  export const credit = t.Object(
+    { ...transaction.properties, balance },
+    { description: "The credit's balance transaction and the organization's balance after it." },
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * Queries on webhook_endpoints, webhook_deliveries and webhook_attempts, and on the webhook
+ * signing-secret columns of orgs (they exist for this module; nothing else reads them).
+ */
+import { and, asc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
+import type { Conn } from "../../db/client";
+import { preparedPerConnection } from "../../db/prepared";
+import { events, orgs, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/schema";
+import { pageClauses, type PageRequest } from "../../http/pagination";
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type AttemptRow = typeof webhookAttempts.$inferSelect;
+export type DeliveryStatus = DeliveryRow["status"];
+/** A delivery with the event it carries. */
+export type DeliveryWithEvent = DeliveryRow & { eventType: string; executionId: string | null };
+
+// Endpoints ------------------------------------------------------------------------------------
+
+export const insertEndpoint = (conn: Conn, row: typeof webhookEndpoints.$inferInsert) => conn.insert(webhookEndpoints).values(row).run();
+
+/** A live (not deleted) endpoint of the org. */
+export const endpointInOrg = (conn: Conn, orgId: string, id: string): EndpointRow | undefined =>
+  conn
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.deletedAt)))
+    .get();
+
+/** Any endpoint, deleted ones included (a delivery outlives its endpoint). */
+export const endpointById = (conn: Conn, id: string): EndpointRow | undefined =>
+  conn.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+
+export function pageOfEndpoints(conn: Conn, orgId: string, page: PageRequest): EndpointRow[] {
+  const { where, orderBy, take } = pageClauses(webhookEndpoints.id, page, and(eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.deletedAt)));
+  return conn.select().from(webhookEndpoints).where(where).orderBy(orderBy).limit(take).all();
+}
+
+export const countEndpoints = (conn: Conn, orgId: string): number =>
+  conn
+    .select({ n: sql<number>`count(*)` })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.deletedAt)))
+    .get()!.n;
+
+export const updateEndpoint = (conn: Conn, id: string, set: Partial<Omit<EndpointRow, "id" | "orgId" | "createdAt">>) =>
+  conn.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).run();
+
+const enabledOfOrg = preparedPerConnection((conn) =>
+  conn
+    .select({ id: webhookEndpoints.id, url: webhookEndpoints.url, events: webhookEndpoints.events })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.orgId, sql.placeholder("orgId")), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
+    .prepare(),
+);
+
+/** The endpoints an event of the org fans out to (before the `events` filter); dispatch hot path. */
+export const enabledEndpoints = (conn: Conn, orgId: string) => enabledOfOrg(conn).all({ orgId });
+
+// Org signing secret ---------------------------------------------------------------------------
+
+export type SecretColumns = { secret: string | null; previous: string | null; previousExpiresAt: number | null };
+
+export const orgSecrets = (conn: Conn, orgId: string): SecretColumns | undefined =>
+  conn
+    .select({ secret: orgs.webhookSecret, previous: orgs.webhookPreviousSecret, previousExpiresAt: orgs.webhookPreviousExpiresAt })
+    .from(orgs)
+    .where(eq(orgs.id, orgId))
+    .get();
+
+/** Sets the first secret of an org unless another request set one first. */
+export const setFirstOrgSecret = (conn: Conn, orgId: string, secret: string) =>
+  conn.update(orgs).set({ webhookSecret: secret }).where(and(eq(orgs.id, orgId), isNull(orgs.webhookSecret))).run();
+
+export const rotateOrgSecret = (conn: Conn, orgId: string, secret: string, previous: string, previousExpiresAt: number) =>
+  conn.update(orgs).set({ webhookSecret: secret, webhookPreviousSecret: previous, webhookPreviousExpiresAt: previousExpiresAt }).where(eq(orgs.id, orgId)).run();
+
+// Deliveries -----------------------------------------------------------------------------------
+
+const insertDeliveryStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(webhookDeliveries)
+    .values({
+      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), eventId: sql.placeholder("eventId"), endpointId: sql.placeholder("endpointId"),
+      url: sql.placeholder("url"), status: sql.placeholder("status"), nextAttemptAt: sql.placeholder("nextAttemptAt"),
+      deadlineAt: sql.placeholder("deadlineAt"), createdAt: sql.placeholder("createdAt"),
+    })
+    .prepare(),
+);
+
+export type NewDelivery = Pick<DeliveryRow, "id" | "orgId" | "eventId" | "endpointId" | "url" | "status" | "nextAttemptAt" | "deadlineAt" | "createdAt">;
+
+/** One per endpoint per event: prepared, the dispatcher writes many. */
+export const insertDelivery = (conn: Conn, row: NewDelivery) => insertDeliveryStatement(conn).run(row);
+
+const withEvent = { eventType: events.type, executionId: events.executionId };
+
+const selectDeliveries = (conn: Conn) =>
+  conn
+    .select({ ...getTableColumns(webhookDeliveries), ...withEvent })
+    .from(webhookDeliveries)
+    .innerJoin(events, eq(events.id, webhookDeliveries.eventId));
+
+export const deliveryInOrg = (conn: Conn, orgId: string, id: string): DeliveryWithEvent | undefined =>
+  selectDeliveries(conn).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.orgId, orgId))).get();
+
+export const deliveryById = (conn: Conn, id: string): DeliveryRow | undefined =>
+  conn.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+
+/** A page of the org's deliveries, newest first; optionally one endpoint's, or one status. */
+export function pageOfDeliveries(conn: Conn, orgId: string, page: PageRequest, filter: { endpointId?: string; status?: DeliveryStatus }): DeliveryWithEvent[] {
+  const { where, orderBy, take } = pageClauses(
+    webhookDeliveries.id,
+    page,
+    and(
+      filter.endpointId ? eq(webhookDeliveries.endpointId, filter.endpointId) : eq(webhookDeliveries.orgId, orgId),
+      filter.status ? eq(webhookDeliveries.status, filter.status) : undefined,
+    ),
+  );
+  return selectDeliveries(conn).where(where).orderBy(orderBy).limit(take).all();
+}
+
+/** Counts an attempt on the delivery and returns its number (1 for the first). */
+export const countAttempt = (conn: Conn, id: string): number =>
+  conn
+    .update(webhookDeliveries)
+    .set({ attempts: sql`${webhookDeliveries.attempts} + 1` })
+    .where(eq(webhookDeliveries.id, id))
+    .returning({ attempts: webhookDeliveries.attempts })
+    .get()!.attempts;
+
+export const updateDelivery = (conn: Conn, id: string, set: Partial<Pick<DeliveryRow, "status" | "lastStatusCode" | "nextAttemptAt" | "url">>) =>
+  conn.update(webhookDeliveries).set(set).where(eq(webhookDeliveries.id, id)).run();
+
+// Attempts -------------------------------------------------------------------------------------
+
+export const insertAttempt = (conn: Conn, row: typeof webhookAttempts.$inferInsert) => conn.insert(webhookAttempts).values(row).run();
+
+export const attemptsOf = (conn: Conn, deliveryId: string): AttemptRow[] =>
+  conn.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(asc(webhookAttempts.attempt)).all();
