@@ -9,13 +9,14 @@ import { errors } from "./http/errors";
 import { observe } from "./http/observe";
 import { adminRoutes } from "./modules/admin";
 import { catalogRoutes } from "./modules/catalog";
-import { docsRoutes } from "./modules/docs";
+import { docsRoutes, type RouteBody } from "./modules/docs";
 import { guardrailRoutes } from "./modules/guardrails";
 import { keyRoutes } from "./modules/keys";
 import { balanceRoutes, ledgerAdminRoutes, usageRoutes } from "./modules/ledger";
 import { executionRoutes } from "./modules/executions";
 import { filesRoutes, isFileUploadRequest } from "./modules/files";
 import { opsRoutes } from "./modules/ops";
+import { webhookRoutes } from "./modules/webhooks";
 
 type RouteShape = { method: string; path: string };
 
@@ -40,7 +41,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
-    .use(docsRoutes())
+    .use(docsRoutes(() => (root?.routes ?? []) as unknown as RouteBody[]))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(keyRoutes(ctx))
@@ -48,6 +49,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(adminRoutes(ctx))
     .use(executionRoutes(ctx))
     .use(filesRoutes(ctx))
+    .use(webhookRoutes(ctx))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))
     .use(ledgerAdminRoutes(ctx));

@@ -2,6 +2,7 @@
 import type { AppContext } from "./context";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
+import { deliverWebhook, dispatchEvents } from "./modules/webhooks/jobs";
 
 const MINUTE = 60_000;
 
@@ -13,4 +14,8 @@ export function registerJobs(ctx: AppContext) {
   s.register("execution.purge", purgeExecutions, { concurrency: 1, leaseMs: 5 * MINUTE, everyMs: 60 * MINUTE });
   s.register("files.purge", purgeFiles, FILE_JOB_OPTIONS["files.purge"]);
   s.register("files.sweep-uploads", sweepFileUploads, FILE_JOB_OPTIONS["files.sweep-uploads"]);
+  // Woken after every committed event; the period is only a fallback (e.g. events written by the CLI).
+  s.register("events.dispatch", dispatchEvents, { concurrency: 1, leaseMs: MINUTE, everyMs: 1_000 });
+  // I/O-bound: many attempts in flight; the lease outlives DNS + the attempt's own timeout.
+  s.register("webhook.deliver", deliverWebhook, { concurrency: ctx.config.webhookConcurrency, leaseMs: 2 * ctx.config.webhookTimeoutMs + MINUTE });
 }

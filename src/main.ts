@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { adminToken } from "./cli/admin-token";
 import { backup } from "./cli/backup";
 import { catalog } from "./cli/catalog";
+import { credits } from "./cli/credits";
 import { keys } from "./cli/keys";
 import { migrate } from "./cli/migrate";
 import { orgs } from "./cli/orgs";
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   migrate,
   orgs,
   keys,
+  credits,
   catalog,
   backup,
   restore,

@@ -31,6 +31,15 @@ export const API_TAGS = [
     name: "Usage",
     description: "Executions, tokens and cost per UTC day or per model, for dashboards and invoices.",
   },
+  {
+    name: "Webhooks",
+    description:
+      "Signed event notifications (full-permission keys only): register endpoints with their own `whsec_` secrets, or give an execution a `webhook_url` " +
+      "(signed with the organization's signing secret). Events: `execution.started`, `execution.completed`, `execution.failed`, `execution.cancelled`, " +
+      "`execution.expired`, `balance.low`, `webhook.test`. Each POST carries `X-Signature` (hex HMAC-SHA256 over `{timestamp}.{body}`) and the Standard " +
+      "Webhooks headers. Failed deliveries are retried after 5 s, 5 min, 30 min, 2 h and 5 h (±10 %, or the receiver's `Retry-After`), never after 24 h; " +
+      "a 410 answer disables the endpoint. Every attempt is in the delivery log.",
+  },
   { name: "Operations", description: "Liveness, readiness and Prometheus metrics (no auth)." },
   {
     name: "API keys",

@@ -49,10 +49,32 @@ export function withoutTrailingSlashes(document: OpenApiDocument): OpenApiDocume
   return { ...document, paths };
 }
 
-export const docsRoutes = () =>
+/** A route as the root app lists it: enough to find its body schema. */
+export type RouteBody = { method: string; path: string; hooks: { body?: unknown } };
+
+const toOpenApiPath = (path: string) => (path.length > 1 ? path.replace(/\/+$/, "") : path).replace(/:(\w+)/g, "{$1}");
+
+/**
+ * The plugin cannot tell what a route parses when the parser is a function (our JSON parser
+ * with its size cap), and leaves `requestBody.content` empty. Every such body is JSON: name it.
+ */
+export function withJsonBodies(document: OpenApiDocument, routes: RouteBody[]): OpenApiDocument {
+  const bodies = new Map(routes.filter((r) => r.hooks.body).map((r) => [`${r.method.toLowerCase()} ${toOpenApiPath(r.path)}`, r.hooks.body]));
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const requestBody = (operation as { requestBody?: { content?: Record<string, unknown> } }).requestBody;
+      const schema = bodies.get(`${method} ${path}`);
+      if (requestBody && schema && Object.keys(requestBody.content ?? {}).length === 0) requestBody.content = { "application/json": { schema } };
+    }
+  }
+  return document;
+}
+
+export const docsRoutes = (routes: () => RouteBody[]) =>
   new Elysia({ name: "docs" })
     .onAfterHandle({ as: "global" }, ({ path, response }) => {
-      if (path === "/openapi.json" && response && typeof response === "object") return withoutTrailingSlashes(response as OpenApiDocument);
+      if (path === "/openapi.json" && response && typeof response === "object")
+        return withJsonBodies(withoutTrailingSlashes(response as OpenApiDocument), routes());
     })
     .use(
       openapi({

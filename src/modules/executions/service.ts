@@ -14,6 +14,7 @@ import { effectiveLimits } from "../keys/limits";
 import { DISPATCH_JOB } from "../events/service";
 import type { Caller } from "../keys/service";
 import * as Ledger from "../ledger/service";
+import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
 import * as State from "./state";
@@ -64,7 +65,7 @@ export type CreateOptions = {
  */
 export async function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
   const model = Catalog.resolveModel(ctx.db, body.model);
-  const issues = [...checkMetadata(body.metadata), ...checkWebhookUrl(body.webhook_url)];
+  const issues = [...checkMetadata(body.metadata), ...Webhooks.checkWebhookUrl(ctx.config, body.webhook_url)];
   if (issues.length) throw new AppError("INPUT_VALIDATION_ERROR", issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`, issues);
   const validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
