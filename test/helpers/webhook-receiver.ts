@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export type Received = { index: number; headers: Headers; body: string; json: any; receivedAt: number };
+export type Received = { index: number; path: string; headers: Headers; body: string; json: any; receivedAt: number };
 
 export type Receiver = {
   url: string;
@@ -49,7 +49,7 @@ export function startReceiver(): Receiver {
     async fetch(request) {
       const body = await request.text();
       const json = JSON.parse(body); // the gateway always sends JSON; anything else answers 500
-      const received: Received = { index: receiver.received.length, headers: request.headers, body, json, receivedAt: Date.now() };
+      const received: Received = { index: receiver.received.length, path: new URL(request.url).pathname, headers: request.headers, body, json, receivedAt: Date.now() };
       receiver.received.push(received);
       for (const waiter of [...waiters]) waiter();
       return receiver.respond(received);
@@ -57,6 +57,16 @@ export function startReceiver(): Receiver {
   });
   receiver.url = `http://127.0.0.1:${server.port}`;
   return receiver;
+}
+
+/** Polls `read` until `done` holds (the gateway records an attempt just after the receiver answers). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await Bun.sleep(20);
+  }
 }
 
 const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

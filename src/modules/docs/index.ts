@@ -83,6 +83,7 @@ export const docsRoutes = (routes: () => RouteBody[]) =>
         documentation: {
           info: { title: "ModelRoute API", version: VERSION, description: API_DESCRIPTION },
           tags: API_TAGS,
+          security: [{ apiKey: [] }],
           components: {
             securitySchemes: {
               apiKey: { type: "http", scheme: "bearer", description: "An API key: sk_<64 hex>_<8 hex CRC32>." },
