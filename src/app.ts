@@ -37,7 +37,7 @@ function methodsIndex(routes: () => RouteShape[]) {
 export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => false) {
   let root: Elysia | undefined;
   const methodsFor = methodsIndex(() => (root?.routes ?? []) as RouteShape[]);
-  const app = new Elysia({ normalize: false, precompile: true })
+  const app = new Elysia({ normalize: false })
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))

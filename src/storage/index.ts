@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { LocalFileStore } from "./local";
-import { S3FileStore } from "./s3";
 import type { FileStore } from "./types";
 
 export type StoreDeps = {
@@ -17,6 +16,8 @@ export type StoreDeps = {
 
 export function createFileStore(config: Config, deps: StoreDeps): FileStore {
   if (config.storage === "s3") {
+    // Loaded only when chosen: the AWS SDK adds ~10 ms to every start (scripts/bench/startup.ts).
+    const { S3FileStore } = require("./s3") as typeof import("./s3");
     return new S3FileStore({
       endpoint: config.s3Endpoint,
       region: config.s3Region,
@@ -35,5 +36,4 @@ export function createFileStore(config: Config, deps: StoreDeps): FileStore {
 
 export { contentDisposition } from "./disposition";
 export { LocalFileStore } from "./local";
-export { S3FileStore } from "./s3";
 export * from "./types";

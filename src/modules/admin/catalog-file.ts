@@ -6,7 +6,6 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import Ajv from "ajv";
 import type { Db } from "../../db/client";
 import type { Pricing } from "../../db/schema";
 import type { FieldIssue } from "../../errors";
@@ -100,6 +99,8 @@ export function catalogIssues(db: Db, value: unknown): FieldIssue[] {
     if (!kinds.includes(p.kind)) issues.push({ field: `providers[${i}].kind`, code: "unsupported", message: `must be one of: ${kinds.join(", ")}` });
     if (p.base_url != null && !URL.canParse(p.base_url)) issues.push({ field: `providers[${i}].base_url`, code: "invalid_format", message: "must be an absolute URL" });
   });
+  // Required here, not imported: Ajv's module setup would add to every cold start.
+  const Ajv = (require("ajv") as typeof import("ajv")).default;
   const ajv = new Ajv({ strict: false });
   ajv.addFormat("file-id", true);
   const seenModels = new Set<string>();
