@@ -12,11 +12,24 @@ import { toFieldIssues } from "./validation";
 
 export type MethodsForPath = (path: string) => string[];
 
-export function toAppError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodsForPath): AppError {
+/**
+ * Elysia checks a numeric query value (t.Integer, t.Number) after coercing it and reports a
+ * failure without the parameter's name ("property", path ""). The name is the query parameter
+ * holding that value.
+ */
+function coercedParamName(error: ValidationError, url: string | undefined): string {
+  const value = (error as unknown as { value?: unknown }).value;
+  if (!url || !URL.canParse(url)) return "query";
+  const params = new URL(url).searchParams;
+  const names = [...new Set(params.keys())].filter((k) => params.getAll(k).some((v) => v.trim() !== "" && Number(v) === value));
+  return names.length === 1 ? names[0]! : "query";
+}
+
+export function toAppError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodsForPath, url?: string): AppError {
   if (error instanceof AppError) return error;
   if (code === "VALIDATION" && error instanceof ValidationError) {
     if (error.type === "response") return new AppError("INTERNAL_ERROR", "The server produced an invalid response.");
-    const details = toFieldIssues(error.all as never);
+    const details = toFieldIssues(error.all as never, error.type === "property" ? coercedParamName(error, url) : "");
     if (details.length === 0) return invalidField(error.type === "body" ? "body" : error.type, "invalid_type", "The request is invalid.");
     const first = details[0]!;
     const message = details.length === 1 ? `${first.field}: ${first.message}` : `${details.length} fields are invalid; see details.`;
@@ -45,7 +58,7 @@ export const errors = (log: Logger, methodsFor: MethodsForPath) =>
       set.headers["x-request-id"] = stampRequest(request);
     })
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
-      const appError = toAppError(code, error, request.method, path, methodsFor);
+      const appError = toAppError(code, error, request.method, path, methodsFor, request.url);
       const requestId = requestIdOf(request);
       if (appError.code === "INTERNAL_ERROR")
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });

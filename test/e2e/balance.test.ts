@@ -129,8 +129,7 @@ describe("GET /v1/balance/transactions", () => {
   test("limit above 100 is a 400 out_of_range", async () => {
     const res = await server.get("/v1/balance/transactions?limit=101");
     expect(res.status).toBe(400);
-    // TODO(lead): http/errors.ts names query fields "body" (details[0].field should be "limit").
-    expect((await res.json()).error).toMatchObject({ code: "INPUT_VALIDATION_ERROR", details: [{ code: "out_of_range" }] });
+    expect((await res.json()).error).toMatchObject({ code: "INPUT_VALIDATION_ERROR", details: [{ field: "limit", code: "out_of_range" }] });
   });
 });
 

@@ -119,7 +119,8 @@ describe("deliveries", () => {
     const endpoint = await createEndpoint(key, { url: `${rx.url}/all` });
     const id = await runExecution(key);
     const hits = await rx.waitFor(2);
-    expect(hits.map((h) => h.json.type)).toEqual(["execution.started", "execution.completed"]);
+    // Deliveries are independent: receivers must not rely on their order.
+    expect(hits.map((h) => h.json.type).sort()).toEqual(["execution.completed", "execution.started"]);
     for (const hit of hits) {
       expect(verify(hit, endpoint.secret)).toEqual({ seed: true, standard: true });
       expect(hit.json.data.id).toBe(id);
@@ -151,6 +152,17 @@ describe("deliveries", () => {
     const got = await filtered.waitFor(2);
     expect(got.map((h) => [h.json.type, h.json.data.id]).sort()).toEqual([["execution.completed", ok], ["execution.failed", failed]].sort());
     expect(filtered.received).toHaveLength(2);
+  });
+
+  test("balance.low reaches the endpoints subscribed to it", async () => {
+    const { key } = server.newOrgKey({ creditMicros: 2_000_000 });
+    const rx = receiver();
+    const endpoint = await createEndpoint(key, { url: rx.url, events: ["balance.low"] });
+    const res = await server.request("PATCH", "/v1/balance/settings", { key, body: { low_balance_threshold: "5.000" } });
+    expect(res.status).toBe(200);
+    const [hit] = await rx.waitFor(1);
+    expect(hit!.json).toMatchObject({ type: "balance.low", data: { object: "balance", available: "2.000", low_balance_threshold: "5.000" } });
+    expect(verify(hit!, endpoint.secret)).toEqual({ seed: true, standard: true });
   });
 
   test("the test endpoint sends a signed webhook.test and reports the receiver's answer", async () => {
@@ -242,5 +254,32 @@ describe("deliveries", () => {
     const hits = await rx.waitFor(2);
     expect(hits.map((h) => h.json.data?.id ?? h.json.type)).toEqual(["webhook.test", fromA]);
     expect(rx.received.some((h) => h.json.data?.id === fromB)).toBe(false);
+  });
+});
+
+describe("private addresses (MODELROUTE_WEBHOOK_ALLOW_PRIVATE=false, the default)", () => {
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer();
+  });
+  afterAll(() => strict.stop());
+
+  test("endpoints on private, loopback or link-local addresses are refused at registration, naming url", async () => {
+    for (const url of ["http://127.0.0.1:9000/hook", "http://localhost/hook", "http://[::1]/", "http://10.0.0.8/", "http://192.168.1.20/", "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/", "http://[fd00::1]/"]) {
+      const res = await strict.post("/v1/webhooks/endpoints", { url });
+      expect([url, res.status]).toEqual([url, 400]);
+      const { error } = await res.json();
+      expect(error.details).toEqual([expect.objectContaining({ field: "url", code: "unsupported" })]);
+    }
+    const endpoint = await strict.post("/v1/webhooks/endpoints", { url: "https://8.8.8.8/hook" });
+    expect(endpoint.status).toBe(201);
+    const patched = await strict.request("PATCH", `/v1/webhooks/endpoints/${(await endpoint.json()).id}`, { body: { url: "http://127.0.0.1/" } });
+    expect(patched.status).toBe(400);
+  });
+
+  test("an execution's webhook_url on a private address is refused at create", async () => {
+    const res = await strict.post("/v1/executions", { model: "demo-model", input: { text: "hi" }, webhook_url: "http://127.0.0.1:8080/done" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.details).toEqual([expect.objectContaining({ field: "webhook_url", code: "unsupported" })]);
   });
 });

@@ -42,6 +42,9 @@ export const perTargetLimit = (ctx: AppContext) => Math.max(1, Math.floor(ctx.co
 
 const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
 
+/** How long a delivery to a busy receiver waits before looking for a free slot again (a tenth of the timeout, 0.1–2 s, jittered). */
+const deferralMs = (ctx: AppContext) => Math.round(Math.min(2000, Math.max(100, ctx.config.webhookTimeoutMs / 10)) * (0.5 + Math.random()));
+
 /** Drains the outbox in batches; wakes the delivery workers after each committed batch. */
 export function dispatchPending(ctx: AppContext) {
   for (;;) {
@@ -116,7 +119,7 @@ function record(ctx: AppContext, ready: Ready, outcome: Outcome, mode: Mode, at:
   const { delivery } = ready;
   const now = ctx.clock.now();
   const gone = outcome.statusCode === GONE;
-  return ctx.db.transaction((tx) => {
+  const next = ctx.db.transaction((tx) => {
     const attempt = store.countAttempt(tx, delivery.id);
     let status: store.DeliveryStatus;
     let next: number | null = null;
@@ -133,11 +136,16 @@ function record(ctx: AppContext, ready: Ready, outcome: Outcome, mode: Mode, at:
       store.updateEndpoint(tx, delivery.endpointId, { enabled: false, disabledReason: "The receiver answered 410 Gone.", updatedAt: now });
     store.insertAttempt(tx, { deliveryId: delivery.id, attempt, at, statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error, nextRetryAt: next });
     store.updateDelivery(tx, delivery.id, { status, lastStatusCode: outcome.statusCode, nextAttemptAt: next, url: ready.url });
-    if (status === "failed" && delivery.status !== "failed")
-      ctx.log.warn("webhook delivery failed for good", { delivery_id: delivery.id, event_id: delivery.eventId, attempts: attempt, error: outcome.error });
-    if (gone && delivery.endpointId) ctx.log.warn("webhook endpoint disabled: the receiver answered 410", { endpoint_id: delivery.endpointId });
-    return mode === "automatic" ? next : null;
+    return next;
   });
+  ctx.metrics.increment("modelroute_webhook_attempts_total", "Webhook delivery attempts made.");
+  if (!isSuccess(outcome.statusCode)) ctx.metrics.increment("modelroute_webhook_attempts_failed_total", "Webhook delivery attempts that got no 2xx answer.");
+  if (mode === "automatic" && next === null && !isSuccess(outcome.statusCode)) {
+    ctx.metrics.increment("modelroute_webhook_deliveries_failed_total", "Webhook deliveries that ran out of attempts or time, or got 410.");
+    ctx.log.warn("webhook delivery failed for good", { delivery_id: delivery.id, event_id: delivery.eventId, error: outcome.error });
+  }
+  if (gone && delivery.endpointId) ctx.log.warn("webhook endpoint disabled: the receiver answered 410", { endpoint_id: delivery.endpointId });
+  return mode === "automatic" ? next : null;
 }
 
 async function attempt(ctx: AppContext, ready: Ready, mode: Mode, signal?: AbortSignal): Promise<number | null> {
@@ -171,7 +179,7 @@ export async function attemptScheduled(ctx: AppContext, deliveryId: string, sign
   const busy = runtime.inFlightByTarget.get(ready.targetKey) ?? 0;
   if (busy >= perTargetLimit(ctx) || runtime.inFlight.has(deliveryId)) {
     // Put back in line without counting an attempt: this receiver already has its share of workers.
-    const runAt = now + Math.min(ctx.config.webhookTimeoutMs, 1000) * (1 + Math.random());
+    const runAt = now + deferralMs(ctx);
     ctx.db.transaction((tx) => ctx.scheduler.enqueue(tx, DELIVER_JOB, { deliveryId }, { runAt, maxAttempts: DELIVER_JOB_MAX_ATTEMPTS }));
     return null;
   }
