@@ -2,7 +2,7 @@
 import type { AppContext } from "./context";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
-import { deliverWebhook, dispatchEvents } from "./modules/webhooks/jobs";
+import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/webhooks/jobs";
 
 const MINUTE = 60_000;
 
@@ -18,4 +18,5 @@ export function registerJobs(ctx: AppContext) {
   s.register("events.dispatch", dispatchEvents, { concurrency: 1, leaseMs: MINUTE, everyMs: 1_000 });
   // I/O-bound: many attempts in flight; the lease outlives DNS + the attempt's own timeout.
   s.register("webhook.deliver", deliverWebhook, { concurrency: ctx.config.webhookConcurrency, leaseMs: 2 * ctx.config.webhookTimeoutMs + MINUTE });
+  s.register("webhooks.purge", purgeWebhookHistory, { concurrency: 1, leaseMs: 10 * MINUTE, everyMs: 60 * MINUTE });
 }

@@ -36,3 +36,4 @@ export function record(tx: Conn, event: NewEvent): string {
 export const undispatched = store.undispatched;
 export const markDispatched = store.markDispatched;
 export const eventById = store.eventById;
+export const purgeDispatchedBefore = store.purgeDispatchedBefore;

@@ -26,7 +26,6 @@ export const RUN_JOB = "execution.run";
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
 const METADATA_VALUE_MAX = 512;
-const WEBHOOK_URL_MAX = 2048;
 
 function checkMetadata(metadata: Record<string, unknown> | undefined): FieldIssue[] {
   if (!metadata) return [];
@@ -43,14 +42,6 @@ function checkMetadata(metadata: Record<string, unknown> | undefined): FieldIssu
     else if (value.length > METADATA_VALUE_MAX) issues.push({ field, code: "too_long", message: `Values are at most ${METADATA_VALUE_MAX} characters.` });
   }
   return issues;
-}
-
-function checkWebhookUrl(url: string | undefined): FieldIssue[] {
-  if (url === undefined) return [];
-  if (url.length > WEBHOOK_URL_MAX) return [{ field: "webhook_url", code: "too_long", message: `At most ${WEBHOOK_URL_MAX} characters.` }];
-  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
-    return [{ field: "webhook_url", code: "invalid_format", message: "Must be an absolute http(s) URL." }];
-  return [];
 }
 
 export type CreateOptions = {
@@ -196,3 +187,6 @@ export { executionView, resultView };
 /** Billable usage of an org per day or model (for /v1/usage; the ledger module shapes it). */
 export const usageTotals = (ctx: Pick<AppContext, "db">, orgId: string, fromMs: number, toMs: number, groupBy: store.UsageGroupBy) =>
   store.usageTotals(ctx.db, orgId, fromMs, toMs, groupBy);
+
+/** Executions of the whole installation by status (the operator's stats). */
+export const countByStatus = (ctx: Pick<AppContext, "db">) => store.countByStatus(ctx.db);

@@ -5,12 +5,17 @@
  * sends the same evt_ id again.
  */
 import { RetryLater, type JobHandler } from "../../scheduler/types";
+import * as Events from "../events/service";
 import * as Deliveries from "./deliveries";
+import * as store from "./store";
+
+const PURGE_BATCH = 1000;
 
 declare module "../../scheduler/types" {
   interface JobPayloads {
     "events.dispatch": Record<string, never>;
     "webhook.deliver": { deliveryId: string };
+    "webhooks.purge": Record<string, never>;
   }
 }
 
@@ -21,4 +26,17 @@ export const dispatchEvents: JobHandler<"events.dispatch"> = async (ctx) => {
 export const deliverWebhook: JobHandler<"webhook.deliver"> = async (ctx, job) => {
   const retryInMs = await Deliveries.attemptScheduled(ctx, job.payload.deliveryId, job.signal);
   if (retryInMs !== null) throw new RetryLater(`webhook delivery ${job.payload.deliveryId} will be retried`, retryInMs);
+};
+
+/**
+ * Retention: dispatched outbox events (copies of execution input and output) and finished
+ * deliveries with their attempts go after MODELROUTE_EXECUTION_RETENTION_DAYS, like the
+ * executions they describe. Pending deliveries are kept until they end.
+ */
+export const purgeWebhookHistory: JobHandler<"webhooks.purge"> = async (ctx) => {
+  const days = ctx.config.executionRetentionDays;
+  if (days === 0) return;
+  const before = ctx.clock.now() - days * 86_400_000;
+  while (store.purgeFinishedBefore(ctx.db, before, PURGE_BATCH) === PURGE_BATCH);
+  while (Events.purgeDispatchedBefore(ctx.db, before, PURGE_BATCH) === PURGE_BATCH);
 };

@@ -2,7 +2,7 @@
  * Queries on webhook_endpoints, webhook_deliveries and webhook_attempts, and on the webhook
  * signing-secret columns of orgs (they exist for this module; nothing else reads them).
  */
-import { and, asc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection } from "../../db/prepared";
 import { events, orgs, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/schema";
@@ -138,3 +138,18 @@ export const insertAttempt = (conn: Conn, row: typeof webhookAttempts.$inferInse
 
 export const attemptsOf = (conn: Conn, deliveryId: string): AttemptRow[] =>
   conn.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(asc(webhookAttempts.attempt)).all();
+
+/** Retention: deletes finished deliveries created before `before`, with their attempts. */
+export function purgeFinishedBefore(conn: Conn, before: number, limit: number): number {
+  const ids = conn
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(and(ne(webhookDeliveries.status, "pending"), lt(webhookDeliveries.createdAt, before)))
+    .limit(limit)
+    .all()
+    .map((r) => r.id);
+  if (ids.length === 0) return 0;
+  conn.delete(webhookAttempts).where(inArray(webhookAttempts.deliveryId, ids)).run();
+  conn.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids)).run();
+  return ids.length;
+}

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { purgeWebhookHistory } from "../../src/modules/webhooks/jobs";
+import { startTestServer, type TestServer } from "../helpers/server";
+
+let server: TestServer;
+let receiver: ReturnType<typeof Bun.serve>;
+beforeAll(async () => {
+  receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
+  server = await startTestServer({ env: { MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true" } });
+});
+afterAll(async () => {
+  await server.stop();
+  receiver.stop(true);
+});
+
+const count = (sql: string) => {
+  const db = new Database(join(server.dataDir, "modelroute.db"), { readonly: true });
+  try {
+    return (db.query(sql).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+
+test("retention deletes old outbox events and finished deliveries with their attempts, not recent ones", async () => {
+  const done = await (
+    await server.post("/v1/executions", { model: "demo-model", mode: "SYNC", webhook_url: `http://127.0.0.1:${receiver.port}/hook`, input: { text: "x" } })
+  ).json();
+  expect(done.status).toBe("COMPLETED");
+  for (let i = 0; i < 100 && count("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'succeeded'") === 0; i++) await Bun.sleep(20);
+  expect(count("SELECT count(*) AS n FROM webhook_attempts")).toBeGreaterThan(0);
+  const job = { id: 0, kind: "webhooks.purge" as const, payload: {}, attempt: 1, maxAttempts: 1, signal: new AbortController().signal };
+
+  await purgeWebhookHistory(server.running.ctx, job); // today: nothing is old enough
+  expect(count("SELECT count(*) AS n FROM events")).toBeGreaterThan(0);
+
+  const later = { ...server.running.ctx, clock: { now: () => Date.now() + 31 * 86_400_000 } };
+  await purgeWebhookHistory(later, job);
+  expect(count(`SELECT count(*) AS n FROM events WHERE execution_id = '${done.id}'`)).toBe(0);
+  expect(count("SELECT count(*) AS n FROM webhook_deliveries")).toBe(0);
+  expect(count("SELECT count(*) AS n FROM webhook_attempts")).toBe(0);
+});
