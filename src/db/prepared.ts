@@ -4,9 +4,14 @@
  * placeholders costs a fraction. Statements are cached per connection, so one prepared on the
  * database also serves a transaction on it (same connection, same statement).
  */
+import { sql, type Placeholder } from "drizzle-orm";
 import type { Conn } from "./client";
 
 const clientOf = (conn: Conn): object => (conn as unknown as { session: { client: object } }).session.client;
+
+/** `{ name: sql.placeholder(name) }` for each name: the values of a prepared insert or set, filled by `.run({ name: … })`. */
+export const placeholders = <const K extends string>(...names: K[]) =>
+  Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as { [N in K]: Placeholder<N> };
 
 /** Returns a getter that builds the statement on first use for each connection. */
 export function preparedPerConnection<T>(build: (conn: Conn) => T): (conn: Conn) => T {

@@ -58,15 +58,29 @@ export function authenticateOperator(ctx: AppContext, authorization: string | un
     throw new AppError("UNAUTHORIZED", "The operator token is not recognised.");
 }
 
-export const auth = (ctx: AppContext) =>
-  new Elysia({ name: "http/auth", seed: ctx.instanceId }).macro({
+/**
+ * Both macros authenticate in `transform`, which Elysia runs before it validates params, query
+ * and body (`resolve` runs after): a request without a valid key is a 401 whatever else is wrong
+ * with it, and a caller's invalid request still counts against its limit and carries the
+ * X-RateLimit-* headers. `resolve` then hands the caller found in `transform` to the handler.
+ */
+export const auth = (ctx: AppContext) => {
+  const callers = new WeakMap<Request, Caller>();
+  return new Elysia({ name: "http/auth", seed: ctx.instanceId }).macro({
     auth: (need: Permission) => ({
-      resolve: ({ headers, set }) => ({ caller: authenticate(ctx, headers.authorization, set.headers as Record<string, string>, need) }),
+      transform: ({ headers, set, request }) => {
+        callers.set(request, authenticate(ctx, headers.authorization, set.headers as Record<string, string>, need));
+      },
+      resolve: ({ request }) => {
+        const caller = callers.get(request);
+        if (!caller) throw new Error("auth macro: resolve ran without transform");
+        return { caller };
+      },
     }),
     admin: (enabled: boolean) => ({
-      resolve: ({ headers }) => {
+      transform: ({ headers }) => {
         if (enabled) authenticateOperator(ctx, headers.authorization);
-        return {};
       },
     }),
   });
+};

@@ -6,9 +6,12 @@ import { and, asc, desc, gt, lt, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { invalidField } from "../errors";
 
+/** The page parameters as they arrive on the wire (the route's `pageQuery`) or from the CLI. */
+export type PageQuery = { limit?: number; starting_after?: string; ending_before?: string };
 export type PageRequest = { limit: number; startingAfter?: string; endingBefore?: string };
 
-export function pageRequest(query: { limit?: number; starting_after?: string; ending_before?: string }): PageRequest {
+/** 400 when both cursors are given. */
+export function pageRequest(query: PageQuery): PageRequest {
   if (query.starting_after && query.ending_before)
     throw invalidField("ending_before", "invalid_format", "Use starting_after or ending_before, not both.");
   return { limit: query.limit ?? 20, startingAfter: query.starting_after, endingBefore: query.ending_before };

@@ -50,6 +50,10 @@ function classify(error: Pick<ValueError, "type" | "message" | "schema">): { cod
   if (FORMAT.has(type)) return { code: "invalid_format", message: `${error.message}.` };
   if (type === ValueErrorType.Union) return describeUnion(error.schema as Schemaish);
   if (type === ValueErrorType.Literal) return { code: "invalid_format", message: `${error.message}.` };
+  // t.UnionEnum is a custom Kind: TypeBox's own message is "Expected kind 'UnionEnum'".
+  const allowed = (error.schema as Schemaish).enum;
+  if (type === ValueErrorType.Kind && Array.isArray(allowed))
+    return { code: "invalid_format", message: `Must be one of: ${allowed.map((v) => JSON.stringify(v)).join(", ")}.` };
   return { code: "invalid_type", message: `${error.message}.` };
 }
 

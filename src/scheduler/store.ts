@@ -4,9 +4,8 @@
  * pushing run_at. At-least-once: handlers must be idempotent.
  */
 import type { Database, Statement } from "bun:sqlite";
-import { sql } from "drizzle-orm";
 import type { Conn } from "../db/client";
-import { preparedPerConnection } from "../db/prepared";
+import { placeholders, preparedPerConnection } from "../db/prepared";
 import { jobs } from "../db/schema";
 
 export type JobRow = {
@@ -26,17 +25,14 @@ export type EnqueueOptions = { runAt?: number; maxAttempts?: number; uniqueKey?:
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(jobs)
-    .values({
-      kind: sql.placeholder("kind"), payload: sql.placeholder("payload"), runAt: sql.placeholder("runAt"),
-      maxAttempts: sql.placeholder("maxAttempts"), uniqueKey: sql.placeholder("uniqueKey"), createdAt: sql.placeholder("now"),
-    })
+    .values(placeholders("kind", "payload", "runAt", "maxAttempts", "uniqueKey", "createdAt"))
     .onConflictDoNothing()
     .prepare(),
 );
 
 /** Adds a job; with a uniqueKey already present, leaves the existing one. */
 export function insertJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, opts: EnqueueOptions = {}) {
-  insertStatement(conn).run({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, now });
+  insertStatement(conn).run({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, createdAt: now });
 }
 
 /** Raw prepared statements for the worker loop: it runs thousands of times a second. */

@@ -135,3 +135,17 @@ test("stats count organizations, keys and executions by status", async () => {
   expect(typeof stats.executions.total).toBe("number");
   expect(stats.executions.by_status).toBeObject();
 });
+
+test("stats count every organization's executions by status", async () => {
+  const before = (await json(await admin("GET", "/stats"))).executions;
+  const { key } = server.newOrgKey();
+  for (const input of [{ text: "a" }, { text: "b" }, { text: "c", mock_error: "MODEL_OVERLOADED" }])
+    expect((await server.post("/v1/executions", { model: "demo-model", mode: "SYNC", input }, key)).status).toBe(200);
+  expect((await server.post("/v1/executions", { model: "demo-model", mode: "SYNC", input: { text: "d" } })).status).toBe(200);
+
+  const after = (await json(await admin("GET", "/stats"))).executions;
+  expect(after.by_status.COMPLETED).toBe((before.by_status.COMPLETED ?? 0) + 3);
+  expect(after.by_status.FAILED).toBe((before.by_status.FAILED ?? 0) + 1);
+  expect(after.total).toBe(before.total + 4);
+  expect(Object.values(after.by_status).reduce((a: number, b) => a + (b as number), 0)).toBe(after.total);
+});

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictObject } from "../../http/schemas";
 
 export namespace AdminModel {
   export const org = t.Object(
@@ -7,7 +7,7 @@ export namespace AdminModel {
       id: t.String({ examples: ["org_01932c5e-7a1b-7000-8000-000000000001"] }),
       object: t.Literal("organization"),
       name: t.String({ examples: ["acme"] }),
-      status: t.UnionEnum(["active", "suspended"], { description: "A suspended organization's keys answer 401." }),
+      status: enumOf(["active", "suspended"], { description: "A suspended organization's keys answer 401." }),
       created_at: t.String(),
     },
     { description: "An organization: owns keys, balance, executions, files and webhooks." },
@@ -20,7 +20,6 @@ export namespace AdminModel {
   export const orgKeyParams = t.Object({ id: t.String({ description: "The organization id." }), keyId: t.String({ description: "The key id (key_…)." }) });
 
   export const catalogQuery = t.Object({
-    // Not t.UnionEnum: Elysia fills a missing optional UnionEnum query field with its first value.
     include_secrets: t.Optional(t.Boolean({ description: "Include provider API keys in clear (default false)." })),
   });
 

@@ -4,17 +4,17 @@
  * (it may carry provider secrets), writes an audit row in the same transaction.
  */
 import type { Db } from "../../db/client";
-import type { PageQuery } from "../../db/page";
+import type { PageQuery } from "../../http/pagination";
 import { AppError } from "../../errors";
 import * as Audit from "../audit/service";
 import * as Catalog from "../catalog/service";
+import * as Executions from "../executions/service";
 import { generateAdminToken, hashSecret } from "../keys/secret";
 import * as Keys from "../keys/service";
 import { ADMIN_TOKEN_SETTING } from "../orgs/bootstrap";
 import * as Orgs from "../orgs/service";
 import { putSetting } from "../settings/store";
 import { catalogIssues, exportCatalog, toCatalog } from "./catalog-file";
-import * as store from "./store";
 
 export type AdminDeps = { db: Db; now: number; actor: Audit.Actor; keyCache?: Keys.KeyCache };
 
@@ -93,7 +93,7 @@ export function applyCatalog(deps: AdminDeps, file: unknown) {
 
 export function stats(deps: AdminDeps) {
   const orgs = Orgs.countOrgsByStatus(deps.db);
-  const byStatus = store.countExecutionsByStatus(deps.db);
+  const byStatus: Record<string, number> = Executions.countByStatus(deps);
   return {
     object: "stats" as const,
     organizations: { total: orgs.active + orgs.suspended, active: orgs.active, suspended: orgs.suspended },

@@ -3,7 +3,7 @@
  * the same transaction as the action, so an action and its record commit or fail together.
  */
 import type { Conn, Db } from "../../db/client";
-import type { PageQuery } from "../../db/page";
+import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { newId } from "../../ids";
 import * as store from "./store";
 
@@ -28,7 +28,7 @@ export function auditView(row: store.AuditRow) {
   };
 }
 
-export function listAudit(db: Db, page: PageQuery, filter: { action?: string; target?: string } = {}) {
-  const { data, hasMore } = store.listAudit(db, page, filter);
-  return { object: "list" as const, data: data.map(auditView), has_more: hasMore };
+export function listAudit(db: Db, query: PageQuery, filter: { action?: string; target?: string } = {}) {
+  const page = pageRequest(query);
+  return toList(store.listAudit(db, page, filter), page, auditView);
 }

@@ -88,6 +88,9 @@ function validatorFor(model: Model): ValidateFunction {
   return validate;
 }
 
+/** Ajv's messages already start with "must" ("must NOT have more than 4000 characters"). */
+const sentence = (message: string | undefined) => (message ? `${message[0]!.toUpperCase()}${message.slice(1)}.` : "Is invalid.");
+
 function issueOf(e: ErrorObject): FieldIssue {
   const base = pointerToPath(e.instancePath, "input");
   const p = e.params as Record<string, unknown>;
@@ -99,11 +102,11 @@ function issueOf(e: ErrorObject): FieldIssue {
     case "maxLength":
     case "maxItems":
     case "maxProperties":
-      return { field: base, code: "too_long", message: `Must ${e.message}.` };
+      return { field: base, code: "too_long", message: sentence(e.message) };
     case "minLength":
     case "minItems":
     case "minProperties":
-      return { field: base, code: "too_short", message: `Must ${e.message}.` };
+      return { field: base, code: "too_short", message: sentence(e.message) };
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
@@ -115,11 +118,11 @@ function issueOf(e: ErrorObject): FieldIssue {
     case "format":
     case "pattern":
     case "const":
-      return { field: base, code: "invalid_format", message: `Must ${e.message}.` };
+      return { field: base, code: "invalid_format", message: sentence(e.message) };
     case "type":
       return { field: base, code: "invalid_type", message: `Expected ${p.type}.` };
     default:
-      return { field: base, code: "invalid_type", message: `Must ${e.message}.` };
+      return { field: base, code: "invalid_type", message: sentence(e.message) };
   }
 }
 

@@ -1,7 +1,7 @@
 /** Queries on executions and execution_events. Status is written only by state.ts. */
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { preparedByShape, preparedPerConnection } from "../../db/prepared";
+import { placeholders, preparedByShape, preparedPerConnection } from "../../db/prepared";
 import { executionEvents, executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -17,12 +17,7 @@ type NewExecution = Required<Pick<typeof executions.$inferInsert,
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(executions)
-    .values({
-      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), keyId: sql.placeholder("keyId"), model: sql.placeholder("model"),
-      status: sql.placeholder("status"), mode: sql.placeholder("mode"), input: sql.placeholder("input"), metadata: sql.placeholder("metadata"),
-      webhookUrl: sql.placeholder("webhookUrl"), holdMicros: sql.placeholder("holdMicros"), deadlineAt: sql.placeholder("deadlineAt"),
-      createdAt: sql.placeholder("createdAt"),
-    })
+    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt"))
     .prepare(),
 );
 
@@ -35,7 +30,7 @@ export function insertExecution(tx: Conn, row: NewExecution): number {
 const insertEventStatement = preparedPerConnection((conn) =>
   conn
     .insert(executionEvents)
-    .values({ executionId: sql.placeholder("executionId"), status: sql.placeholder("status"), at: sql.placeholder("at") })
+    .values(placeholders("executionId", "status", "at"))
     .returning({ seq: executionEvents.seq })
     .prepare(),
 );
@@ -51,10 +46,9 @@ export const byId = (conn: Conn, id: string): ExecutionRow | undefined => byIdSt
 
 const updateStatement = preparedByShape((conn, shape) => {
   const [columns, from] = JSON.parse(shape) as [string[], string[]];
-  const set = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
   return conn
     .update(executions)
-    .set(set)
+    .set(placeholders(...columns))
     .where(and(eq(executions.id, sql.placeholder("id")), inArray(executions.status, from as Status[])))
     .returning()
     .prepare();
@@ -118,6 +112,12 @@ export const countRunningForKey = (db: Conn, keyId: string): number =>
     .from(executions)
     .where(and(eq(executions.keyId, keyId), inArray(executions.status, ["PENDING", "PROCESSING", "AWAITING_WEBHOOK"])))
     .get()!.n;
+
+/** Executions of every organization by status; a status nobody is in is left out. */
+export function countByStatus(conn: Conn): Partial<Record<Status, number>> {
+  const rows = conn.select({ status: executions.status, n: sql<number>`count(*)` }).from(executions).groupBy(executions.status).all();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
 
 export type UsageGroupBy = "day" | "model";
 export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; costMicros: number };

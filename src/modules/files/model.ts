@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { listOf, pageQuery, strictObject } from "../../http/schemas";
+import { enumOf, listOf, pageQuery, strictObject } from "../../http/schemas";
 
 /** Max upload size (CONTRACT.md "Files"): 150 MiB. */
 export const MAX_FILE_BYTES = 157_286_400;
@@ -43,7 +43,7 @@ export namespace FilesModel {
         description: "Hex SHA-256 of the bytes; null when the gateway never saw them (uploads straight to S3).",
         examples: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
       }),
-      status: t.UnionEnum(["pending", "uploaded", "failed", "expired"], {
+      status: enumOf(["pending", "uploaded", "failed", "expired"], {
         description: "`uploaded`: usable. `failed`: the stored object did not match what was declared. `expired`: past `expires_at`, about to be deleted.",
       }),
       created_at: t.String({ format: "date-time", examples: ["2026-11-22T12:00:00.000Z"] }),

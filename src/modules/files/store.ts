@@ -1,6 +1,7 @@
 /** The files table: file rows per org. Bytes live in a FileStore; this holds what they are. */
 import { and, eq, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
-import type { Conn, Db } from "../../db/client";
+import type { Conn } from "../../db/client";
+import { preparedPerConnection } from "../../db/prepared";
 import { files } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -8,16 +9,12 @@ export type FileRow = typeof files.$inferSelect;
 
 export const insertFile = (conn: Conn, row: typeof files.$inferInsert) => conn.insert(files).values(row).run();
 
-const byIdStatements = new WeakMap<Db, ReturnType<typeof prepareById>>();
-const prepareById = (db: Db) =>
-  db.select().from(files).where(and(eq(files.id, sql.placeholder("id")), isNull(files.deletedAt))).prepare();
+const byIdStatement = preparedPerConnection((conn) =>
+  conn.select().from(files).where(and(eq(files.id, sql.placeholder("id")), isNull(files.deletedAt))).prepare(),
+);
 
 /** A live (not deleted) file by id, whatever its org; callers check ownership. Prepared: every execution with file inputs reads here. */
-export function fileById(db: Db, id: string): FileRow | undefined {
-  let statement = byIdStatements.get(db);
-  if (!statement) byIdStatements.set(db, (statement = prepareById(db)));
-  return statement.get({ id });
-}
+export const fileById = (conn: Conn, id: string): FileRow | undefined => byIdStatement(conn).get({ id });
 
 /** pending → uploaded; undefined when the file is no longer pending (deleted, or confirmed by someone else). */
 export const markUploaded = (conn: Conn, id: string, set: { sha256: string | null; uploadedAt: number; expiresAt: number | null }) =>

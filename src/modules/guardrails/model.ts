@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictObject } from "../../http/schemas";
 import { KeyModel } from "../keys/model";
 
 export const MAX_MODEL_PATTERNS = 500;
@@ -16,7 +16,7 @@ export namespace GuardrailModel {
 
   export const contentRule = strictObject(
     {
-      kind: t.UnionEnum(["term", "regex"], {
+      kind: enumOf(["term", "regex"], {
         description: "`term`: a word or phrase matched case-insensitively as a whole word. `regex`: a JavaScript regular expression, matched case-insensitively.",
       }),
       pattern: t.String({ minLength: 1, maxLength: MAX_PATTERN_LENGTH, examples: ["confidential"] }),
@@ -61,7 +61,7 @@ export namespace GuardrailModel {
       allowed_models: t.Union([t.Array(t.String()), t.Null()]),
       blocked_models: t.Union([t.Array(t.String()), t.Null()]),
       max_cost_per_execution: t.Union([t.String(), t.Null()], { examples: ["0.050"] }),
-      content_rules: t.Array(t.Object({ kind: t.UnionEnum(["term", "regex"]), pattern: t.String() })),
+      content_rules: t.Array(t.Object({ kind: enumOf(["term", "regex"]), pattern: t.String() })),
       limits: KeyModel.limits,
       created_at: t.String(),
       updated_at: t.String(),

@@ -8,9 +8,9 @@
  */
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
-import type { PageQuery } from "../../db/page";
 import type { ContentRule } from "../../db/schema";
 import { AppError, invalidField, type FieldIssue } from "../../errors";
+import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import { formatUsd, parseUsd } from "../../money";
 import { limitsView, mergeLimits } from "../keys/limits";
@@ -109,9 +109,9 @@ export function createGuardrail(ctx: AppContext, orgId: string, body: GuardrailM
   return guardrailView(store.guardrailById(ctx.db, id)!);
 }
 
-export function listGuardrails(ctx: AppContext, orgId: string, page: PageQuery) {
-  const { data, hasMore } = store.listGuardrails(ctx.db, orgId, page);
-  return { object: "list" as const, data: data.map(guardrailView), has_more: hasMore };
+export function listGuardrails(ctx: AppContext, orgId: string, query: PageQuery) {
+  const page = pageRequest(query);
+  return toList(store.listGuardrails(ctx.db, orgId, page), page, guardrailView);
 }
 
 export const getGuardrail = (ctx: AppContext, orgId: string, id: string) => guardrailView(findGuardrail(ctx.db, orgId, id));
@@ -150,21 +150,22 @@ function checkKeyIds(ctx: AppContext, orgId: string, keyIds: string[]) {
   );
 }
 
-export function assignKeys(ctx: AppContext, orgId: string, id: string, keyIds: string[]) {
+/** Checks the guardrail and every key id, applies `change` to the distinct ids; returns how many keys changed. */
+function changeAssignments(ctx: AppContext, orgId: string, id: string, keyIds: string[], change: typeof Keys.assignGuardrail): number {
   findGuardrail(ctx.db, orgId, id);
   checkKeyIds(ctx, orgId, keyIds);
-  const assigned = ctx.db.transaction((tx) => Keys.assignGuardrail(tx, orgId, [...new Set(keyIds)], id));
+  const changedCount = ctx.db.transaction((tx) => change(tx, orgId, [...new Set(keyIds)], id));
   changed(ctx);
-  return { assigned_count: assigned };
+  return changedCount;
 }
 
-export function unassignKeys(ctx: AppContext, orgId: string, id: string, keyIds: string[]) {
-  findGuardrail(ctx.db, orgId, id);
-  checkKeyIds(ctx, orgId, keyIds);
-  const unassigned = ctx.db.transaction((tx) => Keys.unassignGuardrail(tx, orgId, [...new Set(keyIds)], id));
-  changed(ctx);
-  return { unassigned_count: unassigned };
-}
+export const assignKeys = (ctx: AppContext, orgId: string, id: string, keyIds: string[]) => ({
+  assigned_count: changeAssignments(ctx, orgId, id, keyIds, Keys.assignGuardrail),
+});
+
+export const unassignKeys = (ctx: AppContext, orgId: string, id: string, keyIds: string[]) => ({
+  unassigned_count: changeAssignments(ctx, orgId, id, keyIds, Keys.unassignGuardrail),
+});
 
 /** Keys under this guardrail, or under any guardrail when `id` is undefined. */
 export function listAssignments(ctx: AppContext, orgId: string, page: PageQuery, id?: string) {

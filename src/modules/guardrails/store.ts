@@ -1,7 +1,7 @@
 import { and, count, eq } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { planPage, type Page, type PageQuery } from "../../db/page";
 import { guardrails } from "../../db/schema";
+import { pageClauses, type PageRequest } from "../../http/pagination";
 
 export type GuardrailRow = typeof guardrails.$inferSelect;
 
@@ -20,10 +20,9 @@ export const guardrailInOrg = (conn: Conn, orgId: string, id: string): Guardrail
 export const countGuardrails = (conn: Conn, orgId: string): number =>
   conn.select({ n: count() }).from(guardrails).where(eq(guardrails.orgId, orgId)).get()!.n;
 
-export function listGuardrails(conn: Conn, orgId: string, page: PageQuery): Page<GuardrailRow> {
-  const plan = planPage(guardrails.id, page);
-  const rows = conn.select().from(guardrails).where(plan.where(eq(guardrails.orgId, orgId))).orderBy(plan.orderBy).limit(plan.fetch).all();
-  return plan.finish(rows);
+export function listGuardrails(conn: Conn, orgId: string, page: PageRequest): GuardrailRow[] {
+  const { where, orderBy, take } = pageClauses(guardrails.id, page, eq(guardrails.orgId, orgId));
+  return conn.select().from(guardrails).where(where).orderBy(orderBy).limit(take).all();
 }
 
 export function updateGuardrail(conn: Conn, id: string, set: Partial<Omit<GuardrailRow, "id" | "orgId" | "createdAt">>) {

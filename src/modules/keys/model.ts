@@ -1,9 +1,9 @@
 import { t } from "elysia";
-import { listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictObject } from "../../http/schemas";
 import { MAX_CONCURRENT_EXECUTIONS, MAX_REQUESTS_PER_MINUTE } from "./limits";
 
 export namespace KeyModel {
-  const resetPeriod = t.UnionEnum(["daily", "weekly", "monthly", "none"], {
+  const resetPeriod = enumOf(["daily", "weekly", "monthly", "none"], {
     description: "When the spend counter starts again: 00:00 UTC daily, Monday 00:00 UTC weekly, the 1st 00:00 UTC monthly, or never.",
     examples: ["monthly"],
   });
@@ -50,11 +50,11 @@ export namespace KeyModel {
       id: t.String({ examples: ["key_01932c5e-7a1b-7000-8000-000000000001"] }),
       object: t.Literal("api_key"),
       name: t.String({ examples: ["production backend"] }),
-      permission: t.UnionEnum(["full", "inference"], {
+      permission: enumOf(["full", "inference"], {
         description: "`full` may also manage keys, webhooks, guardrails and settings; `inference` may run executions, files and the compatible APIs.",
       }),
       masked_key: t.String({ description: "Prefix and last 4 characters of the current secret.", examples: ["sk_0123…cdef"] }),
-      status: t.UnionEnum(["active", "disabled", "expired", "revoked"]),
+      status: enumOf(["active", "disabled", "expired", "revoked"]),
       disabled: t.Boolean(),
       limits,
       guardrail_id: t.Union([t.String(), t.Null()], { description: "The guardrail assigned to this key, if any." }),
@@ -81,7 +81,7 @@ export namespace KeyModel {
 
   export const createBody = strictObject({
     name: t.String({ minLength: 1, maxLength: 100, description: "A label to recognise the key by.", examples: ["production backend"] }),
-    permission: t.Optional(t.UnionEnum(["full", "inference"], { default: "inference", description: "Default `inference`." })),
+    permission: t.Optional(enumOf(["full", "inference"], { default: "inference", description: "Default `inference`." })), // meant: least privilege unless asked
     expires_at: t.Optional(t.String({ description: "ISO-8601 UTC time ending in Z; the key stops working then.", examples: ["2030-01-31T00:00:00Z"] })),
     limits: t.Optional(limitsInput),
   });

@@ -9,9 +9,9 @@
  * keeps at least one working full-permission key unless the operator revokes it.
  */
 import type { Db, Tx } from "../../db/client";
-import type { PageQuery } from "../../db/page";
 import type { KeyLimits } from "../../db/schema";
 import { AppError, invalidField } from "../../errors";
+import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import { limitsView, mergeLimits, type LimitsInput } from "./limits";
 import * as store from "./store";
@@ -208,9 +208,9 @@ export function createKey(deps: KeyDeps, orgId: string, input: CreateKeyInput, a
 }
 
 /** `guardrail`: only keys under that guardrail id, or under any ("assigned"). */
-export function listKeys(deps: KeyDeps, orgId: string, page: PageQuery, guardrail?: string) {
-  const { data, hasMore } = store.listKeys(deps.db, orgId, page, guardrail);
-  return { object: "list" as const, data: data.map((row) => keyView(deps, row)), has_more: hasMore };
+export function listKeys(deps: KeyDeps, orgId: string, query: PageQuery, guardrail?: string) {
+  const page = pageRequest(query);
+  return toList(store.listKeys(deps.db, orgId, page, guardrail), page, (row) => keyView(deps, row));
 }
 
 export const getKey = (deps: KeyDeps, orgId: string, id: string) => keyView(deps, findKey(deps, orgId, id));

@@ -1,7 +1,8 @@
 import { and, count, eq, gt, inArray, isNotNull, isNull, max, ne, or, sql } from "drizzle-orm";
 import type { Conn, Db } from "../../db/client";
-import { planPage, type Page, type PageQuery } from "../../db/page";
+import { preparedPerConnection } from "../../db/prepared";
 import { apiKeys, apiKeySecrets, guardrails, orgs, type KeyLimits } from "../../db/schema";
+import { pageClauses, type PageRequest } from "../../http/pagination";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -18,23 +19,19 @@ export type KeyLookup = {
   guardrailLimits: KeyLimits | null;
 };
 
-const lookupStatements = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
-const prepareLookup = (db: Db) =>
-  db
+const lookupStatement = preparedPerConnection((conn) =>
+  conn
     .select({ key: apiKeys, orgStatus: orgs.status, secretExpiresAt: apiKeySecrets.expiresAt, guardrailLimits: guardrails.limits })
     .from(apiKeySecrets)
     .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
     .innerJoin(orgs, eq(orgs.id, apiKeys.orgId))
     .leftJoin(guardrails, eq(guardrails.id, apiKeys.guardrailId))
     .where(eq(apiKeySecrets.hash, sql.placeholder("hash")))
-    .prepare();
+    .prepare(),
+);
 
-/** The key a secret hash belongs to, with what auth needs to judge it; prepared once per handle. */
-export function lookupBySecretHash(db: Db, hash: string): KeyLookup | undefined {
-  let statement = lookupStatements.get(db);
-  if (!statement) lookupStatements.set(db, (statement = prepareLookup(db)));
-  return statement.get({ hash }) as KeyLookup | undefined;
-}
+/** The key a secret hash belongs to, with what auth needs to judge it; prepared once per connection. */
+export const lookupBySecretHash = (conn: Conn, hash: string): KeyLookup | undefined => lookupStatement(conn).get({ hash }) as KeyLookup | undefined;
 
 export const keyById = (conn: Conn, id: string): ApiKeyRow | undefined =>
   conn.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
@@ -48,12 +45,10 @@ export const liveKeyInOrg = (conn: Conn, orgId: string, id: string): ApiKeyRow |
     .get();
 
 /** `guardrail`: only keys under that guardrail id, or under any ("assigned"). */
-export function listKeys(conn: Conn, orgId: string, page: PageQuery, guardrail?: string): Page<ApiKeyRow> {
-  const plan = planPage(apiKeys.id, page);
+export function listKeys(conn: Conn, orgId: string, page: PageRequest, guardrail?: string): ApiKeyRow[] {
   const byGuardrail = guardrail === undefined ? undefined : guardrail === "assigned" ? isNotNull(apiKeys.guardrailId) : eq(apiKeys.guardrailId, guardrail);
-  const filter = and(eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt), byGuardrail);
-  const rows = conn.select().from(apiKeys).where(plan.where(filter)).orderBy(plan.orderBy).limit(plan.fetch).all();
-  return plan.finish(rows);
+  const { where, orderBy, take } = pageClauses(apiKeys.id, page, and(eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt), byGuardrail));
+  return conn.select().from(apiKeys).where(where).orderBy(orderBy).limit(take).all();
 }
 
 const notExpired = (now: number) => or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now));

@@ -19,7 +19,7 @@ export namespace LedgerModel {
     {
       id: t.String({ examples: ["entry_01932c5e-7a1b-7000-8000-000000000001"] }),
       object: t.Literal("balance_transaction"),
-      type: t.UnionEnum(["credit", "hold", "capture", "release", "adjustment"], {
+      type: enumOf(["credit", "hold", "capture", "release", "adjustment"], {
         description:
           "`credit`: money added. `hold`: an execution's maximum cost set aside at create. `capture`: the execution ended and was charged " +
           "`captured`; the rest of its hold came back in the same entry. `release`: it ended without a charge (failed, expired, cancelled " +
@@ -79,7 +79,7 @@ export namespace LedgerModel {
       object: t.Literal("list"),
       data: t.Array(usageGroup),
       has_more: t.Boolean({ description: "Always false: every group is in one response." }),
-      group_by: t.UnionEnum(["day", "model"]),
+      group_by: enumOf(["day", "model"]),
       from: t.String({ description: "The start used (inclusive).", examples: ["2026-10-28T00:00:00.000Z"] }),
       to: t.String({ description: "The end used (exclusive).", examples: ["2026-11-26T12:00:00.000Z"] }),
     },

@@ -4,8 +4,8 @@
  * Names are unique so the CLI can take `--org NAME` as well as an id.
  */
 import type { Conn, Db } from "../../db/client";
-import type { PageQuery } from "../../db/page";
 import { AppError, invalidField } from "../../errors";
+import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import * as store from "./store";
 
@@ -47,9 +47,9 @@ export function resolveOrg(conn: Conn, idOrName: string): OrgRow {
   return row;
 }
 
-export function listOrgs(db: Db, page: PageQuery) {
-  const { data, hasMore } = store.listOrgs(db, page);
-  return { object: "list" as const, data: data.map(orgView), has_more: hasMore };
+export function listOrgs(db: Db, query: PageQuery) {
+  const page = pageRequest(query);
+  return toList(store.listOrgs(db, page), page, orgView);
 }
 
 export function setOrgStatus(tx: Conn, id: string, status: OrgRow["status"]): OrgRow {

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { planPage, type Page, type PageQuery } from "../../db/page";
 import { orgs } from "../../db/schema";
+import { pageClauses, type PageRequest } from "../../http/pagination";
 
 export type OrgRow = typeof orgs.$inferSelect;
 
@@ -15,9 +15,9 @@ export const countOrgs = (conn: Conn): number =>
 
 export const orgsByName = (conn: Conn, name: string): OrgRow[] => conn.select().from(orgs).where(eq(orgs.name, name)).limit(2).all();
 
-export function listOrgs(conn: Conn, page: PageQuery): Page<OrgRow> {
-  const plan = planPage(orgs.id, page);
-  return plan.finish(conn.select().from(orgs).where(plan.where(undefined)).orderBy(plan.orderBy).limit(plan.fetch).all());
+export function listOrgs(conn: Conn, page: PageRequest): OrgRow[] {
+  const { where, orderBy, take } = pageClauses(orgs.id, page);
+  return conn.select().from(orgs).where(where).orderBy(orderBy).limit(take).all();
 }
 
 export function setOrgStatus(conn: Conn, id: string, status: OrgRow["status"]) {
