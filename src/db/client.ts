@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as schema from "./schema";
 import { journal, migrationSql } from "./migrations.gen";
@@ -19,9 +19,12 @@ export type Conn = Db | Tx;
 export type DbHandle = { db: Db; sqlite: Database; path: string };
 
 export function openDatabase(dataDir: string): DbHandle {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, "modelroute.db");
   const sqlite = new Database(path, { create: true, strict: true });
+  // The database holds webhook secrets and the key that signs file links: owner only. SQLite
+  // gives the -wal and -shm files the main file's mode, so this comes before WAL mode.
+  chmodSync(path, 0o600);
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA synchronous = NORMAL");
   sqlite.exec("PRAGMA busy_timeout = 5000");

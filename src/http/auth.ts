@@ -13,6 +13,7 @@ import { effectiveLimits } from "../modules/keys/limits";
 import { hashSecret, isWellFormedAdminToken } from "../modules/keys/secret";
 import { ADMIN_TOKEN_SETTING } from "../modules/orgs/bootstrap";
 import { getSetting } from "../modules/settings/store";
+import * as Idempotency from "./idempotency";
 import { rateLimitHeaders } from "./rate-limit";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -75,6 +76,12 @@ export const auth = (ctx: AppContext) => {
         const caller = callers.get(request);
         if (!caller) throw new Error("auth macro: resolve ran without transform");
         return { caller };
+      },
+      // Idempotency-Key on every POST (issue 4): replay or claim here, remember after the handler.
+      beforeHandle: ({ request, set, route, headers }) =>
+        Idempotency.beforeRoute(ctx, callers.get(request)!.orgId, request, route, headers["idempotency-key"], set as never),
+      afterHandle: ({ request, response, set }) => {
+        Idempotency.afterRoute(ctx, request, response, set as never);
       },
     }),
     admin: (enabled: boolean) => ({

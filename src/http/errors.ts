@@ -7,6 +7,7 @@
 import { Elysia, ValidationError } from "elysia";
 import { AppError, errorBody, invalidField } from "../errors";
 import type { Logger } from "../log";
+import { releaseClaim } from "./idempotency";
 import { requestIdOf, stampRequest } from "./request-id";
 import { toFieldIssues } from "./validation";
 
@@ -60,6 +61,7 @@ export const errors = (log: Logger, methodsFor: MethodsForPath) =>
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
       const appError = toAppError(code, error, request.method, path, methodsFor, request.url);
       const requestId = requestIdOf(request);
+      releaseClaim(request); // a failed request leaves its Idempotency-Key free for a retry
       if (appError.code === "INTERNAL_ERROR")
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
       set.status = appError.status;

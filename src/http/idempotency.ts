@@ -103,3 +103,46 @@ export async function wrap<T>(
     started.release();
   }
 }
+
+/** Routes whose service records the key in its own create transaction (POST /v1/executions). */
+const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/"]);
+const claims = new WeakMap<Request, Claim & { release(): void }>();
+
+type SetLike = { status?: number | string; headers: Record<string, string | number> };
+
+/**
+ * For every other authenticated POST (the auth macro calls it after authenticating): replays a
+ * stored answer, or claims the key until the handler's answer is remembered by afterRoute.
+ */
+export function beforeRoute(ctx: AppContext, orgId: string, request: Request, route: string, key: string | undefined, set: SetLike): unknown {
+  if (request.method !== "POST" || SELF_MANAGED_ROUTES.has(route)) return undefined;
+  const started = begin(ctx, orgId, request, new URL(request.url).pathname, key);
+  if (!started) return undefined;
+  if (started.replay) {
+    set.status = started.replay.statusCode;
+    set.headers["idempotent-replayed"] = "true";
+    return JSON.parse(started.replay.response);
+  }
+  claims.set(request, { ...started.claim, release: started.release });
+  return undefined;
+}
+
+/** Remembers a 2xx JSON answer under the request's key (streams and files are not replayable). */
+export function afterRoute(ctx: AppContext, request: Request, response: unknown, set: SetLike) {
+  const claim = claims.get(request);
+  if (!claim) return;
+  const status = typeof set.status === "number" ? set.status : 200;
+  if (status < 300 && !(response instanceof Response)) {
+    const { release: _release, ...stored } = claim;
+    ctx.db.transaction((tx) => remember(tx, stored, status, null, ctx.clock.now(), response));
+  }
+  releaseClaim(request);
+}
+
+/** Frees the key for a retry; called once the response (or error) has been sent. */
+export function releaseClaim(request: Request) {
+  const claim = claims.get(request);
+  if (!claim) return;
+  claims.delete(request);
+  claim.release();
+}

@@ -37,7 +37,7 @@ describe("the polling guide's loop", () => {
     expect(res.status).toBe(202);
     const created = await res.json();
     expect(created.id).toMatch(/^exec_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(res.headers.get("location")).toBe(`/v1/executions/${created.id}`);
+    expect(res.headers.get("location")).toBe(`${server.url}/v1/executions/${created.id}`);
     expect(created).toMatchObject({ object: "execution", model: "demo-model", mode: "ASYNC", input: { text: "Hello there" }, cost: null, usage: null });
     const done = await pollUntilTerminal(created.id);
     expect(done.status).toBe("COMPLETED");
@@ -210,10 +210,15 @@ describe("idempotency", () => {
     await pollUntilTerminal(created.id);
     const replay = await server.post("/v1/executions", body, undefined, headers);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(replay.status).toBe(200);
+    expect(replay.status).toBe(202); // an ASYNC create replays its first answer
     const replayed = await replay.json();
-    expect(replayed.id).toBe(created.id);
-    expect(replayed.status).toBe("COMPLETED");
+    expect(replayed).toEqual(created);
+    const sync = { model: "demo-model", mode: "SYNC", input: { text: "once, synchronously" } };
+    const syncHeaders = { "idempotency-key": `k-${crypto.randomUUID()}` };
+    const firstSync = await (await server.post("/v1/executions", sync, undefined, syncHeaders)).json();
+    const syncReplay = await server.post("/v1/executions", sync, undefined, syncHeaders);
+    expect(syncReplay.status).toBe(200); // SYNC: the execution as it is now
+    expect(await syncReplay.json()).toMatchObject({ id: firstSync.id, status: "COMPLETED" });
     const list = await (await server.get("/v1/executions?limit=100")).json();
     expect(list.data.filter((e: { input: { text?: string } }) => e.input?.text === "once")).toHaveLength(1);
     const mismatch = await server.post("/v1/executions", { ...body, input: { text: "twice" } }, undefined, headers);

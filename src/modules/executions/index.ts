@@ -1,6 +1,6 @@
 /** HTTP routes of executions: parse, call the service, shape the response. */
 import { Elysia } from "elysia";
-import type { AppContext } from "../../context";
+import { publicUrl, type AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import * as Idempotency from "../../http/idempotency";
 import { requestIdOf } from "../../http/request-id";
@@ -9,10 +9,17 @@ import { ExecutionModel } from "./model";
 import * as Executions from "./service";
 import { isTerminal } from "./store";
 import { executionStream } from "./stream";
+import { asCreated } from "./view";
 
 const security = [{ apiKey: [] }];
 
-export const executionRoutes = (ctx: AppContext) =>
+export const executionRoutes = (ctx: AppContext) => {
+  /** Absolute, from MODELROUTE_PUBLIC_URL: behind a proxy the client gets the address it can reach. */
+  const locationOf = (id: string) => `${publicUrl(ctx)}/v1/executions/${id}`;
+  return routes(ctx, locationOf);
+};
+
+const routes = (ctx: AppContext, locationOf: (id: string) => string) =>
   new Elysia({ prefix: "/v1/executions", tags: ["Executions"] })
     .use(auth(ctx))
     .post(
@@ -25,7 +32,7 @@ export const executionRoutes = (ctx: AppContext) =>
         let stream: Response | undefined;
         const openStream = (id: string) => {
           server?.timeout(request, 0);
-          const headers = { location: `/v1/executions/${id}`, "x-request-id": requestIdOf(request) };
+          const headers = { location: locationOf(id), "x-request-id": requestIdOf(request) };
           stream = executionStream(ctx, id, 0, headers);
         };
         try {
@@ -38,10 +45,15 @@ export const executionRoutes = (ctx: AppContext) =>
         } finally {
           started?.release();
         }
-        set.headers.location = `/v1/executions/${row.id}`;
+        set.headers.location = locationOf(row.id);
         if (started?.replay) {
-          // A replay answers with the execution as it is now (CONTRACT "Idempotency").
           set.headers["idempotent-replayed"] = "true";
+          // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it
+          // is now, 200 when it has ended, else 202 (CONTRACT "Idempotency").
+          if (row.mode === "ASYNC") {
+            set.status = 202;
+            return Executions.executionView(asCreated(row));
+          }
         } else if (stream) {
           // A Response bypasses the JSON response schema; typed as never so the route keeps its schema types.
           return stream as never;

@@ -55,3 +55,20 @@ export function resultView(row: ExecutionRow) {
     latency_ms: terminal ? latencyOf(row) : null,
   };
 }
+
+/**
+ * The execution as its create answered it (PENDING, nothing run yet): what an idempotent replay
+ * of an ASYNC create returns, so a retry sees exactly the first response.
+ */
+export const asCreated = (row: ExecutionRow): ExecutionRow => ({
+  ...row,
+  status: "PENDING",
+  output: null,
+  errorCode: null,
+  errorMessage: null,
+  usage: null,
+  costMicros: null,
+  startedAt: null,
+  completedAt: null,
+  input: row.input,
+});

@@ -51,7 +51,7 @@ export namespace KeyModel {
       object: t.Literal("api_key"),
       name: t.String({ examples: ["production backend"] }),
       permission: enumOf(["full", "inference"], {
-        description: "`full` may also manage keys, webhooks, guardrails and settings; `inference` may run executions, files and the compatible APIs.",
+        description: "`full` may also manage keys, webhooks, guardrails and settings; `inference` may run executions and use files, models, balance and usage reads.",
       }),
       masked_key: t.String({ description: "Prefix and last 4 characters of the current secret.", examples: ["sk_0123…cdef"] }),
       status: enumOf(["active", "disabled", "expired", "revoked"]),
