@@ -268,3 +268,9 @@ describe("lists and isolation", () => {
     expect((await server.get(`/v1/executions/exec_garbage`)).status).toBe(404);
   });
 });
+
+test("a cursor that is not an id is a 400 naming the parameter", async () => {
+  const res = await server.get("/v1/executions?starting_after=nope");
+  expect(res.status).toBe(400);
+  expect((await res.json()).error.details[0]).toMatchObject({ field: "starting_after", code: "invalid_format" });
+});
