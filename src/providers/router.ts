@@ -5,7 +5,7 @@
  */
 import { AppError } from "../errors";
 import { adapterFor } from "./registry";
-import type { ProviderResult, RouteInfo } from "./types";
+import type { InputFile, ProviderResult, RouteInfo } from "./types";
 
 const BREAKER_THRESHOLD = 5;
 const BREAKER_OPEN_MS = 30_000;
@@ -30,7 +30,7 @@ export class ProviderRouter {
     task: string,
     input: Record<string, unknown>,
     routes: (RouteInfo & { maxConcurrency?: number | null })[],
-    opts: { signal: AbortSignal; onDelta?: (text: string) => void; onRoute?: (routeId: string) => void; now?: () => number },
+    opts: { signal: AbortSignal; files?: InputFile[]; onDelta?: (text: string) => void; onRoute?: (routeId: string) => void; now?: () => number },
   ): Promise<ProviderResult & { routeId: string }> {
     const now = opts.now ?? Date.now;
     let lastError: AppError = new AppError("MODEL_UNAVAILABLE", "The model has no usable route.");
@@ -58,6 +58,7 @@ export class ProviderRouter {
       try {
         const result = await runner({
           input,
+          files: opts.files ?? [],
           route,
           signal,
           onDelta: opts.onDelta

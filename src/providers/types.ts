@@ -24,8 +24,22 @@ export type RouteInfo = {
   provider: { id: string; kind: string; baseUrl: string | null; apiKey: string | null; config: Record<string, unknown> };
 };
 
+/** A `file_…` input the engine resolved: a link to hand upstream, or the bytes. */
+export type InputFile = {
+  /** Where it was referenced: `input.image`, `input.images[1]`. */
+  field: string;
+  fileId: string;
+  contentType: string;
+  sizeBytes: number;
+  /** A presigned GET link, valid for a while (for providers that fetch the file themselves). */
+  url: string;
+  bytes(): Promise<Uint8Array>;
+};
+
 export type TaskCall = {
   input: Record<string, unknown>;
+  /** The input's files, in the order they appear. */
+  files: InputFile[];
   route: RouteInfo;
   signal: AbortSignal;
   /** Streams a piece of text output as it is produced. */

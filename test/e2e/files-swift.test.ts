@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hasSystemTools } from "../helpers/system";
-import { initUpload, PNG_1x1, sha256Hex } from "../helpers/files";
-import { s3Env, startSwift, type S3Server } from "../helpers/s3";
+import { fileStore } from "../../src/modules/files/backend";
+import { SizeMismatchError } from "../../src/storage";
+import { chunked, initUpload, PNG_1x1, sha256Hex } from "../helpers/files";
+import { objectExists, s3Env, startSwift, type S3Server } from "../helpers/s3";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 const available = hasSystemTools("S3 signatures against Swift", "swift-proxy-server", "memcached");
@@ -81,5 +83,17 @@ describe.skipIf(!available)("S3 backend on OpenStack Swift", () => {
 
     expect((await server.request("DELETE", `/v1/files/${init.file_id}`)).status).toBe(200);
     expect((await fetch(link.url)).status).toBe(404); // the bytes are gone from the bucket
+  });
+
+  test("a streamed body of the wrong length is refused and leaves no object", async () => {
+    const store = fileStore(server.running.ctx);
+    const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff);
+    for (const [key, body] of [["short", bytes.slice(0, 299_999)], ["long", Uint8Array.from({ length: 300_001 }, () => 1)]] as const) {
+      const error = await store.put(key, chunked(body), { sizeBytes: bytes.byteLength, contentType: "application/pdf" }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(SizeMismatchError);
+      expect(await objectExists(swift, key)).toBe(false);
+    }
+    expect(await store.put("exact", chunked(bytes), { sizeBytes: bytes.byteLength, contentType: "application/pdf" })).toEqual({ sizeBytes: bytes.byteLength, sha256: sha256Hex(bytes) });
+    expect(await objectExists(swift, "exact")).toBe(true);
   });
 });

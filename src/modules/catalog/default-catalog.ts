@@ -112,6 +112,30 @@ export const DEFAULT_MODELS: CatalogModel[] = [
     routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000 }],
   },
   {
+    slug: "mock-vision",
+    task: "image-to-text",
+    description: "Demo model (built-in mock provider): describes an uploaded image (PNG, JPEG, WEBP, GIF) from its real bytes: format, pixel size, checksum. Shows file inputs end to end. $0.50 / $1.50 per 1M input / output tokens.",
+    ownedBy: "modelroute",
+    pricing: { inputPer1mTokensMicros: 500_000, outputPer1mTokensMicros: 1_500_000 },
+    maxOutputTokens: 256,
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["image"],
+      properties: {
+        image: {
+          type: "string",
+          format: "file-id",
+          "x-accept": ["image/png", "image/jpeg", "image/webp", "image/gif"],
+          description: "A file id from POST /v1/files/upload.",
+        },
+        prompt: { type: "string", maxLength: 4000, description: "What to look for (echoed into the token count)." },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "mock-vision", timeoutMs: 60_000 }],
+  },
+  {
     slug: "demo-model",
     task: "text-generation",
     description: "Demo model (built-in mock provider): text in, text out, as in the AIMP gateway's example. $0.10 / $0.40 per 1M input / output tokens.",

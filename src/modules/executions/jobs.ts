@@ -75,7 +75,12 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   ctx.running.set(id, controller);
   let result: ProviderResult & { routeId: string };
   try {
-    result = await ctx.router.run(model.task, Catalog.validateInput(model, row.input ?? {}), routes, {
+    const input = Catalog.validateInput(model, row.input ?? {});
+    // Resolved again at run time: a file deleted since the create fails the run with FILE_NOT_FOUND.
+    const fileFields = Catalog.fileFields(model);
+    const files = fileFields.length ? await Files.resolveInputFiles(ctx, row.orgId, fileFields, input, model.inputSchema) : [];
+    result = await ctx.router.run(model.task, input, routes, {
+      files,
       signal: AbortSignal.any([controller.signal, job.signal]),
       onDelta: (text) => ctx.bus.publish(id, { type: "delta", text }),
       now: ctx.clock.now,

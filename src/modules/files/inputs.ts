@@ -83,6 +83,17 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
   }
   const link = await presignedDownload(ctx, row);
   const key = row.storageKey;
+  // Deleted between resolution and use (DELETE /v1/files, retention): the run fails as the create would have.
+  const read = async () => {
+    try {
+      return await files.read(key);
+    } catch (error) {
+      ctx.log.warn("input file unreadable", { file_id: row.id, error });
+      throw new AppError("FILE_NOT_FOUND", `File ${row.id} was deleted before the model could read it.`, [
+        { field: ref.field, code: "not_found", message: "The file no longer exists." },
+      ]);
+    }
+  };
   return {
     ok: {
       field: ref.field,
@@ -93,8 +104,8 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
       sha256: row.sha256,
       url: link.url,
       urlExpiresAt: link.expires_at,
-      stream: () => files.read(key),
-      bytes: async () => new Uint8Array(await new Response(await files.read(key)).arrayBuffer()),
+      stream: read,
+      bytes: async () => new Uint8Array(await new Response(await read()).arrayBuffer()),
     },
   };
 }

@@ -116,8 +116,42 @@ const embedding: TaskRunner = async (call) => {
   return { output: { embeddings, dimensions }, usage: { inputTokens: texts.reduce((n, t) => n + countTokens(t), 0), outputTokens: 0 } };
 };
 
+/** Width and height from a PNG's IHDR or a JPEG's start-of-frame; null for anything else. */
+function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50) return { width: view.getUint32(16), height: view.getUint32(20) };
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    for (let i = 2; i + 9 < bytes.length; ) {
+      if (bytes[i] !== 0xff) return null;
+      const marker = bytes[i + 1]!;
+      if (marker >= 0xc0 && marker <= 0xc3) return { width: view.getUint16(i + 7), height: view.getUint16(i + 5) };
+      i += 2 + view.getUint16(i + 2);
+    }
+  }
+  return null;
+}
+
+/** Describes the input image from its real bytes: format, size, pixels, checksum. */
+const imageToText: TaskRunner = async (call) => {
+  await sleep(latencyOf(call), call.signal);
+  failIfAsked(call);
+  const prompt = String(call.input.prompt ?? "");
+  const descriptions = await Promise.all(
+    call.files.map(async (file) => {
+      const bytes = await file.bytes();
+      const size = imageSize(bytes);
+      const digest = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 12);
+      const pixels = size ? `${size.width}x${size.height} ` : "";
+      return `a ${pixels}${file.contentType} image of ${bytes.byteLength} bytes (sha256 ${digest}…)`;
+    }),
+  );
+  const text = `This is ${descriptions.join(" and ")}.`;
+  // An image counts as one input token: the hold, bounded by the input's bytes, always covers it.
+  return { output: { text }, usage: { inputTokens: countTokens(prompt) + call.files.length, outputTokens: countTokens(text) } };
+};
+
 export const mockAdapter: ProviderAdapter = {
   kind: "mock",
   idempotent: true,
-  tasks: { chat, "text-generation": textGeneration, "text-to-image": textToImage, embedding },
+  tasks: { chat, "text-generation": textGeneration, "text-to-image": textToImage, embedding, "image-to-text": imageToText },
 };
