@@ -13,6 +13,7 @@ import { effectiveLimits } from "../modules/keys/limits";
 import { hashSecret, isWellFormedAdminToken } from "../modules/keys/secret";
 import { ADMIN_TOKEN_SETTING } from "../modules/orgs/bootstrap";
 import { getSetting } from "../modules/settings/store";
+import { throwIfBodyRejected } from "./body";
 import * as Idempotency from "./idempotency";
 import { rateLimitHeaders } from "./rate-limit";
 
@@ -71,6 +72,7 @@ export const auth = (ctx: AppContext) => {
     auth: (need: Permission) => ({
       transform: ({ headers, set, request }) => {
         callers.set(request, authenticate(ctx, headers.authorization, set.headers as Record<string, string>, need));
+        throwIfBodyRejected(request);
       },
       resolve: ({ request }) => {
         const caller = callers.get(request);
@@ -85,8 +87,9 @@ export const auth = (ctx: AppContext) => {
       },
     }),
     admin: (enabled: boolean) => ({
-      transform: ({ headers }) => {
+      transform: ({ headers, request }) => {
         if (enabled) authenticateOperator(ctx, headers.authorization);
+        throwIfBodyRejected(request);
       },
     }),
   });

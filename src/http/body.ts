@@ -41,21 +41,45 @@ export const bodyFingerprint = (request: Request) => fingerprints.get(request) ?
 /** Paths whose handlers read the raw body themselves (uploads). */
 export type RawBodyRoutes = (method: string, path: string) => boolean;
 
+const rejections = new WeakMap<Request, AppError>();
+
+/**
+ * Throws the body's 400/413/415, kept aside by the parser. The auth macros call it right after
+ * authenticating, so a caller without a valid key gets 401 whatever its body, and a key
+ * holder's bad body counts against its rate limit and carries the X-RateLimit-* headers.
+ */
+export function throwIfBodyRejected(request: Request) {
+  const rejection = rejections.get(request);
+  if (rejection) throw rejection;
+}
+
+async function parseJson(request: Request, contentType: string | undefined): Promise<unknown> {
+  const bytes = await readLimited(request, JSON_BODY_LIMIT_BYTES);
+  if (bytes.byteLength === 0) return undefined;
+  if (!isJson(contentType ?? "")) {
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.", [
+      { field: "Content-Type", code: "unsupported", message: `Expected application/json, got ${JSON.stringify(contentType ?? "")}.` },
+    ]);
+  }
+  fingerprints.set(request, new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    const message = `The body is not valid JSON: ${(e as Error).message}`;
+    throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
+  }
+}
+
 export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false) =>
   new Elysia({ name: "http/json-body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {
     if (rawBodyRoutes(request.method, path)) return request; // handed over untouched
-    const bytes = await readLimited(request, JSON_BODY_LIMIT_BYTES);
-    if (bytes.byteLength === 0) return undefined;
-    if (!isJson(contentType ?? "")) {
-      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.", [
-        { field: "Content-Type", code: "unsupported", message: `Expected application/json, got ${JSON.stringify(contentType ?? "")}.` },
-      ]);
-    }
-    fingerprints.set(request, new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
     try {
-      return JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      const message = `The body is not valid JSON: ${(e as Error).message}`;
-      throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
+      return await parseJson(request, contentType);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      rejections.set(request, error);
+      return {}; // a stand-in: the auth macro throws the rejection before validation sees it
     }
-  });
+  })
+  // Routes without an auth macro (none of the API's JSON routes) get the rejection here.
+  .onBeforeHandle({ as: "global" }, ({ request }) => throwIfBodyRejected(request));
