@@ -8,9 +8,20 @@ import { AppError } from "../errors";
 
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
+const unreadBodies = new WeakSet<Request>();
+
+/**
+ * True when the request's body was refused before it was read to the end: its answer must close
+ * the connection, or the client goes on sending into a kept-alive socket nobody reads.
+ */
+export const bodyLeftUnread = (request: Request) => unreadBodies.has(request);
+
 export async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > limitBytes) throw tooLarge(limitBytes);
+  if (declared > limitBytes) {
+    unreadBodies.add(request);
+    throw tooLarge(limitBytes);
+  }
   if (!request.body) return new Uint8Array(0);
   // With a declared length within the cap, Bun reads the body in one native call: the fast path.
   if (Number.isInteger(declared)) {
@@ -22,7 +33,10 @@ export async function readLimited(request: Request, limitBytes: number): Promise
   let total = 0;
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
-    if (total > limitBytes) throw tooLarge(limitBytes);
+    if (total > limitBytes) {
+      unreadBodies.add(request);
+      throw tooLarge(limitBytes);
+    }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);

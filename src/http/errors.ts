@@ -7,6 +7,7 @@
 import { Elysia, ValidationError } from "elysia";
 import { AppError, errorBody, invalidField } from "../errors";
 import type { Logger } from "../log";
+import { bodyLeftUnread } from "./body";
 import { releaseClaim } from "./idempotency";
 import { requestIdOf, stampRequest } from "./request-id";
 import { toFieldIssues } from "./validation";
@@ -66,6 +67,7 @@ export const errors = (log: Logger, methodsFor: MethodsForPath) =>
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
       set.status = appError.status;
       set.headers["x-request-id"] = requestId;
+      if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
       return errorBody(appError, requestId);
     });
