@@ -9,7 +9,7 @@ import { errors } from "./http/errors";
 import { observe } from "./http/observe";
 import { adminRoutes } from "./modules/admin";
 import { catalogRoutes } from "./modules/catalog";
-import { docsRoutes, type RouteBody } from "./modules/docs";
+import { docsRoutes, type DocumentedApp } from "./modules/docs";
 import { guardrailRoutes } from "./modules/guardrails";
 import { keyRoutes } from "./modules/keys";
 import { balanceRoutes, ledgerAdminRoutes, usageRoutes } from "./modules/ledger";
@@ -41,7 +41,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
-    .use(docsRoutes(() => (root?.routes ?? []) as unknown as RouteBody[]))
+    .use(docsRoutes(() => root as unknown as DocumentedApp))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(keyRoutes(ctx))

@@ -85,7 +85,8 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
   const port = server.port!;
   ctx.boundPort = port;
   const serverLock = claimServerLock(config.dataDir, ctx.clock.now()); // `restore` refuses while it exists
-  ctx.scheduler.start();
+  // Background work starts once the server answers: a request in the meantime only queues.
+  const starting = setImmediate(() => ctx.scheduler.start());
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
   lastUsedTimer.unref();
 
@@ -94,6 +95,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
     (stopping ??= (async () => {
       const hardStop = setTimeout(() => void app.stop(true), config.shutdownGraceMs);
       hardStop.unref();
+      clearImmediate(starting); // stopped before it began: nothing to start
       ctx.bus.shutdown(); // SYNC waiters answer 202, streams send their final event
       await app.stop();
       clearTimeout(hardStop);

@@ -35,7 +35,7 @@ ${SETTINGS_HELP}`,
         ].join("\n") + "\n",
       );
     }
-    ctx.log.info("listening", { url: running.url, docs: `${running.url}/docs`, version: VERSION, data_dir: config.dataDir });
+    ctx.log.info("listening", { url: running.url, docs: `${running.url}/docs`, version: VERSION, data_dir: config.dataDir, startup_ms: Math.round(performance.now()) });
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
         ctx.log.info("shutting down", { signal, grace_ms: config.shutdownGraceMs });

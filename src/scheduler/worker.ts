@@ -60,11 +60,12 @@ export class Scheduler {
     const released = this.statements.releaseLeases();
     if (released > 0) this.ctx.log.warn("scheduler: released leases left by a previous process", { jobs: released });
     this.started = true;
-    for (const state of this.kinds.values()) {
-      if (state.options.everyMs)
-        this.ctx.db.transaction((tx) => this.enqueue(tx, state.kind, {} as never, { uniqueKey: `periodic:${state.kind}` }));
-      this.wake(state.kind);
-    }
+    // One transaction for every periodic kind: each commit is a WAL write on the start-up path.
+    this.ctx.db.transaction((tx) => {
+      for (const state of this.kinds.values())
+        if (state.options.everyMs) this.enqueue(tx, state.kind, {} as never, { uniqueKey: `periodic:${state.kind}` });
+    });
+    for (const state of this.kinds.values()) this.wake(state.kind);
   }
 
   /**

@@ -3,7 +3,6 @@
  * Scalar at /docs, the classic Swagger UI at /swagger, the OpenAPI 3.1 document at /openapi.json.
  * The UI bundles are embedded with `with { type: "file" }` and served from /docs/assets.
  */
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import scalarJs from "#scalar-standalone" with { type: "file" };
 import swaggerJs from "#swagger-ui-bundle" with { type: "file" };
@@ -70,42 +69,69 @@ export function withJsonBodies(document: OpenApiDocument, routes: RouteBody[]): 
   return document;
 }
 
-export const docsRoutes = (routes: () => RouteBody[]) =>
-  new Elysia({ name: "docs" })
-    .onAfterHandle({ as: "global" }, ({ path, response }) => {
-      if (path === "/openapi.json" && response && typeof response === "object")
-        return withJsonBodies(withoutTrailingSlashes(response as OpenApiDocument), routes());
-    })
-    .use(
-      openapi({
-        path: "/docs",
-        specPath: "/openapi.json",
-        documentation: {
-          info: { title: "ModelRoute API", version: VERSION, description: API_DESCRIPTION },
-          tags: API_TAGS,
-          security: [{ apiKey: [] }],
-          components: {
-            securitySchemes: {
-              apiKey: { type: "http", scheme: "bearer", description: "An API key: sk_<64 hex>_<8 hex CRC32>." },
-              operatorToken: { type: "http", scheme: "bearer", description: "The operator token (mrt_…) for /admin/v1." },
-            },
-          },
-        },
-        exclude: { paths: ["/docs/assets/scalar.js", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/swagger"] },
-        scalar: {
-          cdn: "/docs/assets/scalar.js",
-          withDefaultFonts: false,
-          telemetry: false,
-          hideClientButton: false,
-          agent: { disabled: true },
-          mcp: { disabled: true },
-          showDeveloperTools: "never",
-        } as never, // the plugin's type lacks the offline switches (agent, mcp) Scalar honours
-      }),
-    )
+const SCALAR_CONFIGURATION = {
+  url: "/openapi.json",
+  withDefaultFonts: false,
+  telemetry: false,
+  hideClientButton: false,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: "never",
+  _integration: "elysiajs",
+};
+
+const scalarPage = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <title>ModelRoute API</title>
+  <style>body { margin: 0; }</style>
+</head>
+<body>
+  <script id="api-reference" data-configuration='${JSON.stringify(SCALAR_CONFIGURATION)}'></script>
+  <script src="/docs/assets/scalar.js"></script>
+</body>
+</html>`;
+
+const DOCUMENT_BASE = {
+  openapi: "3.1.2",
+  info: { title: "ModelRoute API", version: VERSION, description: API_DESCRIPTION },
+  tags: API_TAGS,
+  security: [{ apiKey: [] }],
+  securitySchemes: {
+    apiKey: { type: "http", scheme: "bearer", description: "An API key: sk_<64 hex>_<8 hex CRC32>." },
+    operatorToken: { type: "http", scheme: "bearer", description: "The operator token (mrt_…) for /admin/v1." },
+  },
+};
+
+/** The app the document describes: the root, whose routes are known once it is built. */
+export type DocumentedApp = { routes: RouteBody[] };
+
+/**
+ * Builds the OpenAPI document on the first request and keeps it (routes do not change after
+ * start). The generator is loaded then, not at start-up: it costs ~5 ms of every cold start.
+ */
+async function buildDocument(app: DocumentedApp): Promise<OpenApiDocument> {
+  const { toOpenAPISchema } = await import("@elysiajs/openapi");
+  const generated = toOpenAPISchema(app as never, { staticFile: true }, undefined, undefined, "3.1.2") as {
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const { securitySchemes, ...base } = DOCUMENT_BASE;
+  const document = { ...base, paths: generated.paths, components: { securitySchemes, schemas: generated.components.schemas } };
+  return withJsonBodies(withoutTrailingSlashes(document), app.routes);
+}
+
+export const docsRoutes = (app: () => DocumentedApp) => {
+  let document: Promise<OpenApiDocument> | null = null;
+  return new Elysia({ name: "docs" })
+    .get("/openapi.json", () => (document ??= buildDocument(app())), { detail: { hide: true } })
+    .get("/docs", () => new Response(scalarPage, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
     .get("/docs/assets/scalar.js", asset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
     .get("/docs/assets/swagger-ui-bundle.js", asset(swaggerJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
     .get("/docs/assets/swagger-ui.css", asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
     .get("/swagger", () => new Response(swaggerPage, { headers: { "content-type": "text/html; charset=utf-8" } }), {
       detail: { hide: true },
     });
+};
