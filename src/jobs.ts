@@ -1,5 +1,7 @@
 /** Registers every module's job handlers on the scheduler, with their concurrency and timing. */
 import type { AppContext } from "./context";
+import * as Events from "./modules/events/service";
+import { hasSubscriber } from "./modules/webhooks/service";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
 import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/webhooks/jobs";
@@ -7,6 +9,8 @@ import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/w
 const MINUTE = 60_000;
 
 export function registerJobs(ctx: AppContext) {
+  // The outbox keeps an event only when someone receives it: webhooks decide who does.
+  Events.setAudience(hasSubscriber);
   const s = ctx.scheduler;
   // The lease outlives the longest provider timeout, so a live run is never claimed twice.
   s.register("execution.run", runExecution, { concurrency: ctx.config.workerConcurrency, leaseMs: 15 * MINUTE });

@@ -1,12 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createEndpoint } from "../../src/modules/webhooks/service";
 import { invariants } from "../helpers/invariants";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 let server: TestServer;
+let receiver: ReturnType<typeof Bun.serve>;
 beforeAll(async () => {
-  server = await startTestServer({ env: { MODELROUTE_RATE_LIMIT_RPM: "0" } });
+  receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
+  server = await startTestServer({ env: { MODELROUTE_RATE_LIMIT_RPM: "0", MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true" } });
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  receiver.stop(true);
+});
+
+/** The outbox keeps only events someone receives: give the org an endpoint for every type. */
+const listening = async (org: { orgId: string; key: string }) => {
+  await createEndpoint(server.running.ctx, org.orgId, { url: `http://127.0.0.1:${receiver.port}/hook` });
+  return org;
+};
 
 const TERMINAL = ["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"];
 const image = (extra: Record<string, unknown> = {}) => ({ model: "mock-image", input: { prompt: "a fox", width: 64, height: 64, ...extra } });
@@ -104,7 +116,7 @@ describe("holds and captures", () => {
   });
 
   test("execution events in the outbox carry the cost", async () => {
-    const { orgId, key } = server.newOrgKey({ creditMicros: 100_000 });
+    const { orgId, key } = await listening(server.newOrgKey({ creditMicros: 100_000 }));
     const done = await (await server.post("/v1/executions", { ...image(), mode: "SYNC" }, key)).json();
     const [completed] = eventsOf(orgId, "execution.completed");
     expect(completed).toMatchObject({ id: done.id, status: "COMPLETED", cost: "0.040" });
@@ -196,7 +208,7 @@ describe("POST /admin/v1/orgs/{id}/credits", () => {
 
 describe("balance.low", () => {
   test("fires once when available drops below the threshold, re-arms after a credit brings it back", async () => {
-    const { orgId, key } = server.newOrgKey({ creditMicros: 200_000 });
+    const { orgId, key } = await listening(server.newOrgKey({ creditMicros: 200_000 }));
     const set = await server.request("PATCH", "/v1/balance/settings", { key, body: { low_balance_threshold: "0.100" } });
     expect(set.status).toBe(200);
     expect(await set.json()).toEqual({ object: "balance_settings", low_balance_threshold: "0.100" });
@@ -216,7 +228,7 @@ describe("balance.low", () => {
   });
 
   test("a threshold set above the available balance fires at once; null turns it off", async () => {
-    const { orgId, key } = server.newOrgKey({ creditMicros: 50_000 });
+    const { orgId, key } = await listening(server.newOrgKey({ creditMicros: 50_000 }));
     await server.request("PATCH", "/v1/balance/settings", { key, body: { low_balance_threshold: "1.00" } });
     expect(eventsOf(orgId, "balance.low").map((e) => e.available)).toEqual(["0.050"]);
     const off = await server.request("PATCH", "/v1/balance/settings", { key, body: { low_balance_threshold: null } });
@@ -225,7 +237,7 @@ describe("balance.low", () => {
   });
 
   test("settings need a full-permission key; the operator can set them too; bad values are 400", async () => {
-    const { orgId, key } = server.newOrgKey({ creditMicros: 0, permission: "inference" });
+    const { orgId, key } = await listening(server.newOrgKey({ creditMicros: 0, permission: "inference" }));
     expect((await server.request("PATCH", "/v1/balance/settings", { key, body: { low_balance_threshold: "1.00" } })).status).toBe(403);
     expect((await server.get("/v1/balance/settings", key)).status).toBe(403);
     expect((await server.get("/v1/balance", key)).status).toBe(200);
@@ -236,4 +248,13 @@ describe("balance.low", () => {
     expect(await byOperator.json()).toEqual({ object: "balance_settings", low_balance_threshold: "2.500" });
     expect(eventsOf(orgId, "balance.low")).toHaveLength(1);
   });
+});
+
+test("an org without webhook endpoints keeps no outbox events: nobody would receive them", async () => {
+  const { orgId, key } = server.newOrgKey({ creditMicros: 100_000 });
+  expect((await server.post("/v1/executions", { ...image(), mode: "SYNC" }, key)).status).toBe(200);
+  expect(eventsOf(orgId, "execution.completed")).toEqual([]);
+  await listening({ orgId, key });
+  expect((await server.post("/v1/executions", { ...image(), mode: "SYNC" }, key)).status).toBe(200);
+  expect(eventsOf(orgId, "execution.completed")).toHaveLength(1);
 });

@@ -33,6 +33,26 @@ export function record(tx: Conn, event: NewEvent): string {
   return id;
 }
 
+/** Whether anyone receives events of this type for this org (the webhooks module answers). */
+export type Audience = (tx: Conn, orgId: string, type: string) => boolean;
+let audience: Audience = () => true;
+
+/** Set once at start-up by the consumer of the outbox (src/jobs.ts wires webhooks in). */
+export function setAudience(fn: Audience) {
+  audience = fn;
+}
+
+/**
+ * Records the event only when it has a receiver now: the execution's own webhook_url, or an
+ * enabled endpoint of the org subscribed to the type, read in the same transaction. An event
+ * nobody subscribed to when it happened would be dispatched to no one; skipping it saves two
+ * writes on every status change of orgs without webhooks. `data` is built only when recorded.
+ */
+export function recordIfHeard(tx: Conn, event: Omit<NewEvent, "data">, data: () => Record<string, unknown>): string | null {
+  if (!event.webhookUrl && !audience(tx, event.orgId, event.type)) return null;
+  return record(tx, { ...event, data: data() });
+}
+
 export const undispatched = store.undispatched;
 export const markDispatched = store.markDispatched;
 export const eventById = store.eventById;

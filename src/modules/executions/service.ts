@@ -141,7 +141,7 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
 /** After a committed transition: wakes SYNC waiters and streams, and the outbox dispatcher. */
 export function announce(ctx: AppContext, moved: State.Transitioned) {
   ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at });
-  ctx.scheduler.wake(DISPATCH_JOB as never);
+  if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB as never);
 }
 
 /**

@@ -41,7 +41,8 @@ const EVENT_TYPES: Partial<Record<Status, string>> = {
 
 export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "providerJob" | "deadlineAt">>;
 
-export type Transitioned = { row: store.ExecutionRow; seq: number; at: number };
+/** `eventId` is set when the outbox kept an event for this change (someone receives it). */
+export type Transitioned = { row: store.ExecutionRow; seq: number; at: number; eventId: string | null };
 
 /**
  * Moves an execution to `to` if its status is one of `from` (default: every legal source).
@@ -67,6 +68,7 @@ export function transition(tx: Conn, id: string, to: Status, now: number, patch:
   }
   const seq = store.insertEvent(tx, id, to, now);
   const type = EVENT_TYPES[to];
-  if (type) Events.record(tx, { orgId: row.orgId, type, data: executionView(row), executionId: id, webhookUrl: terminal ? row.webhookUrl : null, now });
-  return { row, seq, at: now };
+  const recorded = row;
+  const eventId = type ? Events.recordIfHeard(tx, { orgId: row.orgId, type, executionId: id, webhookUrl: terminal ? row.webhookUrl : null, now }, () => executionView(recorded)) : null;
+  return { row, seq, at: now, eventId };
 }

@@ -95,12 +95,13 @@ export function credit(tx: Conn, orgId: string, amountMicros: number, now: numbe
  * at or above it (CONTRACT.md "Money"); off while no threshold is set.
  */
 function watchThreshold(tx: Conn, orgId: string, after: store.BalanceAfter, now: number) {
-  if (after.thresholdMicros === null) return;
-  const below = after.availableMicros < after.thresholdMicros;
+  const thresholdMicros = after.thresholdMicros;
+  if (thresholdMicros === null) return;
+  const below = after.availableMicros < thresholdMicros;
   const armed = Boolean(after.armed);
   if (below && armed) {
     store.setAlertSettings(tx, orgId, { armed: false });
-    Events.record(tx, { orgId, type: BALANCE_LOW_EVENT, data: lowBalanceData(after.availableMicros, after.heldMicros, after.thresholdMicros), now });
+    Events.recordIfHeard(tx, { orgId, type: BALANCE_LOW_EVENT, now }, () => lowBalanceData(after.availableMicros, after.heldMicros, thresholdMicros));
   } else if (!below && !armed) {
     store.setAlertSettings(tx, orgId, { armed: true });
   }
@@ -124,7 +125,7 @@ export function setLowBalanceThreshold(tx: Conn, orgId: string, thresholdMicros:
   const balance = store.balanceOf(tx, orgId);
   const below = balance.availableMicros < thresholdMicros;
   store.setAlertSettings(tx, orgId, { thresholdMicros, armed: !below });
-  if (below) Events.record(tx, { orgId, type: BALANCE_LOW_EVENT, data: lowBalanceData(balance.availableMicros, balance.heldMicros, thresholdMicros), now });
+  if (below) Events.recordIfHeard(tx, { orgId, type: BALANCE_LOW_EVENT, now }, () => lowBalanceData(balance.availableMicros, balance.heldMicros, thresholdMicros));
   return below;
 }
 

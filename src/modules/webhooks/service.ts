@@ -177,3 +177,6 @@ export function rotateSigningSecret(ctx: AppContext, orgId: string) {
   });
   return signingSecretView(rotated, now);
 }
+
+/** Whether an enabled endpoint of the org subscribes to `type`: the outbox records only events someone receives. */
+export const hasSubscriber = store.hasSubscriber;

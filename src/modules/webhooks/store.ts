@@ -57,6 +57,10 @@ const enabledOfOrg = preparedPerConnection((conn) =>
 /** The endpoints an event of the org fans out to (before the `events` filter); dispatch hot path. */
 export const enabledEndpoints = (conn: Conn, orgId: string) => enabledOfOrg(conn).all({ orgId });
 
+/** True when an enabled endpoint of the org subscribes to `type` (omitted `events` = all). */
+export const hasSubscriber = (conn: Conn, orgId: string, type: string) =>
+  enabledEndpoints(conn, orgId).some((endpoint) => endpoint.events === null || endpoint.events.includes(type));
+
 // Org signing secret ---------------------------------------------------------------------------
 
 export type SecretColumns = { secret: string | null; previous: string | null; previousExpiresAt: number | null };
