@@ -3,7 +3,7 @@
  * listen here: tests call app.handle() or start it through server.ts.
  */
 import { Elysia } from "elysia";
-import type { AppContext } from "./context";
+import { publicUrl, type AppContext } from "./context";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { errors } from "./http/errors";
 import { observe } from "./http/observe";
@@ -41,7 +41,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
-    .use(docsRoutes(() => root as unknown as DocumentedApp))
+    .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(keyRoutes(ctx))

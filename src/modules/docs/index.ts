@@ -112,21 +112,27 @@ export type DocumentedApp = { routes: RouteBody[] };
  * Builds the OpenAPI document on the first request and keeps it (routes do not change after
  * start). The generator is loaded then, not at start-up: it costs ~5 ms of every cold start.
  */
-async function buildDocument(app: DocumentedApp): Promise<OpenApiDocument> {
+async function buildDocument(app: DocumentedApp, serverUrl: string): Promise<OpenApiDocument> {
   const { toOpenAPISchema } = await import("@elysiajs/openapi");
   const generated = toOpenAPISchema(app as never, { staticFile: true }, undefined, undefined, "3.1.2") as {
     paths: Record<string, Record<string, unknown>>;
     components: { schemas: Record<string, unknown> };
   };
   const { securitySchemes, ...base } = DOCUMENT_BASE;
-  const document = { ...base, paths: generated.paths, components: { securitySchemes, schemas: generated.components.schemas } };
+  const document = {
+    ...base,
+    // Code samples in the docs then name this server (MODELROUTE_PUBLIC_URL), not a bare path.
+    servers: [{ url: serverUrl, description: "This ModelRoute server" }],
+    paths: generated.paths,
+    components: { securitySchemes, schemas: generated.components.schemas },
+  };
   return withJsonBodies(withoutTrailingSlashes(document), app.routes);
 }
 
-export const docsRoutes = (app: () => DocumentedApp) => {
+export const docsRoutes = (app: () => DocumentedApp, serverUrl: () => string) => {
   let document: Promise<OpenApiDocument> | null = null;
   return new Elysia({ name: "docs" })
-    .get("/openapi.json", () => (document ??= buildDocument(app())), { detail: { hide: true } })
+    .get("/openapi.json", () => (document ??= buildDocument(app(), serverUrl())), { detail: { hide: true } })
     .get("/docs", () => new Response(scalarPage, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
     .get("/docs/assets/scalar.js", asset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
     .get("/docs/assets/swagger-ui-bundle.js", asset(swaggerJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })

@@ -28,7 +28,13 @@ export namespace ExecutionModel {
     {
       model: t.String({ minLength: 1, maxLength: 128, description: "Model slug (GET /v1/models).", examples: ["mock-image"] }),
       input: t.Record(t.String(), t.Unknown(), { description: "Model-specific input, validated against the model's input_schema.", examples: [{ prompt: "a red fox in the snow", width: 512, height: 512 }] }),
-      webhook_url: t.Optional(t.String({ maxLength: 2048, description: "Receives this execution's terminal event, signed with the organization's signing secret." })),
+      webhook_url: t.Optional(
+        t.String({
+          maxLength: 2048,
+          description: "Receives this execution's terminal event, signed with the organization's signing secret.",
+          examples: ["https://example.com/hooks/modelroute"],
+        }),
+      ),
       metadata: t.Optional(t.Record(t.String(), t.String(), { description: "Up to 16 string pairs; keys ≤ 64 chars, values ≤ 512.", examples: [{ customer: "42" }] })),
       mode: t.Optional(enumOf(["ASYNC", "SYNC", "STREAMING"], { description: "ASYNC (default): 202 at once. SYNC: wait up to 60 s (Prefer: wait=N, max 300). STREAMING: server-sent events." })),
     },
