@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { preparedPerConnection } from "../../db/prepared";
+import { placeholders, preparedPerConnection } from "../../db/prepared";
 import { events } from "../../db/schema";
 
 export type EventRow = typeof events.$inferSelect;
@@ -8,10 +8,7 @@ export type EventRow = typeof events.$inferSelect;
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(events)
-    .values({
-      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), type: sql.placeholder("type"), data: sql.placeholder("data"),
-      executionId: sql.placeholder("executionId"), webhookUrl: sql.placeholder("webhookUrl"), createdAt: sql.placeholder("createdAt"),
-    })
+    .values(placeholders("id", "orgId", "type", "data", "executionId", "webhookUrl", "createdAt"))
     .prepare(),
 );
 

@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, getTableColumns, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { preparedPerConnection } from "../../db/prepared";
+import { placeholders, preparedPerConnection } from "../../db/prepared";
 import { events, orgs, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -84,11 +84,7 @@ export const rotateOrgSecret = (conn: Conn, orgId: string, secret: string, previ
 const insertDeliveryStatement = preparedPerConnection((conn) =>
   conn
     .insert(webhookDeliveries)
-    .values({
-      id: sql.placeholder("id"), orgId: sql.placeholder("orgId"), eventId: sql.placeholder("eventId"), endpointId: sql.placeholder("endpointId"),
-      url: sql.placeholder("url"), status: sql.placeholder("status"), nextAttemptAt: sql.placeholder("nextAttemptAt"),
-      deadlineAt: sql.placeholder("deadlineAt"), createdAt: sql.placeholder("createdAt"),
-    })
+    .values(placeholders("id", "orgId", "eventId", "endpointId", "url", "status", "nextAttemptAt", "deadlineAt", "createdAt"))
     .prepare(),
 );
 
