@@ -31,7 +31,7 @@ ${DATA_FLAGS_HELP}`,
     const problems = databaseProblems(file, embeddedMigrationCount);
     if (problems.length > 0) throw new CliError(`refusing to restore: ${problems.join("; ")}`);
 
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // owner-only, as the server makes it
     const target = databasePath(dataDir);
     const previous = `${target}.before-restore`;
     if (existsSync(target)) {

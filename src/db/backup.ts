@@ -90,6 +90,9 @@ export async function backupDatabase(sourcePath: string, targetPath: string, emb
   rmSync(partial, { force: true });
   const total = estimatedSize(sourcePath);
   try {
+    // Owner-only like the database itself (it holds webhook secrets and key hashes); VACUUM INTO
+    // writes into an existing empty file and keeps its mode.
+    closeSync(openSync(partial, "wx", 0o600));
     await vacuumInto(sourcePath, partial, onProgress, total);
     const problems = databaseProblems(partial, embeddedMigrations);
     if (problems.length > 0) throw new Error(`the backup failed its check: ${problems.join("; ")}`);

@@ -229,3 +229,57 @@ describe("rate limits", () => {
     expect((await server.get("/v1/models", created.key)).headers.get("x-ratelimit-limit")).toBe("3");
   });
 });
+
+describe("limits under parallel requests", () => {
+  const slow = { model: "demo-model", input: { text: "take your time", mock_latency_ms: 10_000 } };
+  /** Cancels the org's slow executions, so the server stops without waiting for them. */
+  const cancelAll = async (owner: string) => {
+    for (const e of (await json(await server.get("/v1/executions?limit=100", owner))).data)
+      if (e.status === "PENDING" || e.status === "PROCESSING") await server.post(`/v1/executions/${e.id}/cancel`, {}, owner);
+  };
+
+  test("max_concurrent_executions: of 12 parallel creates exactly 3 run, the rest are 429 with Retry-After; a finished one frees its slot", async () => {
+    const { key: owner } = server.newOrgKey();
+    const limited = await json(await createKey(owner, { name: "three at once", permission: "inference", limits: { max_concurrent_executions: 3 } }));
+    const responses = await Promise.all(Array.from({ length: 12 }, () => server.post("/v1/executions", slow, limited.key)));
+    const accepted = responses.filter((r) => r.status === 202);
+    const refused = responses.filter((r) => r.status === 429);
+    expect([accepted.length, refused.length]).toEqual([3, 9]);
+    for (const res of refused) {
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await json(res)).error).toMatchObject({ code: "RATE_LIMITED", retryable: true });
+    }
+    const [first] = await Promise.all(accepted.map(json));
+    expect((await server.post(`/v1/executions/${first.id}/cancel`, {}, limited.key)).status).toBe(200);
+    expect((await server.post("/v1/executions", slow, limited.key)).status).toBe(202);
+    expect((await server.post("/v1/executions", slow, limited.key)).status).toBe(429);
+    // Another key of the same org has its own count.
+    expect((await server.post("/v1/executions", slow, owner)).status).toBe(202);
+    await cancelAll(owner);
+  });
+
+  test("a spend limit is never exceeded: of 12 parallel creates holding 0.040 each, exactly 5 fit in 0.200, the rest are 402 naming the limit", async () => {
+    const { key: owner } = server.newOrgKey();
+    const limited = await json(await createKey(owner, { name: "budget", permission: "inference", limits: { spend_limit: "0.200", spend_limit_reset: "daily" } }));
+    const image = { model: "mock-image", input: { prompt: "a fox", width: 64, height: 64, mock_latency_ms: 10_000 } };
+    const responses = await Promise.all(Array.from({ length: 12 }, () => server.post("/v1/executions", image, limited.key)));
+    expect(responses.filter((r) => r.status === 202)).toHaveLength(5);
+    const refused = responses.filter((r) => r.status === 402);
+    expect(refused).toHaveLength(7);
+    for (const res of refused) {
+      const { error } = await json(res);
+      expect(error.code).toBe("INSUFFICIENT_BALANCE");
+      expect(error.message).toContain("daily spend limit of $0.200");
+    }
+    expect(await json(await server.get("/v1/balance", owner))).toMatchObject({ available: "9.800", held: "0.200" });
+    await cancelAll(owner);
+  });
+});
+
+test("last_used_at is null until the key is used, then the time of its last request, without waiting for a write", async () => {
+  const { key: owner } = await newOrg("keys-last-used");
+  const created = await json(await createKey(owner, { name: "fresh" }));
+  expect(created.last_used_at).toBeNull();
+  expect((await server.get("/v1/models", created.key)).status).toBe(200);
+  expect((await json(await server.get(`/v1/api-keys/${created.id}`, owner))).last_used_at).toBe(new Date(now).toISOString());
+});

@@ -49,6 +49,17 @@ describe("GET /v1/balance", () => {
   test("without a key: 401", async () => {
     expect((await server.get("/v1/balance", null)).status).toBe(401);
   });
+
+  test("MODELROUTE_BOOTSTRAP_CREDIT sets the first run's demo credit, recorded as a credit entry", async () => {
+    const other = await startTestServer({ env: { MODELROUTE_BOOTSTRAP_CREDIT: "2.5" } });
+    try {
+      expect(await (await other.get("/v1/balance")).json()).toMatchObject({ available: "2.500", held: "0.000", total: "2.500" });
+      const { data } = await (await other.get("/v1/balance/transactions")).json();
+      expect(data).toEqual([expect.objectContaining({ type: "credit", amount: "2.500", note: "Demo credit of the first run" })]);
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 describe("holds and captures", () => {

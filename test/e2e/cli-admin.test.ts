@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { invariants } from "../helpers/invariants";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -101,7 +102,7 @@ describe("keys and orgs", () => {
   });
 
   test("every operator command has --help with examples", async () => {
-    for (const command of ["orgs", "keys", "catalog", "backup", "restore", "admin-token"]) {
+    for (const command of ["serve", "migrate", "orgs", "keys", "credits", "catalog", "backup", "restore", "admin-token"]) {
       const run = await cli([command, "--help"]);
       expect(`${command} ${run.code}`).toBe(`${command} 0`);
       expect(run.stdout).toContain("Examples:");
@@ -148,8 +149,13 @@ describe("catalog files", () => {
 
 describe("backup and restore", () => {
   test("a backup taken while the server writes restores to a working database", async () => {
+    // Load: guardrail writes, and executions that hold, capture and release money.
+    const payer = server.newOrgKey({ creditMicros: 50_000_000 });
     let writing = true;
     let written = 0;
+    let executions = 0;
+    let tenCreated = () => {};
+    const tenInFlight = new Promise<void>((resolve) => (tenCreated = resolve)); // the copy must catch some of them
     const load = (async () => {
       while (writing && written < 2000) {
         const res = await server.post("/v1/guardrails", { name: `load-${written}`, content_rules: [{ kind: "term", pattern: `t${written}` }] });
@@ -158,18 +164,32 @@ describe("backup and restore", () => {
         if (written % 90 === 0) for (const g of (await json(await server.get("/v1/guardrails?limit=90"))).data) await server.request("DELETE", `/v1/guardrails/${g.id}`);
       }
     })();
+    const spend = (async () => {
+      while (writing && executions < 2000) {
+        const failing = executions % 5 === 0 ? { mock_error: "GENERATION_FAILED" } : {};
+        const res = await server.post("/v1/executions", { model: "demo-model", input: { text: `load ${executions}`, mock_latency_ms: executions % 3, ...failing } }, payer.key);
+        expect(res.status).toBe(202);
+        if (++executions === 10) tenCreated();
+      }
+    })();
+    await tenInFlight;
     const file = join(scratch, "backup.db");
     const backup = await cli(["backup", file]);
     writing = false;
-    await load;
+    await Promise.all([load, spend]);
     expect(backup.code).toBe(0);
     expect(backup.stdout).toContain(`to ${file}`);
     expect(written).toBeGreaterThan(0);
+    expect(executions).toBeGreaterThan(0);
+    expect((statSync(file).mode & 0o777).toString(8)).toBe("600"); // it holds secrets, like the database
 
-    // The copy is a sound database on its own.
+    // The copy is a sound database on its own, and its ledger adds up.
     const copy = new Database(file, { readonly: true });
     expect(copy.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     const guardrailsInCopy = (copy.query("SELECT count(*) AS n FROM guardrails").get() as { n: number }).n;
+    expect((copy.query("SELECT count(*) AS n FROM executions WHERE org_id = ?").get(payer.orgId) as { n: number }).n).toBeGreaterThan(0);
+    invariants(copy, payer.orgId);
+    invariants(copy, server.orgId);
     copy.close();
 
     // Restore refuses the running server's directory and a file that is not a ModelRoute database.
@@ -187,9 +207,15 @@ describe("backup and restore", () => {
     const restored = await cli(["restore", file], restoredDir);
     expect(restored.code).toBe(0);
     copyFileSync(join(server.dataDir, "bootstrap.json"), join(restoredDir, "bootstrap.json"));
+    expect((statSync(restoredDir).mode & 0o777).toString(8)).toBe("700");
     const second = await startTestServer({ dataDir: restoredDir });
     try {
       expect((await second.get("/v1/models")).status).toBe(200);
+      // Executions caught running in the copy finish on the restored server; the ledger still adds up.
+      let held = "";
+      for (let i = 0; i < 200 && held !== "0.000"; i++, await Bun.sleep(20)) held = (await json(await second.get("/v1/balance", payer.key))).held;
+      expect(held).toBe("0.000");
+      invariants(second.running.ctx.sqlite, payer.orgId);
       const guardrails = await json(await second.get("/v1/guardrails?limit=100"));
       expect(guardrails.data.length).toBe(Math.min(guardrailsInCopy, 100));
       const [event] = (await json(await second.request("GET", "/admin/v1/audit-log?action=restore", { key: null, headers: { authorization: `Bearer ${server.adminToken}` } }))).data;

@@ -1,5 +1,7 @@
 /** `file_…` ids in execution input, end to end on the default catalog's mock-vision model. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { renderPng } from "../../src/providers/mock/png";
 import { uploadFile } from "../helpers/files";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -51,6 +53,16 @@ test("a file the model does not take is 400 FILE_FORMAT_UNSUPPORTED, judged by i
   const res = await server.post("/v1/executions", { model: "mock-vision", input: { image: disguised } });
   expect(res.status).toBe(400);
   expect((await res.json()).error).toMatchObject({ code: "FILE_FORMAT_UNSUPPORTED", details: [{ field: "input.image" }] });
+});
+
+test("a file whose bytes vanished is 400 FILE_NOT_FOUND at create, not a server error, and nothing is held", async () => {
+  const fileId = (await uploadFile(server, renderPng(8, 8, 1), "image/png", "gone.png")).file_id;
+  rmSync(join(server.dataDir, "files", fileId.slice(-2), fileId)); // as when a DELETE lands between the lookup and the read
+  const before = await (await server.get("/v1/balance")).json();
+  const res = await server.post("/v1/executions", { model: "mock-vision", input: { image: fileId } });
+  expect(res.status).toBe(400);
+  expect((await res.json()).error).toMatchObject({ code: "FILE_NOT_FOUND", details: [{ field: "input.image", code: "not_found" }] });
+  expect(await (await server.get("/v1/balance")).json()).toEqual(before);
 });
 
 test("a file deleted after the create but before the run fails the execution with FILE_NOT_FOUND", async () => {

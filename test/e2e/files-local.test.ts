@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { blobsOnDisk, chunked, initUpload, otherOrg, PNG_1x1, sha256Hex, uploadFile } from "../helpers/files";
 import { startTestServer, type TestServer } from "../helpers/server";
 
@@ -71,6 +73,39 @@ test("upload → PUT → metadata with sha256 → ranged download → download l
   await expectError(await fetch(link.url), 404, "NOT_FOUND");
   expect(blobsOnDisk(server.dataDir)).toEqual([]);
 });
+
+test("a file of exactly 150 MiB, above Bun's default body limit, is streamed in, hashed and streamed back whole", async () => {
+  const MIB = 1024 * 1024;
+  const pieces = 150;
+  const base = bytesOf(MIB);
+  const piece = (i: number) => {
+    const bytes = base.slice();
+    new DataView(bytes.buffer).setUint32(0, i); // every MiB differs, so a lost or repeated one changes the hash
+    return bytes;
+  };
+  const sent = new Bun.CryptoHasher("sha256");
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next === pieces) return controller.close();
+      const bytes = piece(next++);
+      sent.update(bytes);
+      controller.enqueue(bytes);
+    },
+  });
+  const init = await initUpload(server, { filename: "big.mp4", content_type: "video/mp4", size_bytes: pieces * MIB });
+  const put = await fetch(init.upload_url, { method: "PUT", body, headers: { "content-type": "video/mp4" } });
+  expect(put.status).toBe(200);
+  const sha256 = sent.digest("hex");
+  expect(await (await server.get(`/v1/files/${init.file_id}`)).json()).toMatchObject({ size_bytes: 157_286_400, sha256, status: "uploaded" });
+
+  const download = await server.get(`/v1/files/${init.file_id}/download`);
+  expect(download.headers.get("content-length")).toBe("157286400");
+  const received = new Bun.CryptoHasher("sha256");
+  for await (const chunk of download.body!) received.update(chunk);
+  expect(received.digest("hex")).toBe(sha256);
+  await server.request("DELETE", `/v1/files/${init.file_id}`);
+}, 30_000);
 
 test("Range: suffix and open-ended ranges are served, a range past the end is 416 with the size", async () => {
   const bytes = bytesOf(1000);
@@ -214,6 +249,15 @@ test("unknown, malformed, foreign and never-uploaded files are 404 on every rout
     await expectError(await server.request("DELETE", `/v1/files/${id}`, { key }), 404, "NOT_FOUND");
   }
   expect((await server.get(`/v1/files/${mine.file_id}`)).status).toBe(200); // still there for its owner
+});
+
+test("a file whose bytes are gone (a DELETE racing the read, a restore without the files directory) is 404, not a server error", async () => {
+  const { file_id } = await uploadFile(server, PNG_1x1, "image/png", "lost.png");
+  const link = await (await server.get(`/v1/files/${file_id}/url`)).json();
+  rmSync(join(server.dataDir, "files", file_id.slice(-2), file_id));
+  await expectError(await server.get(`/v1/files/${file_id}/download`), 404, "NOT_FOUND");
+  await expectError(await fetch(link.url), 404, "NOT_FOUND");
+  expect((await server.get(`/v1/files/${file_id}`)).status).toBe(200); // the record is still there
 });
 
 test("GET /v1/files lists the org's files newest first with cursor pagination", async () => {

@@ -180,3 +180,30 @@ describe("checkExecution", () => {
     expect(rejection(g.id, "mock-chat", { text: "forbidden" })?.code).toBe("CONTENT_MODERATION_REJECTED");
   });
 });
+
+describe("executions through a guarded key", () => {
+  test("a content rule or a blocked model refuses the create before anything is held: the refusal costs nothing", async () => {
+    const { key: owner } = server.newOrgKey({ creditMicros: 1_000_000 });
+    const guarded = await json(await server.post("/v1/api-keys", { name: "guarded", permission: "inference" }, owner));
+    const g = await json(
+      await server.post("/v1/guardrails", { name: "strict", blocked_models: ["mock-image"], content_rules: [{ kind: "term", pattern: "Project Falcon" }] }, owner),
+    );
+    expect((await server.post(`/v1/guardrails/${g.id}/assignments/keys`, { key_ids: [guarded.id] }, owner)).status).toBe(200);
+
+    const moderated = await server.post("/v1/executions", { model: "mock-chat", mode: "SYNC", input: { messages: [{ role: "user", content: "plans for project falcon" }] } }, guarded.key);
+    expect(moderated.status).toBe(400);
+    expect((await json(moderated)).error).toMatchObject({ code: "CONTENT_MODERATION_REJECTED", details: [{ field: "input.messages[0].content" }] });
+    const blocked = await server.post("/v1/executions", { model: "mock-image", input: { prompt: "a fox", width: 64, height: 64 } }, guarded.key);
+    expect(blocked.status).toBe(403);
+    expect((await json(blocked)).error).toMatchObject({ code: "FORBIDDEN", details: [{ field: "model" }] });
+
+    expect(await json(await server.get("/v1/balance", owner))).toMatchObject({ available: "1.000", held: "0.000", total: "1.000" });
+    expect((await json(await server.get("/v1/balance/transactions", owner))).data.map((t: { type: string }) => t.type)).toEqual(["credit"]);
+    expect((await json(await server.get("/v1/executions", owner))).data).toEqual([]);
+
+    // The owner's unguarded key, and the guarded key with clean input, still run.
+    const clean = await server.post("/v1/executions", { model: "mock-chat", mode: "SYNC", input: { messages: [{ role: "user", content: "plans for the weekend" }] } }, guarded.key);
+    expect((await json(clean)).status).toBe("COMPLETED");
+    expect((await server.post("/v1/executions", { model: "mock-image", input: { prompt: "project falcon", width: 64, height: 64 } }, owner)).status).toBe(202);
+  });
+});

@@ -154,6 +154,24 @@ describe("Retry-After", () => {
     expect(gap(first)).toBeLessThanOrEqual(1000 + first.latency_ms + 5);
   });
 
+  test("a pending delivery follows its endpoint: a PATCHed URL gets the retry, a disabled endpoint gets none", async () => {
+    const busy = () => new Response("busy", { status: 503, headers: { "retry-after": "1" } });
+    const moved = receiver(busy);
+    const disabled = receiver(busy);
+    const [a, b] = await Promise.all([setup(slow, moved), setup(slow, disabled)]);
+    const [[first]] = await Promise.all([moved.waitFor(1), disabled.waitFor(1)]);
+    const target = receiver();
+    expect((await slow.request("PATCH", `/v1/webhooks/endpoints/${a.endpoint.id}`, { key: a.key, body: { url: target.url } })).status).toBe(200);
+    expect((await slow.request("PATCH", `/v1/webhooks/endpoints/${b.endpoint.id}`, { key: b.key, body: { enabled: false } })).status).toBe(200);
+
+    const [retried] = await target.waitFor(1);
+    expect(retried!.json.id).toBe(first!.json.id);
+    expect(verify(retried!, a.endpoint.secret)).toEqual({ seed: true, standard: true });
+    expect(await finished(slow, a.key, a.endpoint.id)).toMatchObject({ status: "succeeded", attempt_count: 2 });
+    expect(await finished(slow, b.key, b.endpoint.id)).toMatchObject({ status: "failed", attempt_count: 1 });
+    expect([moved.received.length, disabled.received.length]).toEqual([1, 1]);
+  });
+
   test("a Retry-After past the 24 h deadline ends the delivery", async () => {
     const rx = receiver(() => new Response(null, { status: 429, headers: { "retry-after": String(25 * 3600) } }));
     const { key, endpoint } = await setup(slow, rx);

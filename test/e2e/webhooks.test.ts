@@ -154,6 +154,21 @@ describe("deliveries", () => {
     expect(filtered.received).toHaveLength(2);
   });
 
+  test("a cancelled execution sends execution.cancelled to its webhook_url and to subscribed endpoints", async () => {
+    const { key } = server.newOrgKey();
+    const rx = receiver();
+    const endpoint = await createEndpoint(key, { url: `${rx.url}/endpoint`, events: ["execution.cancelled"] });
+    const id = await runExecution(key, { input: { text: "cancel me", mock_latency_ms: 10_000 }, webhook_url: `${rx.url}/exec` });
+    expect((await server.post(`/v1/executions/${id}/cancel`, {}, key)).status).toBe(200);
+    const hits = await rx.waitFor(2);
+    const { secret } = await (await server.get("/v1/webhooks/signing-secret", key)).json();
+    const byPath = Object.fromEntries(hits.map((h) => [h.path, h]));
+    for (const [path, signer] of [["/exec", secret], ["/endpoint", endpoint.secret]] as const) {
+      expect(byPath[path]!.json).toMatchObject({ type: "execution.cancelled", data: { id, status: "CANCELLED", cost: "0.000", error: { code: "CANCELLED" } } });
+      expect(verify(byPath[path]!, signer)).toEqual({ seed: true, standard: true });
+    }
+  });
+
   test("balance.low reaches the endpoints subscribed to it", async () => {
     const { key } = server.newOrgKey({ creditMicros: 2_000_000 });
     const rx = receiver();

@@ -73,6 +73,12 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
 
   const controller = new AbortController();
   ctx.running.set(id, controller);
+  // A cancel committed in the same batch as PROCESSING found no controller to abort: read the
+  // status once the controller is registered, so the provider is never called for it.
+  if (store.byId(ctx.db, id)?.status !== "PROCESSING") {
+    ctx.running.delete(id);
+    return;
+  }
   let result: ProviderResult & { routeId: string };
   try {
     const input = Catalog.validateInput(model, row.input ?? {});

@@ -6,6 +6,7 @@
 import type { AppContext } from "../../context";
 import { AppError, type FieldIssue } from "../../errors";
 import { isId } from "../../ids";
+import { BlobNotFoundError } from "../../storage";
 import { storeFor } from "./backend";
 import { confirmUpload, isExpired, presignedDownload } from "./service";
 import { accepts, canonicalMediaType, isSniffable, sniffMediaType, SNIFF_BYTES } from "./sniff";
@@ -71,7 +72,13 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
   const files = storeFor(ctx, row);
   if (!files) return missing(`is stored on the ${row.backend} backend, which this server is not configured for`);
 
-  const head = await readPrefix(await files.read(row.storageKey, { start: 0, end: Math.min(SNIFF_BYTES, row.sizeBytes) - 1 }));
+  let head: Uint8Array;
+  try {
+    head = await readPrefix(await files.read(row.storageKey, { start: 0, end: Math.min(SNIFF_BYTES, row.sizeBytes) - 1 }));
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) return missing("was deleted"); // a DELETE raced this read
+    throw error;
+  }
   const real = sniffMediaType(head);
   const declared = canonicalMediaType(row.contentType);
   if (ref.accept) {

@@ -12,7 +12,7 @@ import type { AppContext } from "../../context";
 import { AppError, invalidField } from "../../errors";
 import { isId, newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
-import { contentDisposition, SizeMismatchError } from "../../storage";
+import { BlobNotFoundError, contentDisposition, SizeMismatchError } from "../../storage";
 import { fileStore, localStore, storeFor } from "./backend";
 import type { FilesModel } from "./model";
 import { decideRange } from "./range";
@@ -217,7 +217,14 @@ async function openDownload(ctx: AppContext, row: FileRow, rangeHeader: string |
   };
   if (row.sha256) headers.etag = `"${row.sha256}"`;
   if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${row.sizeBytes}`;
-  return { status: range ? 206 : 200, headers, body: await files.read(row.storageKey, range) };
+  try {
+    return { status: range ? 206 : 200, headers, body: await files.read(row.storageKey, range) };
+  } catch (error) {
+    if (!(error instanceof BlobNotFoundError)) throw error;
+    // Deleted while this request ran, or bytes lost (a restore without <data-dir>/files): gone for the client, noted for the operator.
+    ctx.log.warn("file bytes missing", { file_id: row.id, storage_key: row.storageKey });
+    throw notFound(row.id);
+  }
 }
 
 /** `GET /v1/files/{id}/download` for the org's own file. */
