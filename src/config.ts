@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { LogLevel } from "./log";
+import { parseUsd } from "./money";
 
 type Kind =
   | { type: "string"; allowEmpty?: boolean }
@@ -12,6 +13,7 @@ type Kind =
   | { type: "bool" }
   | { type: "enum"; values: readonly string[] }
   | { type: "url" }
+  | { type: "usd" }
   | { type: "msList"; max: number; maxItems: number };
 
 type Setting = { key: string; flag: string; env: string; kind: Kind; default: unknown; help: string };
@@ -28,7 +30,7 @@ export const SETTINGS = [
   { key: "publicUrl", flag: "public-url", env: "MODELROUTE_PUBLIC_URL", kind: { type: "url" }, default: null, help: "Base URL clients reach the server at; used for Location headers and presigned links. Default http://<host>:<port>." },
   { key: "rateLimitRpm", flag: "rate-limit-rpm", env: "MODELROUTE_RATE_LIMIT_RPM", kind: int(0, 10_000_000), default: 600, help: "Requests per minute per API key (fixed 60 s window); 0 turns the limiter off." },
   { key: "shutdownGraceMs", flag: "shutdown-grace-ms", env: "MODELROUTE_SHUTDOWN_GRACE_MS", kind: int(0, 600_000), default: 10_000, help: "How long SIGTERM waits for in-flight requests and provider calls." },
-  { key: "bootstrapCredit", flag: "bootstrap-credit", env: "MODELROUTE_BOOTSTRAP_CREDIT", kind: { type: "string" }, default: "10.000", help: "Demo credit (USD) given to the default organization on first run." },
+  { key: "bootstrapCredit", flag: "bootstrap-credit", env: "MODELROUTE_BOOTSTRAP_CREDIT", kind: { type: "usd" }, default: "10.000", help: "Demo credit (USD) given to the default organization on first run." },
   { key: "syncWaitMaxSeconds", flag: "sync-wait-max-seconds", env: "MODELROUTE_SYNC_WAIT_MAX_SECONDS", kind: int(1, 300), default: 300, help: "Longest SYNC / Prefer: wait a request may ask for." },
   { key: "queueTtlMs", flag: "queue-ttl-ms", env: "MODELROUTE_QUEUE_TTL_MS", kind: int(1000, 7 * DAY_MS), default: 3_600_000, help: "A PENDING execution not started within this time ends EXPIRED (models may override)." },
   { key: "executionRetentionDays", flag: "execution-retention-days", env: "MODELROUTE_EXECUTION_RETENTION_DAYS", kind: int(0, 3650), default: 30, help: "Days after completion when execution input and output are purged; 0 keeps them forever." },
@@ -150,6 +152,12 @@ function coerce(setting: Setting, source: string, raw: unknown): unknown {
       if (values.length > kind.maxItems || values.some((v) => !/^\d+$/.test(v) || Number(v) > kind.max))
         throw fail(`must be at most ${kind.maxItems} comma-separated delays in ms, each from 0 to ${kind.max}`);
       return values.map(Number);
+    }
+    case "usd": {
+      // Checked at load, not at first run: a typo must stop every start, not only the first.
+      const text = String(raw).trim();
+      if (parseUsd(text) === null) throw fail("must be a USD amount with at most 6 decimals, like 10.000");
+      return text;
     }
     case "url": {
       const text = String(raw);

@@ -11,7 +11,6 @@ import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
 import { createKeyCache, flushLastUsed } from "./modules/keys/service";
-import { ConfigError } from "./config";
 import { registerJobs } from "./jobs";
 import * as Catalog from "./modules/catalog/service";
 import { WriteBatcher } from "./db/write-batcher";
@@ -59,11 +58,8 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
   return ctx;
 }
 
-function bootstrapCreditMicros(config: Config): number {
-  const micros = parseUsd(config.bootstrapCredit);
-  if (micros === null) throw new ConfigError(`MODELROUTE_BOOTSTRAP_CREDIT: must be a USD amount like 10.000 (got ${JSON.stringify(config.bootstrapCredit)})`);
-  return micros;
-}
+/** Validated by loadConfig (a USD amount), so it parses. */
+const bootstrapCreditMicros = (config: Config) => parseUsd(config.bootstrapCredit)!;
 
 export async function startServer(config: Config, opts: { log?: Logger; clock?: Clock } = {}): Promise<Running> {
   const ctx = createContext(config, opts);

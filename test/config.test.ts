@@ -70,6 +70,9 @@ test("bad values name the setting and where it came from", () => {
     'MODELROUTE_LOG_LEVEL: must be one of debug, info, warn, error, silent (got "loud")',
   );
   expect(configError(() => loadConfig({ env: { MODELROUTE_PUBLIC_URL: "ftp://x" } }))).toStartWith("MODELROUTE_PUBLIC_URL: must be an http(s) URL");
+  expect(configError(() => loadConfig({ env: { MODELROUTE_BOOTSTRAP_CREDIT: "ten" } }))).toStartWith("MODELROUTE_BOOTSTRAP_CREDIT: must be a USD amount");
+  expect(configError(() => loadConfig({ flags: { "bootstrap-credit": "1.1234567" } }))).toStartWith("--bootstrap-credit: must be a USD amount");
+  expect(loadConfig({ env: { MODELROUTE_BOOTSTRAP_CREDIT: "25.50" } }).bootstrapCredit).toBe("25.50");
   const yaml = file("bad-value.yaml", "port: [1, 2]\n");
   expect(configError(() => loadConfig({ file: yaml }))).toStartWith(`${yaml}: port: must be an integer`);
 });
