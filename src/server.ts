@@ -50,7 +50,7 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
     bus: new ExecutionBus(),
     router: new ProviderRouter(),
     running: new Map(),
-    writer: new WriteBatcher(handle.db),
+    writer: new WriteBatcher(handle.db, handle.sqlite),
     scheduler: undefined as unknown as Scheduler, // set below: it needs the context it lives in
   };
   ctx.scheduler = new Scheduler(ctx);

@@ -128,10 +128,11 @@ function issueOf(e: ErrorObject): FieldIssue {
 
 /**
  * Validates (and fills defaults into) an execution input; throws INPUT_VALIDATION_ERROR with one
- * detail per field. Returns a copy, so the caller's object is not changed.
+ * detail per field. Returns a copy, so the caller's object is not changed — unless `inPlace`,
+ * for an object the caller owns (a row just read).
  */
-export function validateInput(model: Model, input: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(input);
+export function validateInput(model: Model, input: Record<string, unknown>, opts: { inPlace?: boolean } = {}): Record<string, unknown> {
+  const copy = opts.inPlace ? input : structuredClone(input);
   const validate = validatorFor(model);
   if (validate(copy)) return copy;
   const byField = new Map<string, FieldIssue>();

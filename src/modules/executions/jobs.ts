@@ -81,7 +81,8 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   }
   let result: ProviderResult & { routeId: string };
   try {
-    const input = Catalog.validateInput(model, row.input ?? {});
+    // The row was just read and parsed: defaults may be filled into it in place.
+    const input = Catalog.validateInput(model, row.input ?? {}, { inPlace: true });
     // Resolved again at run time: a file deleted since the create fails the run with FILE_NOT_FOUND.
     const fileFields = Catalog.fileFields(model);
     const files = fileFields.length ? await Files.resolveInputFiles(ctx, row.orgId, fileFields, input, model.inputSchema) : [];
