@@ -221,7 +221,6 @@ export const ledgerEntries = sqliteTable(
     index("ledger_org").on(t.orgId, t.id),
     index("ledger_key").on(t.keyId, t.createdAt),
     // Settling finds an execution's hold by execution id; without this it scans the ledger.
-    index("ledger_execution").on(t.executionId),
     uniqueIndex("ledger_hold_resolved_once").on(t.holdId).where(sql`hold_id IS NOT NULL`),
     uniqueIndex("ledger_credit_idempotency").on(t.orgId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],

@@ -60,7 +60,7 @@ export function transition(tx: Conn, id: string, to: Status, now: number, patch:
   let row = store.guardedUpdate(tx, id, from, set);
   if (!row) return null;
   if (terminal) {
-    const captured = Ledger.settle(tx, id, row.costMicros ?? 0, now, opts.metrics);
+    const captured = Ledger.settle(tx, row, row.costMicros ?? 0, now, opts.metrics);
     if (captured !== row.costMicros) {
       // The hold caps the charge (CONTRACT "Money": capture = min(cost, hold)).
       row = store.guardedUpdate(tx, id, [to], { costMicros: captured })!;

@@ -64,10 +64,16 @@ export function placeHold(tx: Conn, hold: HoldRequest): void {
  * Captures min(cost, hold) and releases the rest, once. Returns the captured amount (0 when
  * there was no hold or it was resolved already).
  */
-export function settle(tx: Conn, executionId: string, costMicros: number, now: number, metrics?: Metrics): number {
-  const hold = store.holdOf(tx, executionId);
-  if (!hold) return 0;
-  const held = -hold.amountMicros;
+export function settle(
+  tx: Conn,
+  execution: { id: string; orgId: string; keyId: string | null; holdMicros: number },
+  costMicros: number,
+  now: number,
+  metrics?: Metrics,
+): number {
+  const held = execution.holdMicros;
+  if (held <= 0) return 0; // nothing was held (a free model): nothing to capture
+  const hold = { id: store.holdIdOf(execution.id), orgId: execution.orgId, executionId: execution.id, keyId: execution.keyId, heldMicros: held };
   const captured = Math.min(costMicros, held);
   if (costMicros > held) metrics?.increment("modelroute_ledger_capture_shortfall_total", "Executions whose cost exceeded their hold.");
   const after = store.resolveHold(tx, hold, captured, now);

@@ -52,11 +52,6 @@ const statements = preparedPerConnection((conn: Conn) => ({
       .onConflictDoNothing() // the unique hold_id index turns a second resolution into a no-op
       .returning({ id: ledgerEntries.id })
       .prepare(),
-    holdOf: conn
-      .select()
-      .from(ledgerEntries)
-      .where(and(eq(ledgerEntries.executionId, p("execution")), eq(ledgerEntries.kind, "hold")))
-      .prepare(),
     release: conn
       .update(balances)
       .set({ availableMicros: sql`${balances.availableMicros} + ${p("released")}`, heldMicros: sql`${balances.heldMicros} - ${p("held")}` })
@@ -85,20 +80,27 @@ export function placeHold(conn: Conn, orgId: string, executionId: string, keyId:
   const s = statements(conn);
   const after = s.hold.get({ org: orgId, amount: amountMicros });
   if (!after) return null;
-  const holdId = newId("entry");
+  const holdId = holdIdOf(executionId);
   s.insertEntry.get({ id: holdId, org: orgId, kind: "hold", amount: -amountMicros, captured: null, released: null, execution: executionId, key: keyId, hold: null, now });
   return { holdId, after };
 }
 
-export const holdOf = (conn: Conn, executionId: string): EntryRow | undefined => statements(conn).holdOf.get({ execution: executionId });
+/**
+ * An execution has at most one hold; its entry id is the execution's own UUIDv7 under the
+ * `entry_` prefix, so settling finds it without a lookup (and without an index on execution_id).
+ */
+export const holdIdOf = (executionId: string) => `entry_${executionId.slice(executionId.indexOf("_") + 1)}`;
+
+/** What resolving a hold needs, all known from the execution row. */
+export type HoldRef = { id: string; orgId: string; executionId: string; keyId: string | null; heldMicros: number };
 
 /**
  * Resolves a hold with one entry carrying both the captured and the released part. The unique
  * index on hold_id makes a second resolution a no-op (null), so "exactly once" is a database fact.
  */
-export function resolveHold(conn: Conn, hold: EntryRow, capturedMicros: number, now: number): BalanceAfter | null {
+export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number, now: number): BalanceAfter | null {
   const s = statements(conn);
-  const heldMicros = -hold.amountMicros;
+  const heldMicros = hold.heldMicros;
   const releasedMicros = heldMicros - capturedMicros;
   const inserted = s.insertEntry.get({
     id: newId("entry"),

@@ -1,1 +1,0 @@
-CREATE INDEX `ledger_execution` ON `ledger_entries` (`execution_id`);
