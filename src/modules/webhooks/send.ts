@@ -4,7 +4,7 @@
  */
 import { VERSION } from "../../version";
 import { signatureHeaders } from "./signing";
-import { checkTarget } from "./targets";
+import { checkTarget, pinnedRequest } from "./targets";
 
 export type Message = { id: string; type: string; body: string };
 
@@ -74,17 +74,24 @@ export async function send(url: string, message: Message, opts: SendOptions): Pr
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const noAnswer = (error: string): Outcome => ({ statusCode: null, latencyMs: elapsed(), error, retryAfterMs: null });
+  let request: { url: string; host?: string } = { url };
   if (!opts.allowPrivate) {
     const target = await checkTarget(new URL(url), opts.timeoutMs);
     if (!target.ok) return noAnswer(target.resolved ? `Refused: ${target.reason} Set MODELROUTE_WEBHOOK_ALLOW_PRIVATE=true to allow it.` : target.reason);
+    request = pinnedRequest(new URL(url), target.address);
   }
   const timeout = AbortSignal.timeout(Math.max(1, opts.timeoutMs - elapsed()));
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
   const timestamp = Math.floor(opts.now / 1000);
   try {
-    const response = await fetch(url, {
+    const response = await fetch(request.url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": `ModelRoute-Webhooks/${VERSION}`, ...signatureHeaders(opts.secrets, message, timestamp) },
+      headers: {
+        "content-type": "application/json",
+        "user-agent": `ModelRoute-Webhooks/${VERSION}`,
+        ...(request.host ? { host: request.host } : {}),
+        ...signatureHeaders(opts.secrets, message, timestamp),
+      },
       body: message.body,
       redirect: "manual",
       signal,

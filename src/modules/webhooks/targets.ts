@@ -99,7 +99,8 @@ export function literalRefusal(url: URL): string | null {
   return null;
 }
 
-export type TargetCheck = { ok: true } | { ok: false; reason: string; resolved: boolean };
+/** `address`: the public address the name resolved to (absent for an IP literal). */
+export type TargetCheck = { ok: true; address?: string } | { ok: false; reason: string; resolved: boolean };
 
 /**
  * Resolves the URL's host and refuses it when any of its addresses is private. `resolved` is
@@ -123,5 +124,17 @@ export async function checkTarget(url: URL, timeoutMs: number): Promise<TargetCh
   }
   const inside = addresses.find((a) => isPrivateAddress(a.address));
   if (inside) return { ok: false, reason: `${host} resolves to ${inside.address}, a private, loopback or reserved address.`, resolved: true };
-  return { ok: true };
+  return { ok: true, address: addresses[0]?.address };
+}
+
+/**
+ * For plain http, the request goes to the address that was checked, with the name in Host: a DNS
+ * answer that changes between the check and the connection (rebinding) cannot send it inside.
+ * https keeps the name (certificate checks need it; a rebound name fails them).
+ */
+export function pinnedRequest(url: URL, address: string | undefined): { url: string; host?: string } {
+  if (!address || url.protocol !== "http:") return { url: url.href };
+  const pinned = new URL(url.href);
+  pinned.hostname = address.includes(":") ? `[${address}]` : address;
+  return { url: pinned.href, host: url.host };
 }

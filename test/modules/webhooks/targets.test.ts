@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { checkTarget, isPrivateAddress, literalRefusal } from "../../../src/modules/webhooks/targets";
+import { checkTarget, isPrivateAddress, literalRefusal, pinnedRequest } from "../../../src/modules/webhooks/targets";
 
 describe("private webhook targets", () => {
   test.each([
@@ -28,4 +28,17 @@ describe("private webhook targets", () => {
     expect(missing).toMatchObject({ ok: false, resolved: false });
     expect(await checkTarget(new URL("http://8.8.8.8/"), 2000)).toEqual({ ok: true });
   });
+});
+
+test("plain-http deliveries go to the address that was checked, with the name in Host; https keeps the name", () => {
+  expect(pinnedRequest(new URL("http://hooks.example.com:8080/in?x=1"), "93.184.216.34")).toEqual({
+    url: "http://93.184.216.34:8080/in?x=1",
+    host: "hooks.example.com:8080",
+  });
+  expect(pinnedRequest(new URL("http://hooks.example.com/in"), "2606:2800:220:1::248")).toEqual({
+    url: "http://[2606:2800:220:1::248]/in",
+    host: "hooks.example.com",
+  });
+  expect(pinnedRequest(new URL("https://hooks.example.com/in"), "93.184.216.34")).toEqual({ url: "https://hooks.example.com/in" });
+  expect(pinnedRequest(new URL("http://93.184.216.34/in"), undefined)).toEqual({ url: "http://93.184.216.34/in" });
 });
