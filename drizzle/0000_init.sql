@@ -37,6 +37,8 @@ CREATE TABLE `balances` (
 	`org_id` text PRIMARY KEY NOT NULL,
 	`available_micros` integer DEFAULT 0 NOT NULL,
 	`held_micros` integer DEFAULT 0 NOT NULL,
+	`low_balance_threshold_micros` integer,
+	`low_balance_armed` integer DEFAULT true NOT NULL,
 	FOREIGN KEY (`org_id`) REFERENCES `orgs`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
@@ -196,8 +198,6 @@ CREATE TABLE `orgs` (
 	`webhook_secret` text,
 	`webhook_previous_secret` text,
 	`webhook_previous_expires_at` integer,
-	`low_balance_threshold_micros` integer,
-	`low_balance_armed` integer DEFAULT true NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint

@@ -20,8 +20,6 @@ export const orgs = sqliteTable("orgs", {
   webhookSecret: text("webhook_secret"),
   webhookPreviousSecret: text("webhook_previous_secret"),
   webhookPreviousExpiresAt: integer("webhook_previous_expires_at"),
-  lowBalanceThresholdMicros: integer("low_balance_threshold_micros"),
-  lowBalanceArmed: integer("low_balance_armed", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -198,6 +196,9 @@ export const balances = sqliteTable("balances", {
   orgId: text("org_id").primaryKey().references(() => orgs.id),
   availableMicros: integer("available_micros").notNull().default(0),
   heldMicros: integer("held_micros").notNull().default(0),
+  /** `balance.low` settings live on the row every hold and capture updates: no extra lookup. */
+  lowBalanceThresholdMicros: integer("low_balance_threshold_micros"),
+  lowBalanceArmed: integer("low_balance_armed", { mode: "boolean" }).notNull().default(true),
 });
 
 export const ledgerEntries = sqliteTable(

@@ -1,7 +1,7 @@
 /**
  * Ledger tables: append-only entries and one balance row per org, always written together in
  * the caller's transaction. Guards sit in the WHERE clause so check and write are one statement.
- * The ledger also owns the two balance-alert columns of `orgs` (low_balance_threshold_micros,
+ * The balance row also holds the `balance.low` settings (low_balance_threshold_micros,
  * low_balance_armed): every balance update returns them, so the alert costs no extra query.
  * Statements on the execution hot path (hold, settle) are prepared once per connection.
  */
@@ -9,7 +9,7 @@ import { and, eq, gte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection } from "../../db/prepared";
-import { balances, ledgerEntries, orgs } from "../../db/schema";
+import { balances, ledgerEntries } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 import { newId } from "../../ids";
 
@@ -21,8 +21,8 @@ export type BalanceAfter = { availableMicros: number; heldMicros: number; thresh
 const afterFields = {
   availableMicros: balances.availableMicros,
   heldMicros: balances.heldMicros,
-  thresholdMicros: sql<number | null>`(select ${orgs.lowBalanceThresholdMicros} from ${orgs} where ${orgs.id} = ${balances.orgId})`,
-  armed: sql<number | null>`(select ${orgs.lowBalanceArmed} from ${orgs} where ${orgs.id} = ${balances.orgId})`,
+  thresholdMicros: balances.lowBalanceThresholdMicros,
+  armed: balances.lowBalanceArmed,
 };
 
 const p = sql.placeholder;
@@ -154,11 +154,13 @@ export function entriesPage(conn: Conn, orgId: string, page: PageRequest): Entry
 export type AlertSettings = { thresholdMicros: number | null; armed: boolean };
 
 export const alertSettingsOf = (conn: Conn, orgId: string): AlertSettings | undefined =>
-  conn.select({ thresholdMicros: orgs.lowBalanceThresholdMicros, armed: orgs.lowBalanceArmed }).from(orgs).where(eq(orgs.id, orgId)).get();
+  conn.select({ thresholdMicros: balances.lowBalanceThresholdMicros, armed: balances.lowBalanceArmed }).from(balances).where(eq(balances.orgId, orgId)).get();
 
-export const setAlertSettings = (conn: Conn, orgId: string, settings: Partial<AlertSettings>) =>
+export function setAlertSettings(conn: Conn, orgId: string, settings: Partial<AlertSettings>) {
+  ensureBalance(conn, orgId); // an org never credited has no balance row yet
   conn
-    .update(orgs)
+    .update(balances)
     .set({ lowBalanceThresholdMicros: settings.thresholdMicros, lowBalanceArmed: settings.armed })
-    .where(eq(orgs.id, orgId))
+    .where(eq(balances.orgId, orgId))
     .run();
+}
