@@ -175,7 +175,7 @@ CREATE TABLE `ledger_entries` (
 );
 --> statement-breakpoint
 CREATE INDEX `ledger_org` ON `ledger_entries` (`org_id`,`id`);--> statement-breakpoint
-CREATE INDEX `ledger_key` ON `ledger_entries` (`key_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `ledger_key_holds` ON `ledger_entries` (`key_id`,`created_at`) WHERE kind = 'hold';--> statement-breakpoint
 CREATE UNIQUE INDEX `ledger_hold_resolved_once` ON `ledger_entries` (`hold_id`) WHERE hold_id IS NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX `ledger_credit_idempotency` ON `ledger_entries` (`org_id`,`idempotency_key`) WHERE idempotency_key IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `models` (

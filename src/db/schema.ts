@@ -220,7 +220,8 @@ export const ledgerEntries = sqliteTable(
   },
   (t) => [
     index("ledger_org").on(t.orgId, t.id),
-    index("ledger_key").on(t.keyId, t.createdAt),
+    // Spend limits sum a key's holds in a window; resolutions need no entry here.
+    index("ledger_key_holds").on(t.keyId, t.createdAt).where(sql`kind = 'hold'`),
     // Settling finds an execution's hold by execution id; without this it scans the ledger.
     uniqueIndex("ledger_hold_resolved_once").on(t.holdId).where(sql`hold_id IS NOT NULL`),
     uniqueIndex("ledger_credit_idempotency").on(t.orgId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),

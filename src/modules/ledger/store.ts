@@ -65,7 +65,8 @@ const statements = preparedPerConnection((conn: Conn) => ({
       .select({ spentMicros: sql<number>`coalesce(sum(coalesce(${resolveRow.capturedMicros}, -${ledgerEntries.amountMicros})), 0)` })
       .from(ledgerEntries)
       .leftJoin(resolveRow, eq(resolveRow.holdId, ledgerEntries.id))
-      .where(and(eq(ledgerEntries.keyId, p("key")), eq(ledgerEntries.kind, "hold"), gte(ledgerEntries.createdAt, p("since"))))
+      // `kind = 'hold'` as a literal: the partial index ledger_key_holds is chosen at prepare time.
+      .where(and(eq(ledgerEntries.keyId, p("key")), sql`${ledgerEntries.kind} = 'hold'`, gte(ledgerEntries.createdAt, p("since"))))
       .prepare(),
 }));
 
