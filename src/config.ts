@@ -90,8 +90,6 @@ export type ConfigSources = {
   file?: string;
 };
 
-export const settingFlags = SETTINGS.map((s) => s.flag);
-
 /** Builds the validated Config; throws ConfigError naming the bad setting. */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const flags = sources.flags ?? {};

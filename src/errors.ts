@@ -62,6 +62,13 @@ export class AppError extends Error {
 export const invalidField = (field: string, code: DetailCode, message: string) =>
   new AppError("INPUT_VALIDATION_ERROR", message, [{ field, code, message }]);
 
+/**
+ * One error for several field issues: a single issue is named in the message
+ * (`limits.spend_limit: Must be …`), more are counted (`3 fields are invalid; see details.`).
+ */
+export const invalidFields = (issues: FieldIssue[], many = "fields are invalid", code: ErrorCode = "INPUT_VALIDATION_ERROR") =>
+  new AppError(code, issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} ${many}; see details.`, issues);
+
 export type ErrorBody = {
   error: { code: ErrorCode; message: string; retryable: boolean; request_id: string; details: FieldIssue[] };
 };

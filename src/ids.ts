@@ -13,3 +13,8 @@ export function isId(prefix: IdPrefix, id: string): boolean {
   if (!re) shapes.set(prefix, (re = new RegExp(`^${prefix}_${UUID}$`)));
   return re.test(id);
 }
+
+const ANY_ID = new RegExp(`^[a-z]+_${UUID}$`);
+
+/** True when `text` has the shape of one of our ids, whatever its prefix (a list cursor). */
+export const isAnyId = (text: string) => ANY_ID.test(text);

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { backupDatabase } from "../db/backup";
-import { embeddedMigrationCount } from "../db/client";
+import { databasePath, embeddedMigrationCount } from "../db/client";
 import * as Admin from "../modules/admin/service";
 import { progressBar } from "./progress";
-import { configFrom, DATA_FLAGS_HELP, dataOptions, databasePath, noExtraArgs, positional, print, UsageError, withDatabase, type Command } from "./shared";
+import { configFrom, DATA_FLAGS_HELP, dataOptions, noExtraArgs, positional, print, UsageError, withDatabase, type Command } from "./shared";
 
 export const backup: Command = {
   summary: "Copy the database to a file, online, while the server runs.",

@@ -1,3 +1,4 @@
+import { SPEND_RESETS } from "../modules/keys/limits";
 import type { Permission } from "../modules/keys/service";
 import * as Admin from "../modules/admin/service";
 import { allPages, DATA_FLAGS_HELP, dataOptions, noExtraArgs, positional, print, printJson, requireFlag, table, UsageError, withDatabase, type Command } from "./shared";
@@ -73,7 +74,7 @@ export const keys: Command = {
           requests_per_minute: integerFlag(values, "requests-per-minute"),
           max_concurrent_executions: integerFlag(values, "max-concurrent"),
           spend_limit: values["spend-limit"] as string | undefined,
-          spend_limit_reset: oneOf(values, "spend-limit-reset", ["daily", "weekly", "monthly", "none"] as const),
+          spend_limit_reset: oneOf(values, "spend-limit-reset", SPEND_RESETS),
         };
         const { view, key } = Admin.createOrgKey(deps, org.id, {
           name: requireFlag(values, "name", "keys"),

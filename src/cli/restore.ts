@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { databaseProblems } from "../db/backup";
-import { closeDatabase, embeddedMigrationCount, migrate, openDatabase } from "../db/client";
+import { closeDatabase, databasePath, embeddedMigrationCount, migrate, openDatabase } from "../db/client";
 import { runningServer } from "../db/server-lock";
 import * as Admin from "../modules/admin/service";
-import { configFrom, DATA_FLAGS_HELP, dataOptions, databasePath, CliError, noExtraArgs, positional, print, type Command } from "./shared";
+import { configFrom, DATA_FLAGS_HELP, dataOptions, CliError, noExtraArgs, positional, print, type Command } from "./shared";
 
 export const restore: Command = {
   summary: "Replace the database with a backup (the server must be stopped).",

@@ -4,10 +4,9 @@
  * directly; SQLite WAL lets it run beside a server).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { loadConfig, SETTINGS, type Config } from "../config";
-import { closeDatabase, migrate, openDatabase, type DbHandle } from "../db/client";
+import { closeDatabase, databasePath, migrate, openDatabase, type DbHandle } from "../db/client";
 import { AppError } from "../errors";
 import type { AdminDeps } from "../modules/admin/service";
 
@@ -37,8 +36,6 @@ export const DATA_FLAGS_HELP = `  --data-dir DIR     MODELROUTE_DATA_DIR   The s
 export function configFrom(values: Values): Config {
   return loadConfig({ flags: values, env: process.env, file: (values.config as string | undefined) ?? process.env.MODELROUTE_CONFIG });
 }
-
-export const databasePath = (dataDir: string) => join(dataDir, "modelroute.db");
 
 /**
  * Opens the server's database for an operator command and brings its schema up to date. Refuses

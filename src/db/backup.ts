@@ -6,6 +6,7 @@
  */
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from "node:fs";
+import { appliedMigrations } from "./client";
 
 const WORKER_SOURCE = `
 import { Database } from "bun:sqlite";
@@ -73,7 +74,7 @@ export function databaseProblems(path: string, embeddedMigrations: number): stri
     const tables = new Set((db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
     const missing = ["__drizzle_migrations", "orgs", "api_keys", "settings", "models"].filter((t) => !tables.has(t));
     if (missing.length > 0) return [`${path} is not a ModelRoute database (no ${missing.join(", ")} table)`];
-    const applied = (db.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n;
+    const applied = appliedMigrations(db);
     if (applied > embeddedMigrations) return [`${path} was written by a newer ModelRoute (${applied} migrations; this one knows ${embeddedMigrations})`];
     return [];
   } finally {

@@ -18,9 +18,12 @@ export type Conn = Db | Tx;
 
 export type DbHandle = { db: Db; sqlite: Database; path: string };
 
+/** Where a data directory keeps its database (the server, backup and restore agree on it). */
+export const databasePath = (dataDir: string) => join(dataDir, "modelroute.db");
+
 export function openDatabase(dataDir: string): DbHandle {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, "modelroute.db");
+  const path = databasePath(dataDir);
   const sqlite = new Database(path, { create: true, strict: true });
   // The database holds webhook secrets and the key that signs file links: owner only. SQLite
   // gives the -wal and -shm files the main file's mode, so this comes before WAL mode.

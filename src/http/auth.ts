@@ -8,7 +8,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
-import { verifyApiKey, type Caller } from "../modules/keys/service";
+import { verifyApiKey, type Caller, type Permission } from "../modules/keys/service";
 import { effectiveLimits } from "../modules/keys/limits";
 import { hashSecret, isWellFormedAdminToken } from "../modules/keys/secret";
 import { ADMIN_TOKEN_SETTING } from "../modules/orgs/bootstrap";
@@ -24,8 +24,6 @@ function bearerOf(header: string | undefined): string {
   if (!token) throw new AppError("UNAUTHORIZED", "Send your API key as Authorization: Bearer sk_….");
   return token;
 }
-
-export type Permission = "inference" | "full";
 
 /** Resolves the caller of a request or throws UNAUTHORIZED / RATE_LIMITED / FORBIDDEN. */
 export function authenticate(ctx: AppContext, authorization: string | undefined, headers: Record<string, string | number>, need: Permission): Caller {

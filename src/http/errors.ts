@@ -5,7 +5,7 @@
  * request id and answered as INTERNAL_ERROR.
  */
 import { Elysia, ValidationError } from "elysia";
-import { AppError, errorBody, invalidField } from "../errors";
+import { AppError, errorBody, invalidField, invalidFields } from "../errors";
 import type { Logger } from "../log";
 import { bodyLeftUnread } from "./body";
 import { releaseClaim } from "./idempotency";
@@ -33,9 +33,7 @@ export function toAppError(code: string | number, error: unknown, method: string
     if (error.type === "response") return new AppError("INTERNAL_ERROR", "The server produced an invalid response.");
     const details = toFieldIssues(error.all as never, error.type === "property" ? coercedParamName(error, url) : "");
     if (details.length === 0) return invalidField(error.type === "body" ? "body" : error.type, "invalid_type", "The request is invalid.");
-    const first = details[0]!;
-    const message = details.length === 1 ? `${first.field}: ${first.message}` : `${details.length} fields are invalid; see details.`;
-    return new AppError("INPUT_VALIDATION_ERROR", message, details);
+    return invalidFields(details);
   }
   if (code === "PARSE") {
     // Elysia wraps whatever the body parser throws in a ParseError; our 413/415/400 ride in `cause`.

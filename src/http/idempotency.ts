@@ -74,36 +74,6 @@ export function remember(tx: Conn, claim: Claim, statusCode: number, resourceId:
 /** Deletes expired records; returns how many. */
 export const purgeExpired = (conn: Conn, now: number) => conn.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run();
 
-/**
- * For routes whose service does not record in its own transaction: runs `create`, stores a 2xx
- * JSON answer under the key, and replays it on a repeat.
- */
-export async function wrap<T>(
-  ctx: AppContext,
-  orgId: string,
-  request: Request,
-  path: string,
-  key: string | undefined,
-  set: { status?: number | string; headers: Record<string, string | number> },
-  create: () => Promise<T> | T,
-): Promise<T> {
-  const started = begin(ctx, orgId, request, path, key);
-  if (!started) return create();
-  if (started.replay) {
-    set.status = started.replay.statusCode;
-    set.headers["idempotent-replayed"] = "true";
-    return JSON.parse(started.replay.response) as T;
-  }
-  try {
-    const result = await create();
-    const status = typeof set.status === "number" ? set.status : 200;
-    if (status < 300) ctx.db.transaction((tx) => remember(tx, started.claim, status, null, ctx.clock.now(), result));
-    return result;
-  } finally {
-    started.release();
-  }
-}
-
 /** Routes whose service records the key in its own create transaction (POST /v1/executions). */
 const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/"]);
 const claims = new WeakMap<Request, Claim & { release(): void }>();

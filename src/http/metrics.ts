@@ -26,7 +26,7 @@ export class Metrics {
     this.counters.set(name, c);
   }
 
-  render(gauges: Record<string, { help: string; value: number }> = {}): string {
+  render(): string {
     const out: string[] = [];
     const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
     out.push("# HELP modelroute_http_requests_total HTTP requests by route and status.", "# TYPE modelroute_http_requests_total counter");
@@ -45,13 +45,12 @@ export class Metrics {
     }
     for (const [name, c] of this.counters) out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`, `${name} ${c.value}`);
     const memory = process.memoryUsage();
-    const all = {
+    const gauges = {
       modelroute_process_resident_memory_bytes: { help: "Resident set size.", value: memory.rss },
       modelroute_process_heap_used_bytes: { help: "JavaScript heap in use.", value: memory.heapUsed },
       modelroute_process_uptime_seconds: { help: "Seconds since the process started.", value: process.uptime() },
-      ...gauges,
     };
-    for (const [name, g] of Object.entries(all)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
+    for (const [name, g] of Object.entries(gauges)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
     return out.join("\n") + "\n";
   }
 }

@@ -5,12 +5,11 @@
 import { and, asc, desc, gt, lt, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { invalidField } from "../errors";
+import { isAnyId } from "../ids";
 
 /** The page parameters as they arrive on the wire (the route's `pageQuery`) or from the CLI. */
 export type PageQuery = { limit?: number; starting_after?: string; ending_before?: string };
 export type PageRequest = { limit: number; startingAfter?: string; endingBefore?: string };
-
-const CURSOR = /^[a-z]+_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** 400 when both cursors are given, or a cursor is not an id (it would silently match nothing or everything). */
 export function pageRequest(query: PageQuery): PageRequest {
@@ -18,7 +17,7 @@ export function pageRequest(query: PageQuery): PageRequest {
     throw invalidField("ending_before", "invalid_format", "Use starting_after or ending_before, not both.");
   for (const field of ["starting_after", "ending_before"] as const) {
     const cursor = query[field];
-    if (cursor && !CURSOR.test(cursor)) throw invalidField(field, "invalid_format", `Must be the id of an item of this list, like one from a previous page.`);
+    if (cursor && !isAnyId(cursor)) throw invalidField(field, "invalid_format", `Must be the id of an item of this list, like one from a previous page.`);
   }
   return { limit: query.limit ?? 20, startingAfter: query.starting_after, endingBefore: query.ending_before };
 }

@@ -21,7 +21,7 @@ export class ProviderRouter {
     return h;
   }
 
-  /** True when the first usable route's adapter may be re-run after a crash. */
+  /** True when every route's adapter may be re-run after a crash (a re-run may fail over to any of them). */
   isIdempotent(routes: RouteInfo[]): boolean {
     return routes.every((r) => adapterFor(r.provider.kind)?.idempotent ?? false);
   }
@@ -30,7 +30,7 @@ export class ProviderRouter {
     task: string,
     input: Record<string, unknown>,
     routes: (RouteInfo & { maxConcurrency?: number | null })[],
-    opts: { signal: AbortSignal; files?: InputFile[]; onDelta?: (text: string) => void; onRoute?: (routeId: string) => void; now?: () => number },
+    opts: { signal: AbortSignal; files?: InputFile[]; onDelta?: (text: string) => void; now?: () => number },
   ): Promise<ProviderResult & { routeId: string }> {
     const now = opts.now ?? Date.now;
     let lastError: AppError = new AppError("MODEL_UNAVAILABLE", "The model has no usable route.");
@@ -54,7 +54,6 @@ export class ProviderRouter {
       const timeout = AbortSignal.timeout(route.timeoutMs);
       const signal = AbortSignal.any([opts.signal, timeout]);
       health.inFlight++;
-      opts.onRoute?.(route.id);
       try {
         const result = await runner({
           input,

@@ -3,8 +3,6 @@
  * input to a canonical result. Adapters never touch the database; output files come back as
  * bytes and the engine stores them.
  */
-import type { AppError } from "../errors";
-
 export type Usage = { inputTokens: number; outputTokens: number; images?: number; seconds?: number };
 
 export type Artifact = { bytes: Uint8Array; contentType: string; filename: string; meta: Record<string, unknown> };
@@ -54,6 +52,3 @@ export type ProviderAdapter = {
   idempotent: boolean;
   tasks: Partial<Record<string, TaskRunner>>;
 };
-
-/** A provider failure in the seed's vocabulary; `retryable` decides failover to the next route. */
-export type ProviderFailure = AppError;

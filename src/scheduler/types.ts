@@ -6,7 +6,6 @@ export interface JobPayloads {
   "execution.run": { executionId: string };
   "execution.sweep": Record<string, never>;
   "execution.purge": Record<string, never>;
-  "idempotency.purge": Record<string, never>;
 }
 
 export type JobKind = keyof JobPayloads & string;

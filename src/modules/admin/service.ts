@@ -3,9 +3,9 @@
  * straight on the database). Every action that changes something, and every catalog export
  * (it may carry provider secrets), writes an audit row in the same transaction.
  */
-import type { Db } from "../../db/client";
+import type { Db, Tx } from "../../db/client";
 import type { PageQuery } from "../../http/pagination";
-import { AppError } from "../../errors";
+import { invalidFields } from "../../errors";
 import * as Audit from "../audit/service";
 import * as Catalog from "../catalog/service";
 import * as Executions from "../executions/service";
@@ -19,7 +19,7 @@ import { catalogIssues, exportCatalog, toCatalog } from "./catalog-file";
 export type AdminDeps = { db: Db; now: number; actor: Audit.Actor; keyCache?: Keys.KeyCache };
 
 const keyDeps = (deps: AdminDeps): Keys.KeyDeps => ({ db: deps.db, now: deps.now, keyCache: deps.keyCache });
-const audit = (deps: AdminDeps, action: string, target: string | null, details?: Record<string, unknown>) => (tx: Parameters<Keys.AlsoInTx>[0]) =>
+const audit = (deps: AdminDeps, action: string, target: string | null, details?: Record<string, unknown>) => (tx: Tx) =>
   Audit.recordAudit(tx, { actor: deps.actor, action, target, details }, deps.now);
 
 export function createOrg(deps: AdminDeps, name: string) {
@@ -77,10 +77,7 @@ export function getCatalog(deps: AdminDeps, opts: { includeSecrets?: boolean } =
 /** Validates the whole file first (400 naming every bad path), then applies it in one transaction. */
 export function applyCatalog(deps: AdminDeps, file: unknown) {
   const issues = catalogIssues(deps.db, file);
-  if (issues.length > 0) {
-    const message = issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} catalog fields are invalid; see details.`;
-    throw new AppError("INPUT_VALIDATION_ERROR", message, issues);
-  }
+  if (issues.length > 0) throw invalidFields(issues, "catalog fields are invalid");
   const catalog = toCatalog(deps.db, file as Parameters<typeof toCatalog>[1]);
   const summary = { providers: catalog.providers.map((p) => p.id), models: catalog.models.map((m) => m.slug) };
   deps.db.transaction((tx) => {

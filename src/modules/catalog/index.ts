@@ -1,6 +1,5 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
-import { AppError } from "../../errors";
 import { auth } from "../../http/auth";
 import { errorResponses } from "../../http/schemas";
 import { CatalogModel } from "./model";
@@ -14,17 +13,9 @@ export const catalogRoutes = (ctx: AppContext) =>
       detail: { summary: "List models", description: "Every model slug with its task, input JSON Schema and pricing.", security: [{ apiKey: [] }] },
       response: { 200: CatalogModel.list, ...errorResponses(401, 429) },
     })
-    .get(
-      "/:slug",
-      ({ params }) => {
-        const model = Catalog.findModel(ctx.db, params.slug);
-        if (!model) throw new AppError("NOT_FOUND", `No model "${params.slug}".`);
-        return Catalog.modelView(model);
-      },
-      {
-        auth: "inference",
-        params: t.Object({ slug: t.String() }),
-        detail: { summary: "Get a model", description: "One model by slug: task, input JSON Schema, pricing.", security: [{ apiKey: [] }] },
-        response: { 200: CatalogModel.model, ...errorResponses(401, 404, 429) },
-      },
-    );
+    .get("/:slug", ({ params }) => Catalog.modelView(Catalog.getModel(ctx.db, params.slug)), {
+      auth: "inference",
+      params: t.Object({ slug: t.String() }),
+      detail: { summary: "Get a model", description: "One model by slug: task, input JSON Schema, pricing.", security: [{ apiKey: [] }] },
+      response: { 200: CatalogModel.model, ...errorResponses(401, 404, 429) },
+    });

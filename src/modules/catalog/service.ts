@@ -6,8 +6,8 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Conn, Db } from "../../db/client";
 import type { Pricing } from "../../db/schema";
-import { AppError, type FieldIssue } from "../../errors";
-import { newId } from "../../ids";
+import { AppError, invalidFields, type FieldIssue } from "../../errors";
+import { isId, newId } from "../../ids";
 import { formatUsd } from "../../money";
 import { pointerToPath } from "../../http/validation";
 import { DEFAULT_MODELS, DEFAULT_PROVIDERS, type CatalogModel, type CatalogProvider } from "./default-catalog";
@@ -44,6 +44,13 @@ export const listModels = (db: Db): Model[] => [...snapshot(db).models.values()]
 
 export const findModel = (db: Db, slug: string): Model | undefined => snapshot(db).models.get(slug);
 
+/** The model with this slug, or 404 (GET /v1/models/{slug}). */
+export function getModel(db: Db, slug: string): Model {
+  const model = findModel(db, slug);
+  if (!model) throw new AppError("NOT_FOUND", `No model "${slug}".`);
+  return model;
+}
+
 /** Every provider of the catalog (the admin export and apply read them). */
 export const listProviders = (db: Db): store.ProviderRow[] => [...snapshot(db).providers.values()];
 
@@ -73,7 +80,7 @@ function validatorCompiler(): import("ajv").default {
   if (ajv) return ajv;
   const Ajv = (require("ajv") as typeof import("ajv")).default;
   ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
-  ajv.addFormat("file-id", /^file_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  ajv.addFormat("file-id", (value: string) => isId("file", value));
   return ajv;
 }
 const validators = new Map<string, ValidateFunction>();
@@ -141,9 +148,7 @@ export function validateInput(model: Model, input: Record<string, unknown>, opts
     const issue = e.keyword === "oneOf" || e.keyword === "anyOf" ? { field: pointerToPath(e.instancePath, "input"), code: "invalid_type", message: "Does not match any allowed shape." } : issueOf(e);
     if (!byField.has(issue.field) || e.keyword === "oneOf" || e.keyword === "anyOf") byField.set(issue.field, issue);
   }
-  const details = [...byField.values()];
-  const message = details.length === 1 ? `${details[0]!.field}: ${details[0]!.message}` : `${details.length} input fields are invalid; see details.`;
-  throw new AppError("INPUT_VALIDATION_ERROR", message, details);
+  throw invalidFields([...byField.values()], "input fields are invalid");
 }
 
 /** Paths (within input) of the fields the schema marks as file ids. */

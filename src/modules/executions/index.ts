@@ -16,11 +16,7 @@ const security = [{ apiKey: [] }];
 export const executionRoutes = (ctx: AppContext) => {
   /** Absolute, from MODELROUTE_PUBLIC_URL: behind a proxy the client gets the address it can reach. */
   const locationOf = (id: string) => `${publicUrl(ctx)}/v1/executions/${id}`;
-  return routes(ctx, locationOf);
-};
-
-const routes = (ctx: AppContext, locationOf: (id: string) => string) =>
-  new Elysia({ prefix: "/v1/executions", tags: ["Executions"] })
+  return new Elysia({ prefix: "/v1/executions", tags: ["Executions"] })
     .use(auth(ctx))
     .post(
       "/",
@@ -143,3 +139,4 @@ const routes = (ctx: AppContext, locationOf: (id: string) => string) =>
       },
       response: { 200: ExecutionModel.execution, ...errorResponses(401, 404, 409, 429) },
     });
+};

@@ -4,7 +4,7 @@
  * through state.ts, money through the ledger.
  */
 import type { AppContext } from "../../context";
-import { AppError, type FieldIssue } from "../../errors";
+import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
 import * as Catalog from "../catalog/service";
@@ -57,7 +57,7 @@ export type CreateOptions = {
 export async function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
   const model = Catalog.resolveModel(ctx.db, body.model);
   const issues = [...checkMetadata(body.metadata), ...Webhooks.checkWebhookUrl(ctx.config, body.webhook_url)];
-  if (issues.length) throw new AppError("INPUT_VALIDATION_ERROR", issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`, issues);
+  if (issues.length) throw invalidFields(issues);
   const validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
   if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
@@ -141,7 +141,7 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
 /** After a committed transition: wakes SYNC waiters and streams, and the outbox dispatcher. */
 export function announce(ctx: AppContext, moved: State.Transitioned) {
   ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at });
-  if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB as never);
+  if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB);
 }
 
 /**

@@ -40,8 +40,6 @@ export function executionView(row: ExecutionRow) {
   };
 }
 
-export type ExecutionView = ReturnType<typeof executionView>;
-
 /** The polling guide's result body; only for terminal executions. */
 export function resultView(row: ExecutionRow) {
   const terminal = isTerminal(row.status);
@@ -70,5 +68,4 @@ export const asCreated = (row: ExecutionRow): ExecutionRow => ({
   costMicros: null,
   startedAt: null,
   completedAt: null,
-  input: row.input,
 });

@@ -4,7 +4,7 @@
  * by its real bytes (else FILE_FORMAT_UNSUPPORTED); `details[].field` names the input path.
  */
 import type { AppContext } from "../../context";
-import { AppError, type FieldIssue } from "../../errors";
+import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { isId } from "../../ids";
 import { BlobNotFoundError } from "../../storage";
 import { storeFor } from "./backend";
@@ -54,7 +54,7 @@ function referencesIn(input: Record<string, unknown>, paths: string[], schema: S
   return refs;
 }
 
-async function readPrefix(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
@@ -74,9 +74,11 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
 
   let head: Uint8Array;
   try {
-    head = await readPrefix(await files.read(row.storageKey, { start: 0, end: Math.min(SNIFF_BYTES, row.sizeBytes) - 1 }));
+    head = await readAll(await files.read(row.storageKey, { start: 0, end: Math.min(SNIFF_BYTES, row.sizeBytes) - 1 }));
   } catch (error) {
-    if (error instanceof BlobNotFoundError) return missing("was deleted"); // a DELETE raced this read
+    // A DELETE raced this read: the blob went before the open, or (local files open lazily)
+    // while its bytes were being read.
+    if (error instanceof BlobNotFoundError || !(await files.head(row.storageKey))) return missing("was deleted");
     throw error;
   }
   const real = sniffMediaType(head);
@@ -91,14 +93,25 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
   const link = await presignedDownload(ctx, row);
   const key = row.storageKey;
   // Deleted between resolution and use (DELETE /v1/files, retention): the run fails as the create would have.
+  const gone = async (error: unknown) => {
+    if (!(error instanceof BlobNotFoundError) && (await files.head(key))) return error; // another failure: as it is
+    ctx.log.warn("input file deleted before it was read", { file_id: row.id, error });
+    return new AppError("FILE_NOT_FOUND", `File ${row.id} was deleted before the model could read it.`, [
+      { field: ref.field, code: "not_found", message: "The file no longer exists." },
+    ]);
+  };
   const read = async () => {
     try {
       return await files.read(key);
     } catch (error) {
-      ctx.log.warn("input file unreadable", { file_id: row.id, error });
-      throw new AppError("FILE_NOT_FOUND", `File ${row.id} was deleted before the model could read it.`, [
-        { field: ref.field, code: "not_found", message: "The file no longer exists." },
-      ]);
+      throw await gone(error);
+    }
+  };
+  const bytes = async () => {
+    try {
+      return await readAll(await files.read(key));
+    } catch (error) {
+      throw await gone(error); // local files open lazily: a deletion can surface mid-read
     }
   };
   return {
@@ -112,13 +125,12 @@ async function resolveOne(ctx: AppContext, orgId: string, ref: Reference): Promi
       url: link.url,
       urlExpiresAt: link.expires_at,
       stream: read,
-      bytes: async () => new Uint8Array(await new Response(await read()).arrayBuffer()),
+      bytes,
     },
   };
 }
 
-const failure = (code: "FILE_NOT_FOUND" | "FILE_FORMAT_UNSUPPORTED", issues: FieldIssue[]) =>
-  new AppError(code, issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} input files are unusable; see details.`, issues);
+const failure = (code: "FILE_NOT_FOUND" | "FILE_FORMAT_UNSUPPORTED", issues: FieldIssue[]) => invalidFields(issues, "input files are unusable", code);
 
 /**
  * Resolves every `file_…` id at `fileFieldPaths` (dot paths inside `input`, string or array of

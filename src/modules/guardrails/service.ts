@@ -9,7 +9,7 @@
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import type { ContentRule } from "../../db/schema";
-import { AppError, invalidField, type FieldIssue } from "../../errors";
+import { AppError, invalidField, invalidFields, type FieldIssue } from "../../errors";
 import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import { formatUsd, parseUsd } from "../../money";
@@ -47,9 +47,7 @@ function findGuardrail(db: Db, orgId: string, id: string): store.GuardrailRow {
 }
 
 function throwIssues(issues: FieldIssue[]) {
-  if (issues.length === 0) return;
-  const message = issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`;
-  throw new AppError("INPUT_VALIDATION_ERROR", message, issues);
+  if (issues.length > 0) throw invalidFields(issues);
 }
 
 type RuleFields = Pick<GuardrailModel.updateBody, "allowed_models" | "blocked_models" | "max_cost_per_execution" | "content_rules">;

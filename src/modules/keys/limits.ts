@@ -7,7 +7,7 @@
  * Spend windows start at 00:00 UTC; weeks start on Monday; `none` means "since the key exists".
  */
 import type { KeyLimits } from "../../db/schema";
-import { AppError, type FieldIssue } from "../../errors";
+import { invalidFields, type FieldIssue } from "../../errors";
 import { formatUsd, parseUsd } from "../../money";
 
 export type SpendReset = "daily" | "weekly" | "monthly" | "none";
@@ -153,10 +153,7 @@ export function mergeLimits(base: KeyLimits, input: LimitsInput | undefined, roo
   else if (input.spend_limit_reset === undefined && input.spend_limit !== undefined && base.spendLimitMicros == null) next.spendLimitReset = "none";
   if (input.spend_limit_reset !== undefined && next.spendLimitMicros == null)
     issues.push({ field: `${root}.spend_limit`, code: "required", message: "spend_limit_reset needs a spend_limit." });
-  if (issues.length > 0) {
-    const message = issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} limit fields are invalid; see details.`;
-    throw new AppError("INPUT_VALIDATION_ERROR", message, issues);
-  }
+  if (issues.length > 0) throw invalidFields(issues, "limit fields are invalid");
   return compact(next);
 }
 

@@ -1,9 +1,9 @@
 import { t } from "elysia";
 import { enumOf, listOf, strictObject } from "../../http/schemas";
-import { MAX_CONCURRENT_EXECUTIONS, MAX_REQUESTS_PER_MINUTE } from "./limits";
+import { MAX_CONCURRENT_EXECUTIONS, MAX_REQUESTS_PER_MINUTE, SPEND_RESETS } from "./limits";
 
 export namespace KeyModel {
-  const resetPeriod = enumOf(["daily", "weekly", "monthly", "none"], {
+  const resetPeriod = enumOf(SPEND_RESETS, {
     description: "When the spend counter starts again: 00:00 UTC daily, Monday 00:00 UTC weekly, the 1st 00:00 UTC monthly, or never.",
     examples: ["monthly"],
   });

@@ -8,7 +8,7 @@
  * (checked and written in one IMMEDIATE transaction); rotation never adds to that count; an org
  * keeps at least one working full-permission key unless the operator revokes it.
  */
-import type { Db, Tx } from "../../db/client";
+import type { Conn, Db, Tx } from "../../db/client";
 import type { KeyLimits } from "../../db/schema";
 import { AppError, invalidField } from "../../errors";
 import { pageRequest, toList, type PageQuery } from "../../http/pagination";
@@ -95,7 +95,7 @@ export type NewKey = { id: string; key: string };
 
 /** Inserts a key row and its secret; returns the secret, which is never stored in clear. */
 export function issueKey(
-  conn: Parameters<typeof store.insertKey>[0],
+  conn: Conn,
   input: { orgId: string; name: string; permission: Permission; limits?: KeyLimits; expiresAt?: number | null },
   now: number,
 ): NewKey {
@@ -122,7 +122,7 @@ export function issueKey(
 // ---- Management (the /v1/api-keys routes, the admin API and the CLI share these) ----
 
 /** What every write needs; keyCache is this process's, invalidated after the write commits. */
-export type KeyDeps = { db: Db; now: number; keyCache?: KeyCache; lastUsed?: Map<string, number> };
+export type KeyDeps = { db: Db; now: number; keyCache?: KeyCache };
 /** Runs inside the write's transaction (the admin surfaces write their audit row here). */
 export type AlsoInTx = (tx: Tx) => void;
 
@@ -156,7 +156,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The wire `api_key` object: masked, never the secret. */
 export function keyView(deps: KeyDeps, row: store.ApiKeyRow) {
-  const lastUsed = deps.lastUsed?.get(row.id) ?? deps.keyCache?.lastUsed.get(row.id) ?? null;
+  const lastUsed = deps.keyCache?.lastUsed.get(row.id) ?? null;
   return {
     id: row.id,
     object: "api_key" as const,

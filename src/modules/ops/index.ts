@@ -32,7 +32,7 @@ export const opsRoutes = (ctx: AppContext) =>
       "/metrics",
       ({ set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
-        return ctx.metrics.render(Ops.gauges(ctx));
+        return ctx.metrics.render();
       },
       { detail: { summary: "Prometheus metrics", description: "Requests by route and status, a latency histogram, process memory." } },
     );

@@ -1,4 +1,4 @@
-/** Readiness checks and the gauges /metrics adds to the request counters. */
+/** Readiness checks. */
 import type { AppContext } from "../../context";
 import type { OpsModel } from "./model";
 import { appliedMigrations, embeddedMigrationCount } from "../../db/client";
@@ -15,8 +15,4 @@ export function readiness(ctx: AppContext): OpsModel.readiness {
   }
   const migrated = appliedMigrations(ctx.sqlite) >= embeddedMigrationCount;
   return { ready: writable && migrated, checks: { database_writable: writable, migrations_applied: migrated } };
-}
-
-export function gauges(_ctx: AppContext): Record<string, { help: string; value: number }> {
-  return {};
 }

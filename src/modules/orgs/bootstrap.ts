@@ -5,7 +5,7 @@
  */
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Db } from "../../db/client";
+import type { Db, Tx } from "../../db/client";
 import { newId } from "../../ids";
 import * as Keys from "../keys/service";
 import { generateAdminToken, hashSecret } from "../keys/secret";
@@ -17,7 +17,7 @@ export const ADMIN_TOKEN_SETTING = "admin_token_sha256";
 export type Bootstrap = { org_id: string; api_key: string; admin_token: string };
 
 /** Hooks other modules add to the first-run transaction (the demo credit of the ledger). */
-export type BootstrapHook = (tx: Parameters<Parameters<Db["transaction"]>[0]>[0], orgId: string, now: number) => void;
+export type BootstrapHook = (tx: Tx, orgId: string, now: number) => void;
 
 /** Creates the default org, key and operator token when the database has no organization; null otherwise. */
 export function bootstrapIfEmpty(db: Db, dataDir: string, now: number, hooks: BootstrapHook[] = []): Bootstrap | null {

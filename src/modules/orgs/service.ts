@@ -20,7 +20,6 @@ export function orgView(row: OrgRow) {
     created_at: new Date(row.createdAt).toISOString(),
   };
 }
-export type OrgView = ReturnType<typeof orgView>;
 
 /** Inserts an org in the caller's transaction; 409 when the name is taken. */
 export function createOrg(tx: Conn, name: string, now: number): OrgRow {

@@ -66,7 +66,7 @@ function dispatchBatch(ctx: AppContext): { events: number; deliveries: number } 
       let endpoints = endpointsByOrg.get(event.orgId);
       if (!endpoints) endpointsByOrg.set(event.orgId, (endpoints = store.enabledEndpoints(tx, event.orgId)));
       const targets: { endpointId: string | null; url: string }[] = endpoints
-        .filter((endpoint) => endpoint.events === null || endpoint.events.includes(event.type))
+        .filter((endpoint) => store.subscribes(endpoint, event.type))
         .map((endpoint) => ({ endpointId: endpoint.id, url: endpoint.url }));
       if (event.webhookUrl) targets.push({ endpointId: null, url: event.webhookUrl });
       for (const target of targets) {

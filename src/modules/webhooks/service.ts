@@ -7,7 +7,7 @@
 import type { Config } from "../../config";
 import type { AppContext } from "../../context";
 import type { Conn } from "../../db/client";
-import { AppError, invalidField, type FieldIssue } from "../../errors";
+import { AppError, invalidField, invalidFields, type FieldIssue } from "../../errors";
 import { pageRequest, toList } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import type { WebhookModel } from "./model";
@@ -40,8 +40,7 @@ export function checkWebhookUrl(config: Pick<Config, "webhookAllowPrivate">, url
 }
 
 function throwIssues(issues: FieldIssue[]) {
-  if (issues.length === 0) return;
-  throw new AppError("INPUT_VALIDATION_ERROR", issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} fields are invalid; see details.`, issues);
+  if (issues.length > 0) throw invalidFields(issues);
 }
 
 /** The URL checks of registration: the synchronous ones, then where its host name resolves. */

@@ -57,9 +57,11 @@ const enabledOfOrg = preparedPerConnection((conn) =>
 /** The endpoints an event of the org fans out to (before the `events` filter); dispatch hot path. */
 export const enabledEndpoints = (conn: Conn, orgId: string) => enabledOfOrg(conn).all({ orgId });
 
-/** True when an enabled endpoint of the org subscribes to `type` (omitted `events` = all). */
-export const hasSubscriber = (conn: Conn, orgId: string, type: string) =>
-  enabledEndpoints(conn, orgId).some((endpoint) => endpoint.events === null || endpoint.events.includes(type));
+/** Whether an endpoint receives events of `type` (omitted `events` = all). */
+export const subscribes = (endpoint: Pick<EndpointRow, "events">, type: string) => endpoint.events === null || endpoint.events.includes(type);
+
+/** True when an enabled endpoint of the org subscribes to `type`. */
+export const hasSubscriber = (conn: Conn, orgId: string, type: string) => enabledEndpoints(conn, orgId).some((endpoint) => subscribes(endpoint, type));
 
 // Org signing secret ---------------------------------------------------------------------------
 
