@@ -9,12 +9,12 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { invariants } from "../helpers/invariants";
+import { runCli, type CliRun } from "../helpers/process";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (res: Response): Promise<any> => res.json();
 
-const ROOT = join(import.meta.dir, "../..");
 let now = Date.now();
 const clock = { now: () => now };
 /** Moves the server's clock past the key and token caches' 1 s window. */
@@ -32,17 +32,8 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-type Run = { code: number; stdout: string; stderr: string };
-async function cli(args: string[], dataDir = server.dataDir): Promise<Run> {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", ...args, "--data-dir", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
+type Run = CliRun;
+const cli = (args: string[], dataDir = server.dataDir): Promise<Run> => runCli(args, dataDir);
 
 const admin = (path: string) => server.request("GET", `/admin/v1${path}`, { key: null, headers: { authorization: `Bearer ${server.adminToken}` } });
 

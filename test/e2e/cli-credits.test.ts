@@ -1,26 +1,16 @@
 /** `modelroute credits` against a running server's data directory: the server sees each credit at once. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { invariants } from "../helpers/invariants";
+import { runCli } from "../helpers/process";
 import { startTestServer, type TestServer } from "../helpers/server";
 
-const ROOT = join(import.meta.dir, "../..");
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.stop());
 
-async function cli(...args: string[]) {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "credits", ...args, "--data-dir", server.dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runCli(["credits", ...args], server.dataDir);
 
 const available = async () => (await (await server.get("/v1/balance")).json()).available;
 

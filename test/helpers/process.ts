@@ -31,3 +31,18 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   proc.kill(9);
   throw new Error("server did not become healthy");
 }
+
+export type CliRun = { code: number; stdout: string; stderr: string };
+
+/** Runs `modelroute <args> --data-dir DIR` as its own process (bun src/main.ts), as an operator would. */
+export async function runCli(args: string[], dataDir: string): Promise<CliRun> {
+  const proc = spawn({
+    cmd: [process.execPath, join(ROOT, "src/main.ts"), ...args, "--data-dir", dataDir],
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
