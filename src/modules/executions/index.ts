@@ -2,14 +2,11 @@
 import { Elysia } from "elysia";
 import { publicUrl, type AppContext } from "../../context";
 import { auth } from "../../http/auth";
-import * as Idempotency from "../../http/idempotency";
 import { requestIdOf } from "../../http/request-id";
 import { errorResponses } from "../../http/schemas";
 import { ExecutionModel } from "./model";
 import * as Executions from "./service";
-import { isTerminal } from "./store";
 import { executionStream } from "./stream";
-import { asCreated } from "./view";
 
 const security = [{ apiKey: [] }];
 
@@ -21,46 +18,19 @@ export const executionRoutes = (ctx: AppContext) => {
     .post(
       "/",
       async ({ body, caller, headers, request, set, server }) => {
-        const wait = Executions.preferredWait(headers.prefer, ctx.config.syncWaitMaxSeconds);
-        const mode = body.mode ?? (wait !== null ? "SYNC" : "ASYNC");
-        const started = Idempotency.begin(ctx, caller.orgId, request, "/v1/executions", headers["idempotency-key"]);
-        let row;
-        let stream: Response | undefined;
-        const openStream = (id: string) => {
-          server?.timeout(request, 0);
-          const headers = { location: locationOf(id), "x-request-id": requestIdOf(request) };
-          stream = executionStream(ctx, id, 0, headers);
-        };
-        try {
-          row = started?.replay
-            ? Executions.find(ctx, caller, started.replay.resourceId!)
-            : await Executions.create(ctx, caller, body, mode, {
-                idempotency: started?.claim,
-                beforeStart: mode === "STREAMING" ? openStream : undefined,
-              });
-        } finally {
-          started?.release();
-        }
-        set.headers.location = locationOf(row.id);
-        if (started?.replay) {
-          set.headers["idempotent-replayed"] = "true";
-          // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it
-          // is now, 200 when it has ended, else 202 (CONTRACT "Idempotency").
-          if (row.mode === "ASYNC") {
-            set.status = 202;
-            return Executions.executionView(asCreated(row));
-          }
-        } else if (stream) {
-          // A Response bypasses the JSON response schema; typed as never so the route keeps its schema types.
-          return stream as never;
-        } else if (mode === "SYNC") {
-          server?.timeout(request, 0);
-          const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
-          set.headers["preference-applied"] = `wait=${seconds}`;
-          row = await Executions.waitForTerminal(ctx, row.id, seconds * 1000);
-        }
-        set.status = isTerminal(row.status) ? 200 : 202;
-        return Executions.executionView(row);
+        const submitted = await Executions.submit(ctx, caller, body, {
+          request,
+          prefer: headers.prefer,
+          idempotencyKey: headers["idempotency-key"],
+          keepOpen: () => server?.timeout(request, 0),
+          streamHeaders: (id) => ({ location: locationOf(id), "x-request-id": requestIdOf(request) }),
+        });
+        // A Response bypasses the JSON response schema; typed as never so the route keeps its schema types.
+        if ("stream" in submitted) return submitted.stream as never;
+        set.headers.location = locationOf(submitted.executionId);
+        Object.assign(set.headers, submitted.headers);
+        set.status = submitted.status;
+        return submitted.execution;
       },
       {
         auth: "inference",

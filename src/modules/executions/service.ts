@@ -19,7 +19,8 @@ import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
 import * as State from "./state";
 import * as store from "./store";
-import { executionView, resultView } from "./view";
+import { executionStream } from "./stream";
+import { asCreated, executionView, resultView } from "./view";
 
 export const RUN_JOB = "execution.run";
 
@@ -96,6 +97,60 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   opts.beforeStart?.(id);
   ctx.scheduler.wake(RUN_JOB);
   return store.byId(ctx.db, id)!;
+}
+
+export type SubmitRequest = {
+  /** The HTTP request: its raw body is the idempotency fingerprint. */
+  request: Request;
+  prefer?: string;
+  idempotencyKey?: string;
+  /** Lifts the connection's idle timeout before a long SYNC wait or a stream. */
+  keepOpen: () => void;
+  /** Headers of a stream's response (its own Response carries them). */
+  streamHeaders: (executionId: string) => Record<string, string>;
+};
+
+export type Submitted =
+  | { executionId: string; stream: Response }
+  | { executionId: string; status: 200 | 202; execution: ReturnType<typeof executionView>; headers: Record<string, string> };
+
+/**
+ * POST /v1/executions end to end: mode from `mode` or `Prefer: wait`, the Idempotency-Key
+ * (replay, or a claim recorded in the create transaction), then the answer of the mode —
+ * 202 at once (ASYNC), a wait for the end (SYNC), or an event stream (STREAMING).
+ */
+export async function submit(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, req: SubmitRequest): Promise<Submitted> {
+  const wait = preferredWait(req.prefer, ctx.config.syncWaitMaxSeconds);
+  const mode = body.mode ?? (wait !== null ? "SYNC" : "ASYNC");
+  const started = Idempotency.begin(ctx, caller.orgId, req.request, "/v1/executions", req.idempotencyKey);
+  let stream: Response | undefined;
+  const openStream = (id: string) => {
+    req.keepOpen();
+    stream = executionStream(ctx, id, 0, req.streamHeaders(id));
+  };
+  let row: store.ExecutionRow;
+  try {
+    row = started?.replay
+      ? find(ctx, caller, started.replay.resourceId!)
+      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : undefined });
+  } finally {
+    started?.release();
+  }
+  const headers: Record<string, string> = {};
+  if (started?.replay) {
+    headers["idempotent-replayed"] = "true";
+    // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it is
+    // now, 200 when it has ended, else 202 (CONTRACT "Idempotency").
+    if (row.mode === "ASYNC") return { executionId: row.id, status: 202, execution: executionView(asCreated(row)), headers };
+  } else if (stream) {
+    return { executionId: row.id, stream };
+  } else if (mode === "SYNC") {
+    req.keepOpen();
+    const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
+    headers["preference-applied"] = `wait=${seconds}`;
+    row = await waitForTerminal(ctx, row.id, seconds * 1000);
+  }
+  return { executionId: row.id, status: store.isTerminal(row.status) ? 200 : 202, execution: executionView(row), headers };
 }
 
 /** The caller's execution, or 404 for an unknown, malformed or foreign id. */
