@@ -44,6 +44,12 @@ export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usa
 /** `eventId` is set when the outbox kept an event for this change (someone receives it). */
 export type Transitioned = { row: store.ExecutionRow; seq: number; at: number; eventId: string | null };
 
+/** Resolves the hold of an execution that just ended; the hold caps the charge (CONTRACT "Money": capture = min(cost, hold)). */
+function settle(tx: Conn, row: store.ExecutionRow, now: number, metrics?: Metrics): store.ExecutionRow {
+  const captured = Ledger.settle(tx, row, row.costMicros ?? 0, now, metrics);
+  return captured === row.costMicros ? row : store.guardedUpdate(tx, row.id, [row.status], { costMicros: captured })!;
+}
+
 /**
  * Moves an execution to `to` if its status is one of `from` (default: every legal source).
  * Returns null when the guard did not match (someone else moved it first).
@@ -57,18 +63,13 @@ export function transition(tx: Conn, id: string, to: Status, now: number, patch:
     set.costMicros = patch.costMicros ?? 0;
   }
   if (to === "PROCESSING" && patch.startedAt === undefined) set.startedAt = now;
-  let row = store.guardedUpdate(tx, id, from, set);
-  if (!row) return null;
-  if (terminal) {
-    const captured = Ledger.settle(tx, row, row.costMicros ?? 0, now, opts.metrics);
-    if (captured !== row.costMicros) {
-      // The hold caps the charge (CONTRACT "Money": capture = min(cost, hold)).
-      row = store.guardedUpdate(tx, id, [to], { costMicros: captured })!;
-    }
-  }
+  const updated = store.guardedUpdate(tx, id, from, set);
+  if (!updated) return null;
+  const row = terminal ? settle(tx, updated, now, opts.metrics) : updated;
   const seq = store.insertEvent(tx, id, to, now);
   const type = EVENT_TYPES[to];
-  const recorded = row;
-  const eventId = type ? Events.recordIfHeard(tx, { orgId: row.orgId, type, executionId: id, webhookUrl: terminal ? row.webhookUrl : null, now }, () => executionView(recorded)) : null;
+  const eventId = type
+    ? Events.recordIfHeard(tx, { orgId: row.orgId, type, executionId: id, webhookUrl: terminal ? row.webhookUrl : null, now }, () => executionView(row))
+    : null;
   return { row, seq, at: now, eventId };
 }

@@ -1,8 +1,8 @@
 /** Wire shapes of an execution and of its result (seed + CONTRACT.md "Executions"). */
 import { formatUsd } from "../../money";
 import { isTerminal, type ExecutionRow } from "./store";
+import { iso } from "../../time";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function usageView(row: ExecutionRow) {
   if (!row.usage) return null;

@@ -19,6 +19,7 @@ import { decideRange } from "./range";
 import { canonicalMediaType } from "./sniff";
 import * as store from "./store";
 import type { FileRow } from "./store";
+import { iso } from "../../time";
 
 /** Media types an upload may declare; anything else is refused at POST /v1/files/upload. */
 export const ACCEPTED_CONTENT_TYPES = [
@@ -43,7 +44,6 @@ export type FileView = {
   expires_at: string | null;
 };
 
-const iso = (ms: number) => new Date(ms).toISOString();
 /** Link expiries are whole seconds: local links and S3 both carry seconds. */
 const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 

@@ -19,10 +19,10 @@ import type { Caller, KeyDeps } from "../keys/service";
 import type { GuardrailModel } from "./model";
 import { compileRules, contentRuleIssues, firstViolation, modelMatches } from "./rules";
 import * as store from "./store";
+import { iso } from "../../time";
 
 export const MAX_GUARDRAILS_PER_ORG = 100;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function guardrailView(row: store.GuardrailRow) {
   return {

@@ -16,6 +16,7 @@ import { isId, newId } from "../../ids";
 import { limitsView, mergeLimits, type LimitsInput } from "./limits";
 import * as store from "./store";
 import { generateApiKey, hashSecret, isWellFormedApiKey, maskApiKey } from "./secret";
+import { iso } from "../../time";
 
 export const CACHE_TTL_MS = 1000;
 const CACHE_MAX_ENTRIES = 10_000;
@@ -152,7 +153,6 @@ function statusOf(row: store.ApiKeyRow, now: number): KeyStatus {
   return row.disabled ? "disabled" : "active";
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The wire `api_key` object: masked, never the secret. */
 export function keyView(deps: KeyDeps, row: store.ApiKeyRow) {

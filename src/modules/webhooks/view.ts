@@ -1,8 +1,8 @@
 /** Wire shapes of endpoints, the org signing secret, deliveries and attempts (snake_case, ISO times). */
 import { maskSecret } from "./signing";
 import type { AttemptRow, DeliveryWithEvent, EndpointRow, SecretColumns } from "./store";
+import { iso } from "../../time";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 /** When the previous secret stops signing; null outside a rotation window. */
 const windowEnd = (expiresAt: number | null, now: number) => (expiresAt !== null && expiresAt > now ? iso(expiresAt) : null);
 
