@@ -8,6 +8,7 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BUN_RUNTIME_FLAGS } from "../src/http/header-limit";
 
 const root = resolve(import.meta.dir, "..");
 const { values } = parseArgs({
@@ -30,7 +31,9 @@ function run(args: string[]): number {
 }
 
 if (!values["skip-codegen"]) run(["scripts/embed-migrations.ts"]);
-// --bytecode halves cold start (STACK-NOTES §1); NODE_ENV is set at run time by src/main.ts.
-const compileMs = run(["build", "--compile", "--minify", "--sourcemap", "--bytecode", "src/main.ts", "--outfile", outfile]);
+// --bytecode halves cold start (scripts/bench/startup.ts measures it); NODE_ENV is set at run time by src/main.ts.
+// The runtime flags the server needs are compiled in, as `npm start` passes them to bun.
+const execArgv = BUN_RUNTIME_FLAGS.map((flag) => `--compile-exec-argv=${flag}`);
+const compileMs = run(["build", "--compile", "--minify", "--sourcemap", "--bytecode", ...execArgv, "src/main.ts", "--outfile", outfile]);
 const sizeMb = statSync(outfile).size / 1e6;
 process.stdout.write(`build: wrote ${outfile} (${sizeMb.toFixed(1)} MB) in ${Math.round(compileMs)} ms\n`);

@@ -5,7 +5,9 @@
 import { Elysia } from "elysia";
 import { publicUrl, type AppContext } from "./context";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
+import { meterIfAuthenticated } from "./http/auth";
 import { errors } from "./http/errors";
+import { headerLimit } from "./http/header-limit";
 import { observe } from "./http/observe";
 import { adminRoutes } from "./modules/admin";
 import { catalogRoutes } from "./modules/catalog";
@@ -38,7 +40,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
   let root: Elysia | undefined;
   const methodsFor = methodsIndex(() => (root?.routes ?? []) as RouteShape[]);
   const app = new Elysia({ normalize: false })
-    .use(errors(ctx.log, methodsFor))
+    .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers)))
+    .use(headerLimit())
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))

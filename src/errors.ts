@@ -1,34 +1,36 @@
 /**
  * The error codes of the API (the seed's twelve plus CONTRACT.md's additions) with their HTTP
- * status and `retryable` flag, in one table. Services, providers and jobs throw `AppError`;
+ * status, `retryable` flag and when they happen, in one table (the API docs and README render it:
+ * `bun scripts/error-table.ts`). Services, providers and jobs throw `AppError`;
  * the errors plugin turns it into the envelope. Anything else that escapes is a bug: 500.
  */
 export const CODES = {
-  INPUT_VALIDATION_ERROR: [400, false],
-  CONTENT_MODERATION_REJECTED: [400, false],
-  FILE_NOT_FOUND: [400, false],
-  FILE_FORMAT_UNSUPPORTED: [400, false],
-  UNAUTHORIZED: [401, false],
-  INSUFFICIENT_BALANCE: [402, false],
-  FORBIDDEN: [403, false],
-  NOT_FOUND: [404, false],
-  METHOD_NOT_ALLOWED: [405, false],
-  CONFLICT: [409, false],
-  EXECUTION_NOT_FINISHED: [409, true],
-  IDEMPOTENCY_KEY_IN_USE: [409, true],
-  API_KEY_LIMIT_REACHED: [409, false],
-  PAYLOAD_TOO_LARGE: [413, false],
-  UNSUPPORTED_MEDIA_TYPE: [415, false],
-  RANGE_NOT_SATISFIABLE: [416, false],
-  IDEMPOTENCY_KEY_REUSED: [422, false],
-  RATE_LIMITED: [429, true],
-  GENERATION_FAILED: [500, true],
-  INTERNAL_ERROR: [500, false],
-  MODEL_OVERLOADED: [503, true],
-  MODEL_UNAVAILABLE: [503, true],
-  SERVICE_UNAVAILABLE: [503, true],
-  GENERATION_TIMEOUT: [504, true],
-} as const satisfies Record<string, readonly [status: number, retryable: boolean]>;
+  INPUT_VALIDATION_ERROR: [400, false, "A body field, query parameter or header is missing or invalid, or `input` does not match the model's input schema; `details` names each field."],
+  CONTENT_MODERATION_REJECTED: [400, false, "A content rule of the key's guardrail matched a string in the execution's `input`."],
+  FILE_NOT_FOUND: [400, false, "A `file_…` id in `input` does not exist, was not uploaded, failed, has expired or was deleted."],
+  FILE_FORMAT_UNSUPPORTED: [400, false, "A file in `input` is of a media type its field does not accept."],
+  UNAUTHORIZED: [401, false, "The API key or operator token is missing, malformed, unknown, disabled, revoked or expired, or its organization is suspended."],
+  INSUFFICIENT_BALANCE: [402, false, "The available balance, or a spend limit of the key or its guardrail, cannot cover the execution's maximum cost."],
+  FORBIDDEN: [403, false, "An inference key on a full-permission route, a guardrail refusing the model or the cost, or a signed file link that is invalid or expired."],
+  NOT_FOUND: [404, false, "No such route, or no such resource in your organization (a malformed id too)."],
+  METHOD_NOT_ALLOWED: [405, false, "The path exists but not with this method; the `Allow` header lists the methods it takes."],
+  CONFLICT: [409, false, "The resource's state forbids the change: cancelling a finished execution, a name taken, a per-organization maximum, a file already uploaded."],
+  EXECUTION_NOT_FINISHED: [409, true, "The result of an execution that has not ended yet; poll again after `Retry-After`."],
+  IDEMPOTENCY_KEY_IN_USE: [409, true, "A request with the same `Idempotency-Key` is still being processed; retry after `Retry-After`."],
+  API_KEY_LIMIT_REACHED: [409, false, "The organization already has 20 active API keys, the most allowed."],
+  PAYLOAD_TOO_LARGE: [413, false, "The JSON body is larger than 1 MiB."],
+  UNSUPPORTED_MEDIA_TYPE: [415, false, "A body was sent without `Content-Type: application/json`."],
+  RANGE_NOT_SATISFIABLE: [416, false, "A download's `Range` starts past the end of the file."],
+  IDEMPOTENCY_KEY_REUSED: [422, false, "An idempotency key was used before with a different body (or a credit with a different amount or note)."],
+  RATE_LIMITED: [429, true, "The key is over its requests per minute or its concurrent executions; retry after `Retry-After`."],
+  REQUEST_HEADERS_TOO_LARGE: [431, false, "The request headers take more than 16 KiB."],
+  GENERATION_FAILED: [500, true, "The provider failed to produce the output, or the gateway restarted while it was working."],
+  INTERNAL_ERROR: [500, false, "An unexpected server error; it is logged with the request id."],
+  MODEL_OVERLOADED: [503, true, "The model's routes are at their concurrency limit."],
+  MODEL_UNAVAILABLE: [503, true, "The model has no working route: its providers are failing or unsupported, or it left the catalog."],
+  SERVICE_UNAVAILABLE: [503, true, "An upstream provider is temporarily unavailable."],
+  GENERATION_TIMEOUT: [504, true, "The provider did not answer within the route's timeout, or the execution waited in the queue past its time to live."],
+} as const satisfies Record<string, readonly [status: number, retryable: boolean, when: string]>;
 
 export type ErrorCode = keyof typeof CODES;
 

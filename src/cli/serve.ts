@@ -23,6 +23,10 @@ ${SETTINGS_HELP}`,
     const config = configFrom(values);
     const running = await startServer(config);
     const { ctx } = running;
+    // A bug that throws outside any request (a timer, a callback after an answer was sent) is
+    // logged and the server goes on: every state change is already in the database.
+    process.on("uncaughtException", (error) => ctx.log.error("uncaught exception; the server goes on", { error }));
+    process.on("unhandledRejection", (error) => ctx.log.error("unhandled rejection; the server goes on", { error }));
     if (running.bootstrap) {
       process.stderr.write(
         [

@@ -45,6 +45,18 @@ export function authenticate(ctx: AppContext, authorization: string | undefined,
   return caller;
 }
 
+/** For answers no route gave (see MeterUnmatched): counts a valid API key, returns its 429 if over. */
+export function meterIfAuthenticated(ctx: AppContext, request: Request, headers: Record<string, string | number>): AppError | undefined {
+  const authorization = request.headers.get("authorization") ?? undefined;
+  if (!authorization?.includes("sk_")) return undefined;
+  try {
+    authenticate(ctx, authorization, headers, "inference");
+  } catch (error) {
+    if (error instanceof AppError && error.code === "RATE_LIMITED") return error;
+  }
+  return undefined;
+}
+
 const adminHashCache = new WeakMap<AppContext, { hash: string | undefined; at: number }>();
 
 export function authenticateOperator(ctx: AppContext, authorization: string | undefined): void {
@@ -77,7 +89,7 @@ export const auth = (ctx: AppContext) => {
         if (!caller) throw new Error("auth macro: resolve ran without transform");
         return { caller };
       },
-      // Idempotency-Key on every POST (issue 4): replay or claim here, remember after the handler.
+      // Idempotency-Key on every POST: replay or claim here, remember after the handler.
       beforeHandle: ({ request, set, route, headers }) =>
         Idempotency.beforeRoute(ctx, callers.get(request)!.orgId, request, route, headers["idempotency-key"], set as never),
       afterHandle: ({ request, response, set }) => {
@@ -88,6 +100,11 @@ export const auth = (ctx: AppContext) => {
       transform: ({ headers, request }) => {
         if (enabled) authenticateOperator(ctx, headers.authorization);
         throwIfBodyRejected(request);
+      },
+      beforeHandle: ({ request, set, route, headers }) =>
+        enabled ? Idempotency.beforeRoute(ctx, Idempotency.OPERATOR_SCOPE, request, route, headers["idempotency-key"], set as never) : undefined,
+      afterHandle: ({ request, response, set }) => {
+        Idempotency.afterRoute(ctx, request, response, set as never);
       },
     }),
   });

@@ -1,10 +1,11 @@
 /**
  * The JSON body parser for every JSON route: a 1 MiB cap read as the bytes arrive (413 in the
- * envelope, not Bun's empty reply), 415 for a non-JSON Content-Type, malformed JSON as a 400
- * with `details[].field = "body"` (CONTRACT.md "Errors").
+ * envelope, not Bun's empty reply), 415 for a non-JSON Content-Type, malformed or too deeply
+ * nested JSON as a 400 with `details[].field = "body"` naming the byte where it goes wrong.
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors";
+import { depthExceededAt, findSyntaxProblem, MAX_JSON_DEPTH } from "./json-text";
 
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -76,13 +77,19 @@ async function parseJson(request: Request, contentType: string | undefined): Pro
     ]);
   }
   fingerprints.set(request, new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
+  const tooDeepAt = depthExceededAt(bytes);
+  if (tooDeepAt !== -1) throw badBody(`The body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels (at byte ${tooDeepAt}).`);
+  const text = new TextDecoder().decode(bytes);
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    const message = `The body is not valid JSON: ${(e as Error).message}`;
-    throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
+    return JSON.parse(text);
+  } catch {
+    const problem = findSyntaxProblem(text);
+    const where = problem ? `${problem.message} at byte ${Buffer.byteLength(text.slice(0, problem.offset))}` : "it could not be parsed";
+    throw badBody(`The body is not valid JSON: ${where}.`);
   }
 }
+
+const badBody = (message: string) => new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
 
 export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false) =>
   new Elysia({ name: "http/json-body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {

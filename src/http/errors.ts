@@ -10,6 +10,7 @@ import type { Logger } from "../log";
 import { bodyLeftUnread } from "./body";
 import { releaseClaim } from "./idempotency";
 import { requestIdOf, stampRequest } from "./request-id";
+import { pathOf, queryOf } from "./request-target";
 import { toFieldIssues } from "./validation";
 
 export type MethodsForPath = (path: string) => string[];
@@ -19,19 +20,19 @@ export type MethodsForPath = (path: string) => string[];
  * failure without the parameter's name ("property", path ""). The name is the query parameter
  * holding that value.
  */
-function coercedParamName(error: ValidationError, url: string | undefined): string {
+function coercedParamName(error: ValidationError, request: Request | undefined): string {
   const value = (error as unknown as { value?: unknown }).value;
-  if (!url || !URL.canParse(url)) return "query";
-  const params = new URL(url).searchParams;
+  if (!request) return "query";
+  const params = queryOf(request);
   const names = [...new Set(params.keys())].filter((k) => params.getAll(k).some((v) => v.trim() !== "" && Number(v) === value));
   return names.length === 1 ? names[0]! : "query";
 }
 
-export function toAppError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodsForPath, url?: string): AppError {
+export function toAppError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodsForPath, request?: Request): AppError {
   if (error instanceof AppError) return error;
   if (code === "VALIDATION" && error instanceof ValidationError) {
     if (error.type === "response") return new AppError("INTERNAL_ERROR", "The server produced an invalid response.");
-    const details = toFieldIssues(error.all as never, error.type === "property" ? coercedParamName(error, url) : "");
+    const details = toFieldIssues(error.all as never, error.type === "property" ? coercedParamName(error, request) : "");
     if (details.length === 0) return invalidField(error.type === "body" ? "body" : error.type, "invalid_type", "The request is invalid.");
     return invalidFields(details);
   }
@@ -52,19 +53,42 @@ export function toAppError(code: string | number, error: unknown, method: string
   return new AppError("INTERNAL_ERROR", "An internal error occurred. It has been logged with this request id.");
 }
 
-export const errors = (log: Logger, methodsFor: MethodsForPath) =>
+/**
+ * Meters a caller on an answer no route gave (an unknown route, a method not allowed): a valid API
+ * key is counted and told its limit as on every route, and gets the 429 once over it; any other
+ * caller is left alone. Returns the 429 to answer instead, if any.
+ */
+export type MeterUnmatched = (request: Request, headers: Record<string, string | number>) => AppError | undefined;
+
+/** `OPTIONS` on a path that exists: 204 with the methods it takes (HAProxy's default health check). */
+function optionsAnswer(method: string, path: string, methodsFor: MethodsForPath): string | null {
+  if (method !== "OPTIONS") return null;
+  const allowed = methodsFor(path);
+  return allowed.length > 0 ? [...allowed, "OPTIONS"].join(", ") : null;
+}
+
+export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: MeterUnmatched = () => undefined) =>
   new Elysia({ name: "http/errors" })
     .onRequest(({ request, set }) => {
       set.headers["x-request-id"] = stampRequest(request);
     })
-    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
-      const appError = toAppError(code, error, request.method, path, methodsFor, request.url);
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
+      const path = pathOf(request);
       const requestId = requestIdOf(request);
+      set.headers["x-request-id"] = requestId;
+      const unmatched = code === "NOT_FOUND" && !(error instanceof AppError); // no route, not a route's own 404
+      const allow = unmatched ? optionsAnswer(request.method, path, methodsFor) : null;
+      if (allow) {
+        set.status = 204;
+        set.headers.allow = allow;
+        return "";
+      }
+      let appError = toAppError(code, error, request.method, path, methodsFor, request);
+      if (unmatched) appError = meterUnmatched(request, set.headers) ?? appError;
       releaseClaim(request); // a failed request leaves its Idempotency-Key free for a retry
       if (appError.code === "INTERNAL_ERROR")
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
       set.status = appError.status;
-      set.headers["x-request-id"] = requestId;
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
       return errorBody(appError, requestId);

@@ -11,9 +11,19 @@ import type { Conn } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
 import { AppError } from "../errors";
 import { bodyFingerprint } from "./body";
+import { pathOf } from "./request-target";
 
 export const RETENTION_MS = 24 * 3600_000;
-const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
+/** 1–255 printable ASCII characters, no space at either end: the one rule for every key, header or body. */
+const KEY_SHAPE = /^(?=[\x21-\x7e])[\x20-\x7e]{0,254}[\x21-\x7e]$/;
+
+/** Throws 400 naming `field` when an idempotency key breaks the rule above. */
+export function assertKeyShape(key: string, field = "Idempotency-Key"): void {
+  if (!KEY_SHAPE.test(key))
+    throw new AppError("INPUT_VALIDATION_ERROR", `${field} must be 1–255 printable ASCII characters.`, [
+      { field, code: "invalid_format", message: "1–255 printable ASCII characters, not starting or ending with a space." },
+    ]);
+}
 
 export type Claim = { orgId: string; method: string; path: string; key: string; fingerprint: string };
 export type Stored = typeof idempotencyKeys.$inferSelect;
@@ -38,10 +48,7 @@ export type Begin = { claim: Claim; replay?: undefined; release(): void } | { re
  */
 export function begin(ctx: AppContext, orgId: string, request: Request, path: string, key: string | undefined): Begin | null {
   if (key === undefined) return null;
-  if (!KEY_SHAPE.test(key))
-    throw new AppError("INPUT_VALIDATION_ERROR", "Idempotency-Key must be 1–255 printable ASCII characters.", [
-      { field: "Idempotency-Key", code: "invalid_format", message: "1–255 printable ASCII characters." },
-    ]);
+  assertKeyShape(key);
   const claim: Claim = { orgId, method: request.method, path, key, fingerprint: bodyFingerprint(request) };
   const stored = find(ctx.db, claim, ctx.clock.now());
   if (stored) {
@@ -74,19 +81,30 @@ export function remember(tx: Conn, claim: Claim, statusCode: number, resourceId:
 /** Deletes expired records; returns how many. */
 export const purgeExpired = (conn: Conn, now: number) => conn.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run();
 
-/** Routes whose service records the key in its own create transaction (POST /v1/executions). */
-const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/"]);
+/**
+ * Routes that keep their keys themselves: executions record theirs in the create transaction;
+ * credits keep theirs forever in the ledger. The key's shape is checked here all the same.
+ */
+const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/", "/admin/v1/orgs/:id/credits"]);
+
+/** The scope of the operator's keys (the admin API has no organization of its own). */
+export const OPERATOR_SCOPE = "operator";
 const claims = new WeakMap<Request, Claim & { release(): void }>();
 
 type SetLike = { status?: number | string; headers: Record<string, string | number> };
 
 /**
- * For every other authenticated POST (the auth macro calls it after authenticating): replays a
- * stored answer, or claims the key until the handler's answer is remembered by afterRoute.
+ * For every other authenticated POST, /v1 and admin alike (the auth macros call it after
+ * authenticating): replays a stored answer, or claims the key until afterRoute remembers the
+ * handler's answer.
  */
 export function beforeRoute(ctx: AppContext, orgId: string, request: Request, route: string, key: string | undefined, set: SetLike): unknown {
-  if (request.method !== "POST" || SELF_MANAGED_ROUTES.has(route)) return undefined;
-  const started = begin(ctx, orgId, request, new URL(request.url).pathname, key);
+  if (request.method !== "POST") return undefined;
+  if (SELF_MANAGED_ROUTES.has(route)) {
+    if (key !== undefined) assertKeyShape(key);
+    return undefined;
+  }
+  const started = begin(ctx, orgId, request, pathOf(request), key);
   if (!started) return undefined;
   if (started.replay) {
     set.status = started.replay.statusCode;

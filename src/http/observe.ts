@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../context";
 import { elapsedMsOf, requestIdOf } from "./request-id";
+import { pathOf } from "./request-target";
 
 function statusOf(set: { status?: number | string }, response: unknown): number {
   if (response instanceof Response) return response.status;
@@ -11,17 +12,22 @@ function statusOf(set: { status?: number | string }, response: unknown): number 
 export const observe = (ctx: AppContext) =>
   new Elysia({ name: "http/observe", seed: ctx.instanceId }).onAfterResponse({ as: "global" }, (c) => {
     const { request, set } = c;
-    // A prefix group registers "/v1/models/"; label it as clients call it, "/v1/models".
-    const route = ((c as { route?: string }).route || "unmatched").replace(/(.)\/+$/, "$1");
-    const status = statusOf(set, (c as { responseValue?: unknown }).responseValue);
-    const durationMs = elapsedMsOf(request);
-    ctx.metrics.observeRequest(request.method, route, status, durationMs / 1000);
-    ctx.log.info("request", {
-      request_id: requestIdOf(request),
-      method: request.method,
-      route,
-      path: new URL(request.url).pathname,
-      status,
-      duration_ms: Math.round(durationMs * 100) / 100,
-    });
+    // The answer is already sent: whatever fails here is logged, never thrown out of the process.
+    try {
+      // A prefix group registers "/v1/models/"; label it as clients call it, "/v1/models".
+      const route = ((c as { route?: string }).route || "unmatched").replace(/(.)\/+$/, "$1");
+      const status = statusOf(set, (c as { responseValue?: unknown }).responseValue);
+      const durationMs = elapsedMsOf(request);
+      ctx.metrics.observeRequest(request.method, route, status, durationMs / 1000);
+      ctx.log.info("request", {
+        request_id: requestIdOf(request),
+        method: request.method,
+        route,
+        path: pathOf(request),
+        status,
+        duration_ms: Math.round(durationMs * 100) / 100,
+      });
+    } catch (error) {
+      ctx.log.error("request observation failed", { request_id: requestIdOf(request), error });
+    }
   });

@@ -1,15 +1,27 @@
 /** Schema helpers every module shares: strict objects, the error envelope, list envelopes. */
 import { t } from "elysia";
-import type { ObjectOptions, TProperties, TSchema } from "@sinclair/typebox";
+import { Type, type IntegerOptions, type NumberOptions, type ObjectOptions, type TProperties, type TSchema } from "@sinclair/typebox";
+import { CODES, type ErrorCode } from "../errors";
 
 /** An object that rejects unknown fields (Elysia adds additionalProperties:false only at the top). */
 export const strictObject = <T extends TProperties>(properties: T, options: ObjectOptions = {}) =>
   t.Object(properties, { additionalProperties: false, ...options });
 
+/**
+ * A JSON integer or number, for bodies and responses. Elysia's t.Integer and t.Numeric also take
+ * a numeric string (`"10"`), which a body must refuse, report an out-of-range value as a type error,
+ * and show in the docs as `string | integer`. Query and path values arrive as strings: they keep
+ * t.Integer, which converts and then checks them.
+ */
+export const strictInteger = (options?: IntegerOptions) => Type.Integer(options);
+export const strictNumber = (options?: NumberOptions) => Type.Number(options);
+
+const ERROR_CODES = Object.keys(CODES) as [ErrorCode, ...ErrorCode[]];
+
 export const ErrorEnvelope = t.Object(
   {
     error: t.Object({
-      code: t.String({ description: "Machine-readable error code.", examples: ["INPUT_VALIDATION_ERROR"] }),
+      code: enumOf(ERROR_CODES, { description: "Machine-readable error code (the table in the introduction says when each happens).", examples: ["INPUT_VALIDATION_ERROR"] }),
       message: t.String({ description: "Human-readable explanation." }),
       retryable: t.Boolean({ description: "True when the same request may succeed later." }),
       request_id: t.String({ description: "Quote it when asking for support.", examples: ["req_01932c5e-7a1b-7000-8000-000000000001"] }),
@@ -25,9 +37,27 @@ export const ErrorEnvelope = t.Object(
   { description: "The error envelope of every non-2xx response." },
 );
 
-/** The error responses a route documents, by status. */
+/** An envelope as a response of `status` carries it: the first code of that status. */
+function errorExample(status: number) {
+  const code = ERROR_CODES.find((c) => CODES[c][0] === status) ?? "INTERNAL_ERROR";
+  const [, retryable, when] = CODES[code];
+  const invalid = code === "INPUT_VALIDATION_ERROR";
+  return {
+    error: {
+      code,
+      message: invalid ? "input.prompt: This field is required." : when,
+      retryable,
+      request_id: "req_01932c5e-7a1b-7000-8000-000000000001",
+      details: invalid ? [{ field: "input.prompt", code: "required", message: "This field is required." }] : [],
+    },
+  };
+}
+
+/** The error responses a route documents, by status, each with an example of its own status. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, ErrorEnvelope])) as Record<number, typeof ErrorEnvelope>;
+  Object.fromEntries(
+    statuses.map((s) => [s, t.Object(ErrorEnvelope.properties, { description: ErrorEnvelope.description, examples: [errorExample(s)] })]),
+  ) as Record<number, typeof ErrorEnvelope>;
 
 export const listOf = <T extends TSchema>(item: T, description?: string) =>
   t.Object(

@@ -1,6 +1,7 @@
 /** A ModelRoute server in its own process (bun src/main.ts), for crash and CLI tests. */
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
+import { BUN_RUNTIME_FLAGS } from "../../src/http/header-limit";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -16,7 +17,7 @@ export type ServerProcess = { proc: Subprocess; url: string; port: number; exite
 export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<ServerProcess> {
   const chosen = port ?? (await freePort());
   const proc = spawn({
-    cmd: [process.execPath, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
+    cmd: [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
     env: { ...process.env, NODE_ENV: "production", ...env },
     stdout: "pipe",
     stderr: "pipe",

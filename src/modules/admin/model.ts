@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { enumOf, listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictInteger, strictObject } from "../../http/schemas";
 
 export namespace AdminModel {
   export const org = t.Object(
@@ -35,11 +35,11 @@ export namespace AdminModel {
   export const stats = t.Object(
     {
       object: t.Literal("stats"),
-      organizations: t.Object({ total: t.Integer(), active: t.Integer(), suspended: t.Integer() }),
-      api_keys: t.Object({ active: t.Integer({ description: "Keys neither revoked nor expired, all organizations." }) }),
+      organizations: t.Object({ total: strictInteger(), active: strictInteger(), suspended: strictInteger() }),
+      api_keys: t.Object({ active: strictInteger({ description: "Keys neither revoked nor expired, all organizations." }) }),
       executions: t.Object({
-        total: t.Integer(),
-        by_status: t.Record(t.String(), t.Integer(), { examples: [{ COMPLETED: 120, FAILED: 3, PENDING: 1 }] }),
+        total: strictInteger(),
+        by_status: t.Record(t.String(), strictInteger(), { examples: [{ COMPLETED: 120, FAILED: 3, PENDING: 1 }] }),
       }),
     },
     { description: "Counts across the whole installation." },

@@ -15,7 +15,7 @@ export const catalogRoutes = (ctx: AppContext) =>
     })
     .get("/:slug", ({ params }) => Catalog.modelView(Catalog.getModel(ctx.db, params.slug)), {
       auth: "inference",
-      params: t.Object({ slug: t.String() }),
+      params: t.Object({ slug: t.String({ description: "A model slug, as GET /v1/models lists them.", examples: ["mock-chat"] }) }),
       detail: { summary: "Get a model", description: "One model by slug: task, input JSON Schema, pricing.", security: [{ apiKey: [] }] },
       response: { 200: CatalogModel.model, ...errorResponses(401, 404, 429) },
     });

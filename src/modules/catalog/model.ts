@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { listOf } from "../../http/schemas";
+import { listOf, strictInteger } from "../../http/schemas";
 
 export namespace CatalogModel {
   export const pricing = t.Object(
@@ -17,7 +17,7 @@ export namespace CatalogModel {
     {
       id: t.String({ description: "The model slug used in executions.", examples: ["mock-image"] }),
       object: t.Literal("model"),
-      created: t.Integer({ description: "Unix seconds when the model entered the catalog." }),
+      created: strictInteger({ description: "Unix seconds when the model entered the catalog." }),
       owned_by: t.String(),
       task: t.String({ examples: ["text-to-image", "chat", "embedding", "text-generation"] }),
       description: t.String(),

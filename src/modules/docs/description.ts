@@ -1,4 +1,14 @@
 /** The text at the top of the API docs and the tag descriptions of the sidebar. */
+import { CODES } from "../../errors";
+
+/** Every error code as a Markdown table, from CODES: in the docs' introduction and the README. */
+export function errorCodeTable(): string {
+  const rows = Object.entries(CODES).map(
+    ([code, [status, retryable, when]]) => `| \`${code}\` | ${status} | ${retryable ? "yes" : "no"} | ${when.replace(/\|/g, "\\|")} |`,
+  );
+  return ["| Code | HTTP status | Retryable | When |", "|---|---|---|---|", ...rows].join("\n");
+}
+
 export const API_DESCRIPTION = `ModelRoute is a provider-opaque AI execution gateway. Send canonical input for a model slug,
 get canonical output back — synchronously, asynchronously (poll \`/result\` or receive a signed
 webhook) or as a stream. Every call is metered against a prepaid balance.
@@ -8,7 +18,10 @@ A first run prints a key and writes it to \`<data-dir>/bootstrap.json\`.
 
 **Errors.** Every non-2xx response has the same envelope:
 \`{"error":{"code","message","retryable","request_id","details":[{"field","code","message"}]}}\`.
-\`retryable\` tells whether the same request may succeed later.
+\`retryable\` tells whether the same request may succeed later. A FAILED or EXPIRED execution
+carries one of the same codes in its \`error.code\`.
+
+${errorCodeTable()}
 
 **Rate limits.** Authenticated responses carry \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and
 \`X-RateLimit-Reset\` (unix seconds). Over the limit: 429 \`RATE_LIMITED\` with \`Retry-After\`.

@@ -69,6 +69,39 @@ export function withJsonBodies(document: OpenApiDocument, routes: RouteBody[]): 
   return document;
 }
 
+type Schema = Record<string, unknown> & { description?: string; anyOf?: Schema[]; type?: unknown; format?: unknown };
+type Parameter = Record<string, unknown> & { description?: string; schema?: Schema };
+
+/** t.Integer / t.Numeric, generated as `numeric string | number`: the number it converts to. */
+function withoutNumericString(schema: Schema): Schema {
+  const branches = schema.anyOf ?? [];
+  const numeric = branches.find((b) => b.type === "integer" || b.type === "number");
+  const isString = (b: Schema) => b.type === "string" && (b.format === "integer" || b.format === "numeric");
+  if (branches.length !== 2 || !numeric || !branches.some(isString)) return schema;
+  const { anyOf: _, ...rest } = schema;
+  return { ...rest, ...numeric };
+}
+
+/**
+ * The generator puts a parameter's description in its schema, where Swagger UI does not show it,
+ * and documents a query integer (t.Integer, which converts the string it arrives as) as
+ * `string | integer`. Each parameter gets its own description, and its schema the number it is.
+ */
+export function withParameterDescriptions(document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations) as { parameters?: Parameter[] }[]) {
+      if (!operation.parameters) continue;
+      operation.parameters = operation.parameters.map((parameter) => {
+        if (!parameter.schema) return parameter;
+        const { description, ...schema } = withoutNumericString(parameter.schema);
+        const text = parameter.description ?? description;
+        return text === undefined ? { ...parameter, schema } : { ...parameter, description: text, schema };
+      });
+    }
+  }
+  return document;
+}
+
 const SCALAR_CONFIGURATION = {
   url: "/openapi.json",
   withDefaultFonts: false,
@@ -126,7 +159,7 @@ async function buildDocument(app: DocumentedApp, serverUrl: string): Promise<Ope
     paths: generated.paths,
     components: { securitySchemes, schemas: generated.components.schemas },
   };
-  return withJsonBodies(withoutTrailingSlashes(document), app.routes);
+  return withParameterDescriptions(withJsonBodies(withoutTrailingSlashes(document), app.routes));
 }
 
 export const docsRoutes = (app: () => DocumentedApp, serverUrl: () => string) => {

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { enumOf, listOf, pageQuery, strictObject } from "../../http/schemas";
+import { enumOf, listOf, pageQuery, strictInteger, strictNumber, strictObject } from "../../http/schemas";
 
 const STATUSES = ["PENDING", "PROCESSING", "AWAITING_WEBHOOK", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"] as const;
 const EXAMPLE_ID = "exec_a1b2c3d4-e5f6-7890-abcd-ef1234567890";
@@ -7,10 +7,10 @@ const EXAMPLE_ID = "exec_a1b2c3d4-e5f6-7890-abcd-ef1234567890";
 const usage = t.Union(
   [
     t.Object({
-      input_tokens: t.Integer(),
-      output_tokens: t.Integer(),
-      images: t.Optional(t.Integer()),
-      seconds: t.Optional(t.Number()),
+      input_tokens: strictInteger(),
+      output_tokens: strictInteger(),
+      images: t.Optional(strictInteger()),
+      seconds: t.Optional(strictNumber()),
     }),
     t.Null(),
   ],
@@ -59,7 +59,7 @@ export namespace ExecutionModel {
       created_at: t.String({ format: "date-time" }),
       started_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
       completed_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
-      latency_ms: t.Union([t.Integer(), t.Null()], { description: "completed_at − created_at." }),
+      latency_ms: t.Union([strictInteger(), t.Null()], { description: "completed_at − created_at." }),
     },
     { description: "An execution of a model." },
   );
@@ -74,7 +74,7 @@ export namespace ExecutionModel {
       error: t.Optional(executionError),
       usage,
       cost: t.Union([t.String({ examples: ["0.040"] }), t.Null()]),
-      latency_ms: t.Union([t.Integer({ examples: [8420] }), t.Null()]),
+      latency_ms: t.Union([strictInteger({ examples: [8420] }), t.Null()]),
     },
     { description: "The result of a finished execution (the polling guide's body)." },
   );

@@ -1,6 +1,5 @@
-import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { enumOf, listOf, pageQuery, strictObject } from "../../http/schemas";
+import { enumOf, listOf, pageQuery, strictInteger, strictObject } from "../../http/schemas";
 
 /** Max upload size (CONTRACT.md "Files"): 150 MiB. */
 export const MAX_FILE_BYTES = 157_286_400;
@@ -12,9 +11,7 @@ export namespace FilesModel {
     {
       filename: t.String({ minLength: 1, maxLength: 255, description: "The file's name, shown again on download (Content-Disposition).", examples: ["cat.png"] }),
       content_type: t.String({ minLength: 1, maxLength: 255, description: "Media type of the bytes; the PUT must send the same Content-Type.", examples: ["image/png"] }),
-      // TypeBox's own Integer: Elysia's t.Integer widens to "numeric string | integer", which reports
-      // an out-of-range size as a type error instead of out_of_range.
-      size_bytes: Type.Integer({ minimum: 1, maximum: MAX_FILE_BYTES, description: "Exact size of the body the PUT will send, at most 157286400 (150 MiB).", examples: [482133] }),
+      size_bytes: strictInteger({ minimum: 1, maximum: MAX_FILE_BYTES, description: "Exact size of the body the PUT will send, at most 157286400 (150 MiB).", examples: [482133] }),
     },
     { description: "What you are about to upload.", examples: [{ filename: "cat.png", content_type: "image/png", size_bytes: 482133 }] },
   );
@@ -38,7 +35,7 @@ export namespace FilesModel {
       object: t.Literal("file"),
       filename: t.String({ examples: ["cat.png"] }),
       content_type: t.String({ examples: ["image/png"] }),
-      size_bytes: t.Integer({ examples: [482133] }),
+      size_bytes: strictInteger({ examples: [482133] }),
       sha256: t.Union([t.String(), t.Null()], {
         description: "Hex SHA-256 of the bytes; null when the gateway never saw them (uploads straight to S3).",
         examples: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],

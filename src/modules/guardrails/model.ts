@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { enumOf, listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictInteger, strictObject } from "../../http/schemas";
 import { KeyModel } from "../keys/model";
 
 export const MAX_MODEL_PATTERNS = 500;
@@ -97,7 +97,7 @@ export namespace GuardrailModel {
   });
   export type keyIdsBody = typeof keyIdsBody.static;
 
-  export const assigned = t.Object({ assigned_count: t.Integer({ description: "Keys newly assigned (already assigned ones are not counted)." }) });
-  export const unassigned = t.Object({ unassigned_count: t.Integer({ description: "Keys that were under this guardrail and no longer are." }) });
+  export const assigned = t.Object({ assigned_count: strictInteger({ description: "Keys newly assigned (already assigned ones are not counted)." }) });
+  export const unassigned = t.Object({ unassigned_count: strictInteger({ description: "Keys that were under this guardrail and no longer are." }) });
   export const idParams = t.Object({ id: t.String({ description: "The guardrail id (grd_…)." }) });
 }

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { enumOf, listOf, strictObject } from "../../http/schemas";
+import { enumOf, listOf, strictInteger, strictObject } from "../../http/schemas";
 import { MAX_CONCURRENT_EXECUTIONS, MAX_REQUESTS_PER_MINUTE, SPEND_RESETS } from "./limits";
 
 export namespace KeyModel {
@@ -12,13 +12,13 @@ export namespace KeyModel {
   export const limitsInput = strictObject(
     {
       requests_per_minute: t.Optional(
-        t.Union([t.Integer(), t.Null()], {
+        t.Union([strictInteger(), t.Null()], {
           description: `Requests per minute for this key (fixed 60 s window), 1–${MAX_REQUESTS_PER_MINUTE}; null = the server default.`,
           examples: [120],
         }),
       ),
       max_concurrent_executions: t.Optional(
-        t.Union([t.Integer(), t.Null()], {
+        t.Union([strictInteger(), t.Null()], {
           description: `Executions this key may have running at once, 1–${MAX_CONCURRENT_EXECUTIONS}; null = unlimited. Over it: 429 RATE_LIMITED.`,
           examples: [4],
         }),
@@ -37,8 +37,8 @@ export namespace KeyModel {
 
   export const limits = t.Object(
     {
-      requests_per_minute: t.Union([t.Integer(), t.Null()], { examples: [120] }),
-      max_concurrent_executions: t.Union([t.Integer(), t.Null()], { examples: [4] }),
+      requests_per_minute: t.Union([strictInteger(), t.Null()], { examples: [120] }),
+      max_concurrent_executions: t.Union([strictInteger(), t.Null()], { examples: [4] }),
       spend_limit: t.Union([t.String(), t.Null()], { examples: ["25.000"] }),
       spend_limit_reset: t.Union([resetPeriod, t.Null()]),
     },

@@ -15,10 +15,15 @@ export function generateApiKey(): string {
   return `sk_${body}_${crc32Hex(body)}`;
 }
 
-/** True when the key has the right shape and checksum; says nothing about whether it exists. */
-export function isWellFormedApiKey(key: string): boolean {
+/**
+ * Why `key` cannot be an API key (a wrong shape, a wrong checksum, the operator token), or null
+ * when its shape and checksum are right; says nothing about whether it exists.
+ */
+export function apiKeyProblem(key: string): string | null {
   const match = KEY_SHAPE.exec(key);
-  return match !== null && crc32Hex(match[1]!) === match[2];
+  if (match) return crc32Hex(match[1]!) === match[2] ? null : "The API key's checksum is wrong: the key was mistyped or cut; copy it again.";
+  if (ADMIN_SHAPE.test(key)) return "This is the operator token, which is for /admin/v1; send an API key (sk_…) here.";
+  return "The API key is malformed: expected sk_<64 hex>_<8 hex checksum>.";
 }
 
 export const generateAdminToken = () => `mrt_${randomBytes(32).toString("hex")}`;

@@ -15,7 +15,7 @@ import { pageRequest, toList, type PageQuery } from "../../http/pagination";
 import { isId, newId } from "../../ids";
 import { limitsView, mergeLimits, type LimitsInput } from "./limits";
 import * as store from "./store";
-import { generateApiKey, hashSecret, isWellFormedApiKey, maskApiKey } from "./secret";
+import { apiKeyProblem, generateApiKey, hashSecret, maskApiKey } from "./secret";
 import { iso } from "../../time";
 
 export const CACHE_TTL_MS = 1000;
@@ -49,7 +49,8 @@ export const createKeyCache = (): KeyCache => ({ entries: new Map(), lastUsed: n
 type VerifyDeps = { db: Db; keyCache: KeyCache; now: () => number };
 
 export function verifyApiKey(deps: VerifyDeps, key: string): Verification {
-  if (!isWellFormedApiKey(key)) return { valid: false, message: "The API key is malformed: expected sk_<64 hex>_<8 hex checksum>." };
+  const problem = apiKeyProblem(key);
+  if (problem) return { valid: false, message: problem };
   const hash = hashSecret(key);
   const now = deps.now();
   let cached = deps.keyCache.entries.get(hash);

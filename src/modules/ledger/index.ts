@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { AppError } from "../../errors";
 import { auth } from "../../http/auth";
+import * as Idempotency from "../../http/idempotency";
 import { errorResponses } from "../../http/schemas";
 import { DISPATCH_JOB } from "../events/service";
 import * as Orgs from "../orgs/service";
@@ -94,6 +95,7 @@ export const ledgerAdminRoutes = (ctx: AppContext) => {
       "/:id/credits",
       ({ params, body, headers, set }) => {
         const fromHeader = headers["idempotency-key"];
+        if (body.idempotency_key !== undefined) Idempotency.assertKeyShape(body.idempotency_key, "idempotency_key");
         if (fromHeader !== undefined && body.idempotency_key !== undefined && fromHeader !== body.idempotency_key)
           throw new AppError("INPUT_VALIDATION_ERROR", "The Idempotency-Key header and idempotency_key differ; send one of them.", [
             { field: "idempotency_key", code: "invalid_format", message: "Differs from the Idempotency-Key header." },

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { enumOf, listOf, pageQuery, strictObject } from "../../http/schemas";
+import { enumOf, listOf, pageQuery, strictInteger, strictObject } from "../../http/schemas";
 
 const money = (description: string, example: string) => t.String({ description, examples: [example] });
 
@@ -68,9 +68,9 @@ export namespace LedgerModel {
 
   export const usageGroup = t.Object({
     group: t.String({ description: "The UTC day (YYYY-MM-DD) or the model slug.", examples: ["2026-11-26"] }),
-    executions: t.Integer({ description: "Billable executions: COMPLETED, and CANCELLED ones that were charged.", examples: [42] }),
-    input_tokens: t.Integer({ examples: [12840] }),
-    output_tokens: t.Integer({ examples: [30211] }),
+    executions: strictInteger({ description: "Billable executions: COMPLETED, and CANCELLED ones that were charged.", examples: [42] }),
+    input_tokens: strictInteger({ examples: [12840] }),
+    output_tokens: strictInteger({ examples: [30211] }),
     cost: money("What they were charged.", "1.680"),
   });
 

@@ -1,11 +1,30 @@
-/** Liveness, readiness and Prometheus metrics: unauthenticated, no rate limit, no envelope on 200. */
+/**
+ * The root index, liveness, readiness and Prometheus metrics: unauthenticated, no rate limit, no
+ * envelope on 200.
+ */
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../../context";
+import { publicUrl, type AppContext } from "../../context";
+import { VERSION } from "../../version";
 import { OpsModel } from "./model";
 import * as Ops from "./service";
 
+const wantsHtml = (request: Request) => /\btext\/html\b/i.test(request.headers.get("accept") ?? "");
+
 export const opsRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Operations"] })
+    .get(
+      "/",
+      ({ request, redirect }) =>
+        // A browser is sent to the API reference; an API client gets an index of where things are.
+        wantsHtml(request) ? redirect("/docs", 302) : Ops.index(publicUrl(ctx), VERSION),
+      {
+        detail: {
+          summary: "Index",
+          description: "A browser (Accept: text/html) is redirected to `/docs`; any other client gets where the API, its documentation and the health checks are.",
+        },
+        response: { 200: OpsModel.index, 302: t.Void() },
+      },
+    )
     .get("/healthz", () => ({ status: "ok" as const }), {
       detail: { summary: "Liveness", description: "200 while the process is up. Does not touch the database." },
       response: { 200: t.Object({ status: t.Literal("ok") }) },

@@ -1,6 +1,6 @@
 /** Wire schemas of webhook endpoints, the signing secret, deliveries and attempts. */
 import { t } from "elysia";
-import { enumOf, listOf, pageQuery as pageFields, strictObject } from "../../http/schemas";
+import { enumOf, listOf, pageQuery as pageFields, strictInteger, strictObject } from "../../http/schemas";
 
 const ENDPOINT_ID = "whep_01932c5e-7a1b-7000-8000-000000000001";
 const DELIVERY_ID = "whdl_01932c5e-7a1b-7000-8000-000000000002";
@@ -68,10 +68,10 @@ export namespace WebhookModel {
 
   export const attempt = t.Object(
     {
-      attempt: t.Integer({ description: "1 for the first attempt.", examples: [1] }),
+      attempt: strictInteger({ description: "1 for the first attempt.", examples: [1] }),
       at: t.String({ description: "When the attempt started.", examples: [TIME] }),
-      status_code: t.Union([t.Integer(), t.Null()], { description: "The receiver's HTTP status; null when it gave no answer.", examples: [500] }),
-      latency_ms: t.Integer({ examples: [84] }),
+      status_code: t.Union([strictInteger(), t.Null()], { description: "The receiver's HTTP status; null when it gave no answer.", examples: [500] }),
+      latency_ms: strictInteger({ examples: [84] }),
       error: t.Union([t.String(), t.Null()], { description: "Why the attempt failed; null on a 2xx.", examples: ["The receiver answered 500: internal error"] }),
       next_retry_at: t.Union([t.String(), t.Null()], { description: "When the next automatic attempt goes; null when none follows.", examples: ["2026-01-31T12:00:05.000Z"] }),
     },
@@ -87,8 +87,8 @@ export namespace WebhookModel {
     endpoint_id: t.Union([t.String(), t.Null()], { description: "null for a delivery to an execution's own `webhook_url`." }),
     url: t.String({ description: "Where the last attempt went.", examples: ["https://example.com/hooks/modelroute"] }),
     status: enumOf(["pending", "succeeded", "failed"] as const, { description: "`pending` while attempts remain; `succeeded` after a 2xx; `failed` when retries ran out, the deadline passed, or the receiver answered 410." }),
-    attempt_count: t.Integer({ examples: [1] }),
-    last_status_code: t.Union([t.Integer(), t.Null()], { examples: [200] }),
+    attempt_count: strictInteger({ examples: [1] }),
+    last_status_code: t.Union([strictInteger(), t.Null()], { examples: [200] }),
     next_attempt_at: t.Union([t.String(), t.Null()], { description: "When a pending delivery is attempted next." }),
     expires_at: t.String({ description: "No attempt is made after this (the event's time + 24 h)." }),
     created_at: t.String({ examples: [TIME] }),

@@ -3,13 +3,22 @@ import { Database } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import * as schema from "../../../src/db/schema";
 import { createKeyCache, verifyApiKey } from "../../../src/modules/keys/service";
-import { generateApiKey, generateAdminToken, isWellFormedAdminToken, isWellFormedApiKey, maskApiKey } from "../../../src/modules/keys/secret";
+import { generateApiKey, generateAdminToken, isWellFormedAdminToken, apiKeyProblem, maskApiKey } from "../../../src/modules/keys/secret";
 
 const VECTOR = "sk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef_a77cac63";
 
-test("the CONTRACT test vector is well-formed and 76 characters long", () => {
+const isWellFormedApiKey = (key: string) => apiKeyProblem(key) === null;
+
+test("the documented test vector is well-formed and 76 characters long", () => {
   expect(VECTOR).toHaveLength(76);
   expect(isWellFormedApiKey(VECTOR)).toBe(true);
+});
+
+test("a right shape with a wrong checksum is told so; the operator token is told to go to /admin/v1", () => {
+  expect(apiKeyProblem(VECTOR.replace("_a77cac63", "_a77cac64"))).toContain("checksum is wrong");
+  expect(apiKeyProblem(VECTOR.replace("sk_0", "sk_1"))).toContain("checksum is wrong");
+  expect(apiKeyProblem(generateAdminToken())).toContain("operator token");
+  expect(apiKeyProblem(VECTOR.slice(0, -1))).toContain("malformed");
 });
 
 test("uppercase, a wrong checksum and a wrong length are malformed", () => {
@@ -48,10 +57,13 @@ test("a malformed key is refused before any database lookup", () => {
   const db = drizzle({ client: sqlite, schema });
   sqlite.close();
   const deps = { db, keyCache: createKeyCache(), now: () => Date.now() };
-  for (const key of [VECTOR.toUpperCase(), VECTOR.replace("_a77cac63", "_00000000"), "sk_short", "mrt_" + "0".repeat(64)]) {
-    const result = verifyApiKey(deps, key);
-    expect(result).toEqual({ valid: false, message: expect.stringContaining("malformed") });
-  }
+  const refusals: [string, string][] = [
+    [VECTOR.toUpperCase(), "malformed"],
+    ["sk_short", "malformed"],
+    [VECTOR.replace("_a77cac63", "_00000000"), "checksum is wrong"],
+    ["mrt_" + "0".repeat(64), "operator token"],
+  ];
+  for (const [key, says] of refusals) expect(verifyApiKey(deps, key)).toEqual({ valid: false, message: expect.stringContaining(says) });
   expect(() => verifyApiKey(deps, VECTOR)).toThrow(); // a well-formed key does reach the database
   expect(deps.keyCache.entries.size).toBe(0);
 });
