@@ -1,7 +1,7 @@
 /**
  * Every setting in one table: its flag, its MODELROUTE_* variable, its config-file key, its
  * default and its check. Precedence: flag > environment > config file > default. A bad value
- * stops startup with one line naming the setting (CONTRACT.md "Configuration and CLI").
+ * stops startup with one line naming the setting and exit code 2 (README "Configuration").
  */
 import { readFileSync } from "node:fs";
 import type { LogLevel } from "./log";

@@ -1,5 +1,5 @@
 /**
- * The error codes of the API (the seed's twelve plus CONTRACT.md's additions) with their HTTP
+ * The error codes of the API (the API reference's twelve plus ours, docs/decisions.md) with their HTTP
  * status, `retryable` flag and when they happen, in one table (the API docs and README render it:
  * `bun scripts/error-table.ts`). Services, providers and jobs throw `AppError`;
  * the errors plugin turns it into the envelope. Anything else that escapes is a bug: 500.

@@ -1,7 +1,7 @@
 /**
  * What every command shares: the Command shape, usage errors (exit 2), the settings flags, and
- * opening the database for the operator commands (CONTRACT.md: the CLI works on the database
- * directly; SQLite WAL lets it run beside a server).
+ * opening the database for the operator commands (the CLI works on the database directly;
+ * SQLite WAL lets it run beside a server: docs/operations.md "Operator commands").
  */
 import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";

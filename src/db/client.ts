@@ -1,5 +1,5 @@
 /**
- * Opens the SQLite database (WAL, pragmas from STACK-NOTES) and applies the embedded drizzle
+ * Opens the SQLite database (WAL with the pragmas below) and applies the embedded drizzle
  * migrations. The same path runs under `bun run`, `bun test` and the compiled binary.
  */
 import { Database } from "bun:sqlite";
@@ -52,7 +52,7 @@ export function migrate(handle: DbHandle): number {
     };
   });
   // drizzle's public migrate() reads files from disk; its dialect takes them from memory and
-  // writes the same __drizzle_migrations rows (hashes checked in STACK-NOTES).
+  // writes the same __drizzle_migrations rows (same hashes and timestamps as migrate() would).
   const internal = handle.db as unknown as { dialect: { migrate: Function }; session: unknown };
   internal.dialect.migrate(migrations, internal.session, { migrationsFolder: "" });
   return appliedMigrations(handle.sqlite) - before;

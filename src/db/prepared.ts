@@ -1,6 +1,6 @@
 /**
  * Prepared drizzle statements for hot paths. Building a drizzle query costs ~50–90 µs a call
- * (STACK-NOTES §5); a statement prepared once per SQLite connection and filled with
+ * (measured with scripts/bench/executions.ts); a statement prepared once per SQLite connection and filled with
  * placeholders costs a fraction. Statements are cached per connection, so one prepared on the
  * database also serves a transaction on it (same connection, same statement).
  */

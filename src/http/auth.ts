@@ -2,7 +2,7 @@
  * Authentication and the per-key rate limit, as Elysia macros:
  * `auth: "inference"` admits any valid key, `auth: "full"` only full-permission keys, and
  * `admin: true` the operator token. Rate-limit headers are set before anything can fail, so
- * errors after auth carry them too (CONTRACT.md "Rate limit"); 401s and ops routes carry none.
+ * errors after auth carry them too (docs/decisions.md "Hardening"); 401s and ops routes carry none.
  */
 import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";

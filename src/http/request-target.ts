@@ -5,8 +5,6 @@
  * request target (`/healthz?a=1`). Every piece of code that needs the path or the query of a
  * request reads it here.
  */
-const targets = new WeakMap<Request, { path: string; search: string }>();
-
 function split(url: string): { path: string; search: string } {
   let start = 0;
   if (!url.startsWith("/")) {
@@ -21,14 +19,8 @@ function split(url: string): { path: string; search: string } {
   return { path: url.slice(start, query) || "/", search: url.slice(query + 1, end) };
 }
 
-function targetOf(request: Request) {
-  let target = targets.get(request);
-  if (!target) targets.set(request, (target = split(request.url)));
-  return target;
-}
-
 /** The request's path, `/v1/executions`, whatever its Host header held. */
-export const pathOf = (request: Request): string => targetOf(request).path;
+export const pathOf = (request: Request): string => split(request.url).path;
 
 /** The request's query parameters (empty when it has none). */
-export const queryOf = (request: Request): URLSearchParams => new URLSearchParams(targetOf(request).search);
+export const queryOf = (request: Request): URLSearchParams => new URLSearchParams(split(request.url).search);
