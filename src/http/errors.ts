@@ -1,5 +1,5 @@
 /**
- * The error envelope on every non-2xx response (seed "Error Format", CONTRACT.md "Errors"), the
+ * The error envelope on every non-2xx response (the README "Error codes" and the OpenAPI introduction list the codes), the
  * X-Request-Id header on every response, and 404/405 for unknown routes. Registered before
  * any module. Nothing an unexpected exception says reaches the client: it is logged with the
  * request id and answered as INTERNAL_ERROR.

@@ -1,5 +1,5 @@
 /**
- * Idempotency-Key on POST (CONTRACT.md "Idempotency"): scope (org, method, path, key), kept
+ * Idempotency-Key on POST (docs/decisions.md): scope (org, method, path, key), kept
  * 24 h; fingerprint = SHA-256 of the raw body. Same key + same body → the first response
  * replayed with `Idempotent-Replayed: true`; a different body → 422 IDEMPOTENCY_KEY_REUSED;
  * while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE. A record is stored only when

@@ -1,5 +1,5 @@
 /**
- * Cursor pagination (CONTRACT.md "Shapes"): newest first, `limit` 1–100 (default 20),
+ * Cursor pagination (docs/decisions.md): newest first, `limit` 1–100 (default 20),
  * `starting_after` / `ending_before` take an id. Ids are UUIDv7, so id order is time order.
  */
 import { and, asc, desc, gt, lt, type SQL } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * Per-key fixed 60 s windows (CONTRACT.md "Rate limit"). In memory: a restart forgives the
+ * Per-key fixed 60 s windows (README "Configuration", MODELROUTE_RATE_LIMIT_RPM). In memory: a restart forgives the
  * current window, which is the usual trade for not writing on every request.
  */
 export const WINDOW_MS = 60_000;

@@ -65,7 +65,7 @@ export const listOf = <T extends TSchema>(item: T, description?: string) =>
     { description },
   );
 
-/** Cursor pagination query (CONTRACT.md "Shapes"). */
+/** Cursor pagination query: newest first, ids as cursors. */
 export const pageQuery = {
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20, description: "Page size, 1–100 (default 20)." })),
   starting_after: t.Optional(t.String({ maxLength: 64, description: "An id from the previous page: return items older than it." })),

@@ -1,7 +1,7 @@
 /**
  * Turns TypeBox/Elysia validation failures into the envelope's `details[]`: one entry per
  * field, `field` as a dot/bracket path from the body root (`input.messages[0].content`) or the
- * query/header name, `code` from CONTRACT.md's list.
+ * query/header name, `code` from the DetailCode list in src/errors.ts.
  */
 import { ValueErrorType, type ValueError } from "@sinclair/typebox/errors";
 import type { DetailCode, FieldIssue } from "../errors";

@@ -1,5 +1,5 @@
 /**
- * API key and operator token formats (DESIGN.md "Identifiers", CONTRACT.md "Auth"):
+ * API key and operator token formats:
  * `sk_` + 64 lowercase hex + `_` + CRC-32 of those 64 characters (8 lowercase hex) = 76 chars.
  * The checksum lets a typo or a foreign token be refused before any lookup.
  */

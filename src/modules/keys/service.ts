@@ -1,7 +1,7 @@
 /**
  * API keys: issuing, verifying and managing them. Verification reads through a short-lived
  * in-memory cache so a request costs no query, yet a key revoked by another process (the CLI)
- * stops working within CACHE_TTL_MS (CONTRACT.md "Caches"). A refusal is a value, not an
+ * stops working within CACHE_TTL_MS. A refusal is a value, not an
  * exception (Unkey).
  *
  * Invariants: at most MAX_ACTIVE_KEYS_PER_ORG keys that are neither revoked nor expired per org
