@@ -1,4 +1,4 @@
-/** Prefixed UUIDv7 identifiers (DESIGN.md "Identifiers"), the only way ids are made. */
+/** Prefixed UUIDv7 identifiers (docs/architecture.md "Identifiers and formats"), the only way ids are made. */
 export type IdPrefix =
   | "exec" | "file" | "whep" | "whdl" | "evt" | "key" | "org" | "req" | "entry" | "grd" | "aud" | "prov" | "route";
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 /**
  * The `modelroute` command line: a dispatcher over the commands in src/cli/ (serve is the
- * default). Flags are parsed with util.parseArgs; a bad flag or value is one line on stderr and
- * exit code 2; a refused operation is one line and exit code 1.
+ * default). Flags are parsed with util.parseArgs; a bad flag or value, or a server that cannot
+ * start (port in use, data directory unusable or owned), is one line on stderr and exit code 2; a
+ * refused operation is one line and exit code 1.
  */
 import { parseArgs } from "node:util";
 import { adminToken } from "./cli/admin-token";
@@ -18,6 +19,7 @@ import { CliError, describeAppError, UsageError, type Command, type Values } fro
 import { version } from "./cli/version";
 import { ConfigError } from "./config";
 import { AppError } from "./errors";
+import { StartError } from "./server";
 
 // Elysia reads NODE_ENV at run time; production keeps its own messages out of responses.
 process.env.NODE_ENV ??= "production";
@@ -87,7 +89,7 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      if (error instanceof UsageError || error instanceof ConfigError) {
+      if (error instanceof UsageError || error instanceof ConfigError || error instanceof StartError) {
         process.stderr.write(`modelroute: ${error.message}\n`);
         process.exit(2);
       }

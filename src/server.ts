@@ -1,12 +1,14 @@
 /**
- * Opens the database, applies migrations, bootstraps a first run, listens, and shuts down
- * cleanly: stop accepting, drain in-flight requests up to the grace period, checkpoint the WAL.
+ * Takes the data directory, opens the database, applies migrations, listens, bootstraps a first
+ * run, and shuts down cleanly: stop accepting, drain in-flight requests up to the grace period,
+ * checkpoint the WAL, give the data directory back.
  */
+import { mkdirSync } from "node:fs";
 import { createApp } from "./app";
 import type { Config } from "./config";
 import { publicUrl, systemClock, type AppContext, type Clock } from "./context";
 import { closeDatabase, migrate, openDatabase } from "./db/client";
-import { claimServerLock } from "./db/server-lock";
+import { DataDirInUse, lockDataDir, type DataDirLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
@@ -61,26 +63,72 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
 /** Validated by loadConfig (a USD amount), so it parses. */
 const bootstrapCreditMicros = (config: Config) => parseUsd(config.bootstrapCredit)!;
 
+/** A start that cannot happen for a reason the operator fixes in the settings: one line, exit 2. */
+export class StartError extends Error {}
+
 export async function startServer(config: Config, opts: { log?: Logger; clock?: Clock } = {}): Promise<Running> {
-  const ctx = createContext(config, opts);
-  const applied = migrate(ctx.handle);
-  if (applied > 0) ctx.log.info("migrations applied", { count: applied });
-  const bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now(), [
-    (tx, _orgId, now) => Catalog.seedDefaultCatalog(tx, now),
-    (tx, orgId, now) => Ledger.credit(tx, orgId, bootstrapCreditMicros(config), now, { note: "Demo credit of the first run" }),
-  ]);
-  const app = createApp(ctx);
-  app.listen({
-    hostname: config.host,
-    port: config.port,
-    reusePort: false,
-    maxRequestBodySize: UPLOAD_BODY_LIMIT_BYTES,
-    idleTimeout: 30,
-  });
-  const server = app.server!;
-  const port = server.port!;
+  const dataDirLock = takeDataDir(config.dataDir, (opts.clock ?? systemClock).now());
+  let ctx: AppContext | undefined;
+  let app: ReturnType<typeof createApp> | undefined;
+  let bootstrap: Bootstrap | null;
+  try {
+    ctx = openContext(config, opts);
+    const applied = migrate(ctx.handle);
+    if (applied > 0) ctx.log.info("migrations applied", { count: applied });
+    app = listen(createApp(ctx), config);
+    // After listen: a start that fails must not leave a first-run key nobody was shown.
+    bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now(), [
+      (tx, _orgId, now) => Catalog.seedDefaultCatalog(tx, now),
+      (tx, orgId, now) => Ledger.credit(tx, orgId, bootstrapCreditMicros(config), now, { note: "Demo credit of the first run" }),
+    ]);
+  } catch (e) {
+    if (app) await app.stop(true);
+    if (ctx) closeDatabase(ctx.handle);
+    dataDirLock.release();
+    throw e;
+  }
+  return running(ctx, app, bootstrap, dataDirLock);
+}
+
+function takeDataDir(dataDir: string, now: number): DataDirLock {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return lockDataDir(dataDir, "serve", now);
+  } catch (e) {
+    if (e instanceof DataDirInUse) throw new StartError(e.message);
+    throw new StartError(`cannot use the data directory ${dataDir}: ${(e as Error).message}`);
+  }
+}
+
+function openContext(config: Config, opts: { log?: Logger; clock?: Clock }): AppContext {
+  try {
+    return createContext(config, opts);
+  } catch (e) {
+    throw new StartError(`cannot open the database in ${config.dataDir}: ${(e as Error).message}`);
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, config: Config): ReturnType<typeof createApp> {
+  try {
+    return app.listen({
+      hostname: config.host,
+      port: config.port,
+      reusePort: false, // a second server on the port must fail, not share it
+      maxRequestBodySize: UPLOAD_BODY_LIMIT_BYTES,
+      idleTimeout: 30,
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const where = `${config.host}:${config.port}`;
+    if (code === "EADDRINUSE") throw new StartError(`cannot listen on ${where}: the port is in use; stop what holds it or choose another --port`);
+    throw new StartError(`cannot listen on ${where}: ${(e as Error).message}`);
+  }
+}
+
+function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: Bootstrap | null, dataDirLock: DataDirLock): Running {
+  const { config } = ctx;
+  const port = app.server!.port!;
   ctx.boundPort = port;
-  const serverLock = claimServerLock(config.dataDir, ctx.clock.now()); // `restore` refuses while it exists
   // Background work starts once the server answers: a request in the meantime only queues.
   const starting = setImmediate(() => ctx.scheduler.start());
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
@@ -100,7 +148,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
       clearInterval(lastUsedTimer);
       flushLastUsed(ctx.db, ctx.keyCache);
       closeDatabase(ctx.handle);
-      serverLock.release();
+      dataDirLock.release();
     })());
   return { ctx, url: publicUrl(ctx), port, bootstrap, stop };
 }

@@ -1,5 +1,5 @@
 /**
- * Executions benchmark (issue 4), printed figures, not a test:
+ * Executions benchmark, printed figures, not a test:
  *  - ASYNC creates/s and create→COMPLETED/s with the zero-latency mock (goal ≥ 5 000/s);
  *  - SYNC round trip p50/p99;
  *  - GET /result p50 with 10 k and with 1 M executions in the table (goal < 1 ms, flat).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * Memory of a 150 MiB upload and download (DESIGN.md "Files": streamed, never buffered whole).
+ * Memory of a 150 MiB upload and download (docs/architecture.md "Files": streamed, never buffered whole).
  * Starts `modelroute serve` as a child process on a temp data dir, PUTs 157,286,400 bytes to a
  * local upload link from a generated stream, downloads them back, and prints the server's RSS
  * (from /proc) before, at its peak during each transfer, and after. Run: bun scripts/bench/files-upload.ts

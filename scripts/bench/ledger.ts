@@ -1,5 +1,5 @@
 /**
- * Ledger benchmark (issue 5), printed figures, not a test: ASYNC executions/s, create through to
+ * Ledger benchmark, printed figures, not a test: ASYNC executions/s, create through to
  * COMPLETED with the zero-latency mock, with the ledger on and off, in the same run against the
  * same server. "On" is `demo-model` (priced: a hold at create, a capture at the end, the
  * balance-alert read with each balance update); "off" is `demo-model-free`, the same model with

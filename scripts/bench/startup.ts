@@ -2,7 +2,7 @@
  * Startup benchmark of the compiled binary (not a test; `npm run bench`). Prints the binary
  * size, the time from spawn to the first 200 on /healthz (polled every 1 ms, fresh and existing
  * data dirs), and the resident memory after start, after 2 s idle and after a short burst.
- * Goals (issue 3): cold start < 50 ms, idle RSS < 80 MB.
+ * Goals (docs/benchmarks.md): cold start < 50 ms, idle RSS < 80 MB.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

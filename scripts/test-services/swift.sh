@@ -6,7 +6,7 @@
 #   scripts/test-services/swift.sh start DIR PORT   # returns once /healthcheck answers
 #   scripts/test-services/swift.sh stop DIR
 # S3 settings: endpoint http://127.0.0.1:PORT, region us-east-1, path style,
-# access key "test:tester", secret "testing". Recipe: STACK-NOTES.md appendix.
+# access key "test:tester", secret "testing". The packages are the Debian ones .ci/run installs.
 set -euo pipefail
 
 cmd=${1:-}; S=${2:-}

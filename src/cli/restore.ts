@@ -2,9 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs
 import { resolve } from "node:path";
 import { databaseProblems } from "../db/backup";
 import { closeDatabase, databasePath, embeddedMigrationCount, migrate, openDatabase } from "../db/client";
-import { runningServer } from "../db/server-lock";
 import * as Admin from "../modules/admin/service";
-import { configFrom, DATA_FLAGS_HELP, dataOptions, CliError, noExtraArgs, positional, print, type Command } from "./shared";
+import { configFrom, DATA_FLAGS_HELP, dataOptions, CliError, noExtraArgs, ownDataDir, positional, print, type Command } from "./shared";
 
 export const restore: Command = {
   summary: "Replace the database with a backup (the server must be stopped).",
@@ -26,32 +25,39 @@ ${DATA_FLAGS_HELP}`,
     const file = resolve(positional(positionals, 0, "FILE", "restore"));
     noExtraArgs(positionals, 1, "restore");
     const { dataDir } = configFrom(values);
-    const server = runningServer(dataDir);
-    if (server) throw new CliError(`a server (pid ${server.pid}, started ${server.startedAt}) is using ${dataDir}; stop it first`);
     const problems = databaseProblems(file, embeddedMigrationCount);
     if (problems.length > 0) throw new CliError(`refusing to restore: ${problems.join("; ")}`);
 
     mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // owner-only, as the server makes it
-    const target = databasePath(dataDir);
-    const previous = `${target}.before-restore`;
-    if (existsSync(target)) {
-      const current = openDatabase(dataDir);
-      closeDatabase(current); // folds its WAL in, so the kept copy is whole
-      renameSync(target, previous);
-    }
-    for (const leftover of [`${target}-wal`, `${target}-shm`]) rmSync(leftover, { force: true });
-    const staging = `${target}.restoring`;
-    copyFileSync(file, staging);
-    renameSync(staging, target);
-
-    const handle = openDatabase(dataDir);
+    const lock = ownDataDir(dataDir, "restore");
     try {
-      const applied = migrate(handle);
-      Admin.recordAction({ db: handle.db, now: Date.now(), actor: "cli" }, "restore", null, { file, migrations_applied: applied });
+      replaceDatabase(file, dataDir);
     } finally {
-      closeDatabase(handle);
+      lock.release();
     }
-    print(`Restored ${file} into ${target}.${existsSync(previous) ? ` The previous database is kept as ${previous}.` : ""}`);
     return 0;
   },
 };
+
+function replaceDatabase(file: string, dataDir: string) {
+  const target = databasePath(dataDir);
+  const previous = `${target}.before-restore`;
+  if (existsSync(target)) {
+    const current = openDatabase(dataDir);
+    closeDatabase(current); // folds its WAL in, so the kept copy is whole
+    renameSync(target, previous);
+  }
+  for (const leftover of [`${target}-wal`, `${target}-shm`]) rmSync(leftover, { force: true });
+  const staging = `${target}.restoring`;
+  copyFileSync(file, staging);
+  renameSync(staging, target);
+
+  const handle = openDatabase(dataDir);
+  try {
+    const applied = migrate(handle);
+    Admin.recordAction({ db: handle.db, now: Date.now(), actor: "cli" }, "restore", null, { file, migrations_applied: applied });
+  } finally {
+    closeDatabase(handle);
+  }
+  print(`Restored ${file} into ${target}.${existsSync(previous) ? ` The previous database is kept as ${previous}.` : ""}`);
+}

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { loadConfig, SETTINGS, type Config } from "../config";
 import { closeDatabase, databasePath, migrate, openDatabase, type DbHandle } from "../db/client";
+import { DataDirInUse, lockDataDir, type DataDirLock } from "../db/server-lock";
 import { AppError } from "../errors";
 import type { AdminDeps } from "../modules/admin/service";
 
@@ -99,4 +100,14 @@ export function describeAppError(error: AppError): string {
   if (error.details.length > 1 || (error.details.length === 1 && !error.message.includes(error.details[0]!.field)))
     for (const d of error.details) lines.push(`  ${d.field}: ${d.message}`);
   return lines.join("\n");
+}
+
+/** The data directory for `command`, or a one-line refusal naming the process that owns it. */
+export function ownDataDir(dataDir: string, command: string): DataDirLock {
+  try {
+    return lockDataDir(dataDir, command, Date.now());
+  } catch (e) {
+    if (e instanceof DataDirInUse) throw new CliError(e.message);
+    throw e;
+  }
 }

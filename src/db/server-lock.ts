@@ -1,47 +1,56 @@
 /**
- * `<data-dir>/modelroute.pid`: written by a running server, removed when it stops, so `restore`
- * can refuse to swap the database under it. SQLite cannot tell: an idle WAL connection holds no
- * lock another process can see. A file left by a crash names a dead pid and is ignored.
+ * One process at a time owns a data directory: `serve` for its whole life, `restore` and
+ * `migrate` while they run. The owner holds an exclusive OS lock on `<data-dir>/modelroute.lock`
+ * (an empty SQLite file kept inside `BEGIN EXCLUSIVE`, SQLite being the portable way to an
+ * fcntl/LockFileEx lock in Bun); the OS drops it when the process dies, even by kill -9, so a
+ * crash leaves nothing to clean up. The lock cannot be read while held, so the owner names itself
+ * in `<data-dir>/modelroute.pid` for the refusal message. The operator commands that work beside
+ * a running server (keys, credits, backup, …) take no lock: SQLite WAL serialises their writes.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const lockPath = (dataDir: string) => join(dataDir, "modelroute.pid");
+const lockPath = (dataDir: string) => join(dataDir, "modelroute.lock");
+const ownerPath = (dataDir: string) => join(dataDir, "modelroute.pid");
 
-type LockFile = { pid: number; token: string; started_at: string };
+type Owner = { pid: number; command: string; started_at: string };
 
-export type ServerLock = { release(): void };
+export type DataDirLock = { release(): void };
 
-export function claimServerLock(dataDir: string, now: number): ServerLock {
-  const path = lockPath(dataDir);
-  const token = crypto.randomUUID(); // two servers in one test process share a pid
-  const content = JSON.stringify({ pid: process.pid, token, started_at: new Date(now).toISOString() } satisfies LockFile) + "\n";
-  writeFileSync(path, content, { mode: 0o644 });
+/** The data directory is owned by another process (or another server in this one). */
+export class DataDirInUse extends Error {}
+
+/** Takes the data directory for `command`, or throws DataDirInUse naming the owner. The directory must exist. */
+export function lockDataDir(dataDir: string, command: string, now: number): DataDirLock {
+  const lock = new Database(lockPath(dataDir), { create: true });
+  try {
+    lock.exec("PRAGMA busy_timeout = 0"); // refuse at once; waiting would hide a second server
+    lock.exec("BEGIN EXCLUSIVE");
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code !== "SQLITE_BUSY") throw e;
+    throw new DataDirInUse(`${dataDir} is in use by ${describeOwner(dataDir)}; stop it first or choose another --data-dir`);
+  }
+  const owner = JSON.stringify({ pid: process.pid, command, started_at: new Date(now).toISOString() } satisfies Owner) + "\n";
+  writeFileSync(ownerPath(dataDir), owner, { mode: 0o644 });
+  let held = true;
   return {
     release() {
-      if (existsSync(path) && readFileSync(path, "utf8") === content) rmSync(path, { force: true });
+      if (!held) return;
+      held = false;
+      rmSync(ownerPath(dataDir), { force: true }); // before the lock goes: the next owner writes its own
+      lock.exec("ROLLBACK");
+      lock.close();
     },
   };
 }
 
-function isAlive(pid: number): boolean {
+function describeOwner(dataDir: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, owned by someone else
+    const owner = JSON.parse(readFileSync(ownerPath(dataDir), "utf8")) as Owner;
+    return `modelroute ${owner.command} (pid ${owner.pid}, started ${owner.started_at})`;
+  } catch {
+    return "another modelroute process (it has not written its pid yet)";
   }
-}
-
-/** The server using this data directory, or null when none is running. */
-export function runningServer(dataDir: string): { pid: number; startedAt: string } | null {
-  const path = lockPath(dataDir);
-  if (!existsSync(path)) return null;
-  let lock: LockFile;
-  try {
-    lock = JSON.parse(readFileSync(path, "utf8")) as LockFile;
-  } catch (e) {
-    throw new Error(`${path} is unreadable (${(e as Error).message}); delete it if no server is running`);
-  }
-  return Number.isInteger(lock.pid) && isAlive(lock.pid) ? { pid: lock.pid, startedAt: lock.started_at } : null;
 }

@@ -1,5 +1,5 @@
 /**
- * The provider adapter contract (DESIGN.md "Providers"): per task a transform from canonical
+ * The provider adapter contract (docs/architecture.md "Seams for what comes next"): per task a transform from canonical
  * input to a canonical result. Adapters never touch the database; output files come back as
  * bytes and the engine stores them.
  */
@@ -48,7 +48,7 @@ export type TaskRunner = (call: TaskCall) => Promise<ProviderResult>;
 
 export type ProviderAdapter = {
   kind: string;
-  /** Safe to call again with the same input after a crash (CONTRACT "Crash recovery"). */
+  /** Safe to call again with the same input after a crash (docs/decisions.md "Crash recovery rule"). */
   idempotent: boolean;
   tasks: Partial<Record<string, TaskRunner>>;
 };

@@ -1,4 +1,4 @@
-/** Builds the configured FileStore (DESIGN.md "Files"): local disk by default, or S3. */
+/** Builds the configured FileStore (docs/architecture.md "Files"): local disk by default, or S3. */
 import { join } from "node:path";
 import type { Config } from "../config";
 import type { Logger } from "../log";

@@ -3,7 +3,7 @@
  * URLs carry Content-Length and Content-Type among their signed headers, so a body of another
  * size or type is refused by the server itself; the files module confirms each upload with a
  * HeadObject. Checksums are "WHEN_REQUIRED": the SDK's default aws-chunked CRC trailers corrupt
- * objects on s3rver and get 501 from Swift (STACK-NOTES.md §4).
+ * objects on s3rver and get 501 from Swift (docs/decisions.md "Files").
  */
 import { Readable } from "node:stream";
 import {

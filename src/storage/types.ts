@@ -1,5 +1,5 @@
 /**
- * The FileStore seam (DESIGN.md "Files"): where file bytes live. The files module owns the
+ * The FileStore seam (docs/architecture.md "Files"): where file bytes live. The files module owns the
  * rows; a store only knows opaque keys and bytes. Two backends: local disk and S3.
  */
 

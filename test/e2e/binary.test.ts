@@ -1,5 +1,5 @@
 /**
- * Smoke test of the compiled binary (STACK-NOTES §6.10: minify/bytecode regressions only show
+ * Smoke test of the compiled binary (minify/bytecode regressions only show
  * up here). Builds dist-like output once into a temp dir, copies it into an empty directory and
  * runs it there with a bare environment: no node_modules, no bun, no NODE_ENV.
  */

@@ -1,5 +1,5 @@
 /**
- * The cross-cutting wire rules of CONTRACT.md, proven on every operation the server documents.
+ * The cross-cutting wire rules (docs/decisions.md), proven on every operation the server documents.
  * The route table comes from the live /openapi.json, so a route added later is checked without
  * editing this file (and a JSON-body or DELETE route this file cannot exercise fails loudly).
  * Each test collects every violation and compares the list with [], so one run names them all.
@@ -18,17 +18,17 @@ const MONEY = /^-?\d+\.\d{3,6}$/;
 /** Keys whose value is money wherever they appear (`total` only inside a balance: elsewhere it counts things). */
 const MONEY_KEYS = new Set(["cost", "available", "held", "amount", "captured", "released", "spend_limit", "low_balance_threshold",
   "max_cost_per_execution", "per_image", "input_per_1m_tokens", "output_per_1m_tokens", "per_second"]);
-/** Signed links: the URL is the credential (issue 6), so API-key rules do not apply to them. */
+/** Signed links: the URL is the credential, so API-key rules do not apply to them. */
 const SIGNED_LINK = (op: Operation) => op.template === "/v1/files/{file_id}/content";
-/** CONTRACT.md "Permissions": inference keys get 403 here. */
+/** Inference keys get 403 here (docs/decisions.md "Created keys default to `inference`"). */
 const FULL_ONLY = /^\/v1\/(api-keys|webhooks|guardrails|balance\/settings)(\/|$)/;
 /**
  * 2xx bodies whose shape a seed or issue fixes without an `object` field: the polling guide's
- * result, the seed's upload answer, issue 6's `{url, expires_at}` and the catalog document that
+ * result, the API reference's upload answer, the download link's `{url, expires_at}` and the catalog document that
  * `PUT /admin/v1/catalog` takes back.
  */
 const BARE_SHAPES = new Set(["GET /v1/executions/{id}/result", "POST /v1/files/upload", "GET /v1/files/{file_id}/url", "GET /admin/v1/catalog"]);
-/** Lists whose rows are aggregates, not resources: CONTRACT.md fixes usage rows as `{group, executions, …, cost}`. */
+/** Lists whose rows are aggregates, not resources: docs/decisions.md fixes usage rows as `{group, executions, …, cost}`. */
 const BARE_ROWS = new Set(["GET /v1/usage"]);
 
 /** A valid body for each JSON route (path ids filled in from the fixtures). */

@@ -1,5 +1,5 @@
 /**
- * The API docs render in a real browser with the network unplugged (DESIGN.md "Stack"): headless
+ * The API docs render in a real browser with the network unplugged (docs/dependencies.md): headless
  * Chromium with every hostname but 127.0.0.1 unresolvable, against the server's /docs and /swagger.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

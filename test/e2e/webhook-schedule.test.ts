@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 import { eventually, startReceiver, verify, type Receiver } from "../helpers/webhook-receiver";
 
 const HOUR = 3_600_000;
-const SCHEDULE = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR]; // CONTRACT.md "Webhooks"
+const SCHEDULE = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR]; // docs/webhooks.md
 let offsetMs = 0;
 const clock = { now: () => Date.now() + offsetMs };
 let server: TestServer;

@@ -1,5 +1,5 @@
 /**
- * The ledger's invariants (DESIGN.md "Ledger"), checked straight on the SQLite file:
+ * The ledger's invariants (docs/architecture.md "Money"), checked straight on the SQLite file:
  *   available + held = total = credits − captures ± adjustments; held = sum of open holds;
  *   available ≥ 0; every hold resolved at most once, capture ≤ hold; a finished execution's
  *   hold is resolved and its cost is what was captured; a running one's hold is open.

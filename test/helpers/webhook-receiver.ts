@@ -1,7 +1,7 @@
 /**
  * A real webhook receiver on 127.0.0.1 for tests: records every request, answers as the test
  * says, and verifies both signature schemes with its own code (node:crypto, written from
- * CONTRACT.md, not the gateway's signing module).
+ * docs/webhooks.md, not the gateway's signing module).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 

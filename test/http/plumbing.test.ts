@@ -1,5 +1,5 @@
 /**
- * The HTTP plumbing every route shares (CONTRACT.md "Errors"), over real HTTP: the app from
+ * The HTTP plumbing every route shares (docs/decisions.md), over real HTTP: the app from
  * createApp(ctx) plus two test-only routes, one with a nested strict body and one that crashes.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";

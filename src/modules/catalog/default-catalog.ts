@@ -1,5 +1,5 @@
 /**
- * The embedded default catalog (CONTRACT.md "Executions"): demo models served by the built-in
+ * The embedded default catalog (docs/decisions.md "Foundation and executions engine"): demo models served by the built-in
  * mock provider so a first run works offline. Prices are integer micro-USD.
  */
 import type { Pricing } from "../../db/schema";

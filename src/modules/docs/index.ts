@@ -1,5 +1,5 @@
 /**
- * API docs served from the binary itself, with no network at all (DESIGN.md "Stack"):
+ * API docs served from the binary itself, with no network at all (docs/dependencies.md):
  * Scalar at /docs, the classic Swagger UI at /swagger, the OpenAPI 3.1 document at /openapi.json.
  * The UI bundles are embedded with `with { type: "file" }` and served from /docs/assets.
  */

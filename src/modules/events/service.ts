@@ -1,5 +1,5 @@
 /**
- * The events outbox (DESIGN.md "Webhooks"): `execution.*` and `balance.low` events are written
+ * The events outbox (docs/architecture.md "Webhooks"): `execution.*` and `balance.low` events are written
  * in the same transaction as the change they describe, so none is lost to a crash. The
  * webhooks module drains it with the `events.dispatch` job; callers wake that job after commit.
  */

@@ -140,7 +140,7 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
   if (started?.replay) {
     headers["idempotent-replayed"] = "true";
     // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it is
-    // now, 200 when it has ended, else 202 (CONTRACT "Idempotency").
+    // now, 200 when it has ended, else 202 (docs/decisions.md "Foundation and executions engine").
     if (row.mode === "ASYNC") return { executionId: row.id, status: 202, execution: executionView(asCreated(row)), headers };
   } else if (stream) {
     return { executionId: row.id, stream };

@@ -1,5 +1,5 @@
 /**
- * The execution state machine (DESIGN.md "Core flow"): the only code that writes `status`.
+ * The execution state machine (docs/architecture.md "Life of an execution"): the only code that writes `status`.
  * Each transition is one guarded UPDATE (`WHERE status IN (from)`), an execution_events row,
  * an outbox event, and — for terminal states — the ledger settlement, all in the caller's
  * transaction. Terminal states never change.
@@ -44,7 +44,7 @@ export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usa
 /** `eventId` is set when the outbox kept an event for this change (someone receives it). */
 export type Transitioned = { row: store.ExecutionRow; seq: number; at: number; eventId: string | null };
 
-/** Resolves the hold of an execution that just ended; the hold caps the charge (CONTRACT "Money": capture = min(cost, hold)). */
+/** Resolves the hold of an execution that just ended; the hold caps the charge (docs/architecture.md "Money": capture = min(cost, hold)). */
 function settle(tx: Conn, row: store.ExecutionRow, now: number, metrics?: Metrics): store.ExecutionRow {
   const captured = Ledger.settle(tx, row, row.costMicros ?? 0, now, metrics);
   return captured === row.costMicros ? row : store.guardedUpdate(tx, row.id, [row.status], { costMicros: captured })!;

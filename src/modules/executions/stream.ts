@@ -1,5 +1,5 @@
 /**
- * Server-sent events of one execution (CONTRACT.md "Streams"): `status` events with the
+ * Server-sent events of one execution (docs/decisions.md "Foundation and executions engine"): `status` events with the
  * execution_events sequence as `id:`, `output.delta` for text as it is produced, a final
  * `execution` event with the whole object, then close; `: ping` every 5 s so idle proxies and
  * Bun's idle timeout do not cut the stream. `Last-Event-ID` resumes after that sequence.

@@ -1,4 +1,4 @@
-/** Wire shapes of an execution and of its result (seed + CONTRACT.md "Executions"). */
+/** Wire shapes of an execution and of its result (the API reference at /docs; docs/decisions.md "Foundation and executions engine"). */
 import { formatUsd } from "../../money";
 import { isTerminal, type ExecutionRow } from "./store";
 import { iso } from "../../time";

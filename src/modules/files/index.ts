@@ -1,5 +1,5 @@
 /**
- * Files routes (seed "Files"): upload links, metadata, list, delete, download and download
+ * Files routes (the API reference, "Files"): upload links, metadata, list, delete, download and download
  * links with an API key; and the local backend's signed links (`/v1/files/{id}/content`), where
  * the link itself is the credential. The upload PUT is read as a stream, never parsed or buffered.
  */

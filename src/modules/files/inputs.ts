@@ -1,5 +1,5 @@
 /**
- * `file_…` references inside execution input (DESIGN.md "Core flow" step 2): each must be an
+ * `file_…` references inside execution input (docs/architecture.md "Life of an execution", step 1): each must be an
  * uploaded file of the caller's org (else FILE_NOT_FOUND), of a type the model's schema accepts
  * by its real bytes (else FILE_FORMAT_UNSUPPORTED); `details[].field` names the input path.
  */

@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { enumOf, listOf, pageQuery, strictInteger, strictObject } from "../../http/schemas";
 
-/** Max upload size (CONTRACT.md "Files"): 150 MiB. */
+/** Max upload size (docs/decisions.md "Files"): 150 MiB. */
 export const MAX_FILE_BYTES = 157_286_400;
 
 const fileIdExample = "file_01932c5e-7a1b-7000-8000-000000000001";

@@ -1,5 +1,5 @@
 /**
- * Files (seed "Files", CONTRACT.md "Files"): presigned uploads, metadata, downloads and
+ * Files (docs/architecture.md and docs/decisions.md "Files"): presigned uploads, metadata, downloads and
  * presigned download links, on the configured FileStore.
  *
  * Invariants: a row is `pending` until its bytes are confirmed (local: the PUT the binary

@@ -1,6 +1,6 @@
 /**
  * Media types from a file's first bytes (its "magic"), so a model is never handed a file whose
- * declared type lies (CONTRACT.md: FILE_FORMAT_UNSUPPORTED is decided by the real bytes).
+ * declared type lies (docs/decisions.md "Files": FILE_FORMAT_UNSUPPORTED is decided by the real bytes).
  */
 
 /** How many leading bytes `sniffMediaType` needs. */

@@ -21,7 +21,7 @@ import { iso } from "../../time";
 export const CACHE_TTL_MS = 1000;
 const CACHE_MAX_ENTRIES = 10_000;
 export const MAX_ACTIVE_KEYS_PER_ORG = 20;
-/** How long the previous secret keeps working after a rotation (seed: "1h grace period"). */
+/** How long the previous secret keeps working after a rotation (the API reference: "1h grace period"). */
 export const ROTATION_GRACE_MS = 3_600_000;
 
 export type Permission = "full" | "inference";

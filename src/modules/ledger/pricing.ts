@@ -1,5 +1,5 @@
 /**
- * Cost arithmetic in integer micro-USD (CONTRACT.md "Money"): the most an execution can cost,
+ * Cost arithmetic in integer micro-USD (docs/architecture.md "Money"): the most an execution can cost,
  * placed as a hold at create, and what it did cost, captured at the end. Rounded up once.
  */
 import type { Pricing } from "../../db/schema";

@@ -1,5 +1,5 @@
 /**
- * The only code that moves money (DESIGN.md "Ledger"). Every balance change takes the caller's
+ * The only code that moves money (docs/architecture.md "Money"). Every balance change takes the caller's
  * transaction: a hold is placed in the transaction that inserts the execution, and resolved in
  * the one that sets its terminal status. Invariants: available + held = total;
  * total = credits − captures ± adjustments; held = sum of open holds; each hold is resolved
@@ -98,7 +98,7 @@ export function credit(tx: Conn, orgId: string, amountMicros: number, now: numbe
 
 /**
  * `balance.low` fires once when available drops below the threshold and re-arms when it is back
- * at or above it (CONTRACT.md "Money"); off while no threshold is set.
+ * at or above it (docs/decisions.md "Balance, ledger and usage"); off while no threshold is set.
  */
 function watchThreshold(tx: Conn, orgId: string, after: store.BalanceAfter, now: number) {
   const thresholdMicros = after.thresholdMicros;

@@ -1,5 +1,5 @@
 /**
- * `/v1/usage` (CONTRACT.md "Money"): executions, tokens and cost per UTC day or per model over
+ * `/v1/usage` (docs/decisions.md "Balance, ledger and usage"): executions, tokens and cost per UTC day or per model over
  * [from, to). Counts COMPLETED executions and CANCELLED ones that were charged; an execution
  * counts on the day it was created. Days without usage are listed with zeros, so a chart needs
  * no gap filling.

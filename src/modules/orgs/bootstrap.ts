@@ -1,5 +1,5 @@
 /**
- * First run (CONTRACT.md: "no organization in the database", never the presence of a file):
+ * First run ("no organization in the database", never the presence of a file: docs/operations.md "First run"):
  * the `default` organization, its first full-permission key and the operator token, written to
  * <data-dir>/bootstrap.json (0600) in clear so the operator can copy them once.
  */

@@ -1,5 +1,5 @@
 /**
- * The delivery lifecycle (DESIGN.md "Webhooks", CONTRACT.md "Webhooks"):
+ * The delivery lifecycle (docs/architecture.md and docs/decisions.md "Webhooks"):
  * - fan-out: each outbox event becomes one delivery per subscribed, enabled endpoint of its org
  *   plus one for the execution's own webhook_url; deliveries, their jobs and the event's
  *   dispatched mark are written in one transaction, so a crash loses or doubles none;

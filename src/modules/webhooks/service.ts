@@ -1,5 +1,5 @@
 /**
- * Webhook endpoints and signing secrets (issue 7, CONTRACT.md "Webhooks"). Owns the
+ * Webhook endpoints and signing secrets (docs/decisions.md "Webhooks"). Owns the
  * webhook_endpoints table and the org's signing-secret columns. An endpoint's `secret` is shown
  * in full only on create and rotate-secret; during a rotation window both secrets sign.
  * Deliveries and their attempts live in deliveries.ts.
@@ -19,7 +19,7 @@ import { endpointView, signingSecretView } from "./view";
 /** What endpoints may subscribe to; `webhook.test` only comes from POST …/test. */
 export const EVENT_TYPES = ["execution.started", "execution.completed", "execution.failed", "execution.cancelled", "execution.expired", "balance.low"] as const;
 export const MAX_ENDPOINTS_PER_ORG = 16;
-/** After a rotation the previous secret keeps signing this long (CONTRACT.md: 24 h). */
+/** After a rotation the previous secret keeps signing this long (docs/webhooks.md: 24 h). */
 export const ROTATION_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const WEBHOOK_URL_MAX = 2048;
 const REGISTRATION_DNS_TIMEOUT_MS = 3000;

@@ -1,7 +1,7 @@
 /**
- * Webhook secrets and signatures (CONTRACT.md "Webhooks"). A secret is `whsec_` + base64 of 32
+ * Webhook secrets and signatures (docs/webhooks.md). A secret is `whsec_` + base64 of 32
  * random bytes. Two signatures go out with every delivery so both kinds of receivers work:
- * - the seed's `X-Signature` = hex HMAC-SHA256 keyed with the whole secret string (UTF-8) over
+ * - the API's own `X-Signature` = hex HMAC-SHA256 keyed with the whole secret string (UTF-8) over
  *   `"{ts}.{body}"`;
  * - Standard Webhooks' `webhook-signature` = `v1,` + base64 HMAC-SHA256 keyed with the decoded
  *   32 bytes over `"{id}.{ts}.{body}"`, so existing verifier libraries work.
@@ -20,7 +20,7 @@ export const maskSecret = (secret: string) => `${secret.slice(0, PREFIX.length +
 /** The bytes a Standard Webhooks verifier keys its HMAC with: the base64 part, decoded. */
 const standardKey = (secret: string) => Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, "base64");
 
-export const seedSignature = (secret: string, timestamp: number, body: string) =>
+export const xSignature = (secret: string, timestamp: number, body: string) =>
   createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
 
 export const standardSignature = (secret: string, id: string, timestamp: number, body: string) =>
@@ -42,7 +42,7 @@ export function signatureHeaders(secrets: readonly string[], message: { id: stri
     "x-webhook-id": message.id,
     "x-webhook-event": message.type,
     "x-signature-timestamp": String(timestamp),
-    "x-signature": secrets.map((s) => seedSignature(s, timestamp, message.body)).join(","),
+    "x-signature": secrets.map((s) => xSignature(s, timestamp, message.body)).join(","),
     "webhook-id": message.id,
     "webhook-timestamp": String(timestamp),
     "webhook-signature": secrets.map((s) => `v1,${standardSignature(s, message.id, timestamp, message.body)}`).join(" "),

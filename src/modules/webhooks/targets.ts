@@ -1,5 +1,5 @@
 /**
- * Where webhooks may be sent (CONTRACT.md "Webhooks"): never to private, loopback, link-local,
+ * Where webhooks may be sent (docs/decisions.md "Webhooks"): never to private, loopback, link-local,
  * CGNAT, unique-local, multicast or reserved addresses, unless the operator sets
  * MODELROUTE_WEBHOOK_ALLOW_PRIVATE=true. Checked twice: on the URL as registered (literal
  * addresses and `localhost` names, synchronously) and at connect time on every address the

@@ -1,7 +1,7 @@
 /**
  * The built-in mock provider: deterministic, offline, instant unless asked otherwise.
  * `mock_latency_ms` makes a call take that long (abortable), `mock_error` makes it fail with
- * that seed error code. Tokens are whitespace-separated words (CONTRACT.md "Executions").
+ * that error code. Tokens are whitespace-separated words (docs/decisions.md "Foundation and executions engine").
  */
 import { AppError, isErrorCode } from "../../errors";
 import type { ProviderAdapter, TaskCall, TaskRunner } from "../types";

@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { generateSecret, maskSecret, seedSignature, signatureHeaders, standardSignature } from "../../../src/modules/webhooks/signing";
+import { generateSecret, maskSecret, xSignature, signatureHeaders, standardSignature } from "../../../src/modules/webhooks/signing";
 
-// CONTRACT.md "Webhooks" test vector.
+// The test vector of docs/webhooks.md.
 const SECRET = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 const TS = 1710924600;
 const ID = "evt_01932c5e-7a1b-7000-8000-000000000001";
 const BODY = '{"type":"webhook.test"}';
 
 describe("webhook signatures", () => {
-  test("match CONTRACT.md's test vector in both schemes", () => {
-    expect(seedSignature(SECRET, TS, BODY)).toBe("a693dc5373c2bda8c82f3b7b12a343ccf82535fc8f3c863287eab5fe72567785");
+  test("match docs/webhooks.md's test vector in both schemes", () => {
+    expect(xSignature(SECRET, TS, BODY)).toBe("a693dc5373c2bda8c82f3b7b12a343ccf82535fc8f3c863287eab5fe72567785");
     expect(standardSignature(SECRET, ID, TS, BODY)).toBe("1hG/LpzjJr/+BUTTv4XrKyQsjauHGrKI48V5yAGnK2o=");
   });
 
@@ -28,7 +28,7 @@ describe("webhook signatures", () => {
   test("during a rotation the new secret signs first, then the old one", () => {
     const fresh = generateSecret();
     const headers = signatureHeaders([fresh, SECRET], { id: ID, type: "webhook.test", body: BODY }, TS);
-    expect(headers["x-signature"]).toBe(`${seedSignature(fresh, TS, BODY)},a693dc5373c2bda8c82f3b7b12a343ccf82535fc8f3c863287eab5fe72567785`);
+    expect(headers["x-signature"]).toBe(`${xSignature(fresh, TS, BODY)},a693dc5373c2bda8c82f3b7b12a343ccf82535fc8f3c863287eab5fe72567785`);
     expect(headers["webhook-signature"]).toBe(`v1,${standardSignature(fresh, ID, TS, BODY)} v1,1hG/LpzjJr/+BUTTv4XrKyQsjauHGrKI48V5yAGnK2o=`);
   });
 
