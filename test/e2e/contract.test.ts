@@ -23,7 +23,7 @@ const SIGNED_LINK = (op: Operation) => op.template === "/v1/files/{file_id}/cont
 /** Inference keys get 403 here (docs/decisions.md "Created keys default to `inference`"). */
 const FULL_ONLY = /^\/v1\/(api-keys|webhooks|guardrails|balance\/settings)(\/|$)/;
 /**
- * 2xx bodies whose shape a seed or issue fixes without an `object` field: the polling guide's
+ * 2xx bodies whose shape the API reference fixes without an `object` field: the polling guide's
  * result, the API reference's upload answer, the download link's `{url, expires_at}` and the catalog document that
  * `PUT /admin/v1/catalog` takes back.
  */
