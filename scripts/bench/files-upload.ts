@@ -8,18 +8,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnServer } from "../../test/helpers/process";
 
 const SIZE = Number(process.env.BENCH_FILE_BYTES ?? 157_286_400); // compare a smaller size to see RSS does not grow with it
 const CHUNK = 1024 * 1024;
-const root = join(import.meta.dir, "../..");
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-bench-files-"));
-
-const freePort = () => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-};
 
 const rssMiB = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -37,20 +30,8 @@ async function peakDuring(pid: number, work: () => Promise<void>) {
   return { peak: Math.max(peak, rssMiB(pid).rss), seconds: (performance.now() - started) / 1000 };
 }
 
-const port = freePort();
-const server = Bun.spawn([process.execPath, join(root, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(port), "--log-level", "warn"], {
-  stdout: "ignore",
-  stderr: "ignore",
-  env: { ...process.env, NODE_ENV: "production" },
-});
-const base = `http://127.0.0.1:${port}`;
+const { proc: server, url: base } = await spawnServer(dataDir);
 try {
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 400) throw new Error("server did not start");
-    await Bun.sleep(25);
-  }
   const { api_key: key } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
   const auth = { authorization: `Bearer ${key}` };
   await Bun.sleep(500); // let startup allocations settle

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { BUN_RUNTIME_FLAGS } from "../../src/http/header-limit";
+import { spawnServer } from "../../test/helpers/process";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -53,15 +53,7 @@ if (values.attack) {
   process.exit(0);
 }
 
-const root = join(import.meta.dir, "../..");
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-bench-hostile-"));
-
-const freePort = () => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-};
 
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
 
@@ -86,18 +78,8 @@ const summary = (ms: number[]) => {
   return { n: sorted.length, p50: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, worst: sorted.at(-1)! };
 };
 
-const port = freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = Bun.spawn(
-  [process.execPath, ...BUN_RUNTIME_FLAGS, join(root, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(port), "--log-level", "warn", "--rate-limit-rpm", "0"],
-  { stdout: "ignore", stderr: "ignore", env: { ...process.env, NODE_ENV: "production" } },
-);
+const { proc: server, url: base } = await spawnServer(dataDir, { MODELROUTE_RATE_LIMIT_RPM: "0" });
 try {
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 400) throw new Error("server did not start");
-    await Bun.sleep(25);
-  }
   const { api_key: key } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
   await Bun.sleep(500); // let start-up allocations settle
 
