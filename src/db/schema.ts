@@ -4,6 +4,7 @@
  * store.ts; nothing else queries them.
  */
 import { sql } from "drizzle-orm";
+import type { Usage } from "../canonical/usage";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
@@ -66,15 +67,23 @@ export const providers = sqliteTable("providers", {
   kind: text("kind").notNull(),
   baseUrl: text("base_url"),
   apiKey: text("api_key"),
+  /** Where the secrets live (environment variables, files): names only, never the secrets. */
+  keyRefs: json<ProviderKeyRefs>("key_refs").notNull().default({}),
   config: json<Record<string, unknown>>("config").notNull().default({}),
   createdAt: integer("created_at").notNull(),
 });
+
+export type ProviderKeyRefs = { apiKeyEnv?: string; apiKeysEnv?: string[]; apiKeyFile?: string; webhookSecretEnv?: string };
 
 export type Pricing = {
   perImageMicros?: number;
   inputPer1mTokensMicros?: number;
   outputPer1mTokensMicros?: number;
   perSecondMicros?: number;
+  /** Input tokens read from a prompt cache; the input rate when unset. */
+  cachedInputPer1mTokensMicros?: number;
+  /** Input tokens written to a prompt cache; the input rate when unset. */
+  cacheWritePer1mTokensMicros?: number;
 };
 
 export const models = sqliteTable("models", {
@@ -83,8 +92,11 @@ export const models = sqliteTable("models", {
   description: text("description").notNull(),
   ownedBy: text("owned_by").notNull(),
   inputSchema: json<Record<string, unknown>>("input_schema").notNull(),
+  /** The catalog gave no schema: the task's canonical one applies (input_schema holds a copy). */
+  taskSchema: integer("task_schema", { mode: "boolean" }).notNull().default(false),
   pricing: json<Pricing>("pricing").notNull(),
   maxOutputTokens: integer("max_output_tokens"),
+  contextWindow: integer("context_window"),
   queueTtlMs: integer("queue_ttl_ms"),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),
@@ -99,18 +111,21 @@ export const routes = sqliteTable(
     upstreamModel: text("upstream_model").notNull(),
     params: json<Record<string, unknown>>("params").notNull().default({}),
     position: integer("position").notNull(),
+    /** Total time of a call that is not streamed. */
     timeoutMs: integer("timeout_ms").notNull(),
+    /** Streams: the longest wait for the first content, and between two events. */
+    firstTokenMs: integer("first_token_ms"),
+    idleMs: integer("idle_ms"),
+    /** Attempts on this route after the first, before the next route. */
+    retries: integer("retries"),
     maxConcurrency: integer("max_concurrency"),
+    /** Calls that may wait for a slot when max_concurrency are in flight. */
+    maxQueue: integer("max_queue"),
   },
   (t) => [index("routes_model").on(t.modelSlug, t.position)],
 );
 
-export type ExecutionUsage = {
-  inputTokens: number;
-  outputTokens: number;
-  images?: number;
-  seconds?: number;
-};
+export type ExecutionUsage = Usage;
 
 export const executions = sqliteTable(
   "executions",

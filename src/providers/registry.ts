@@ -1,8 +1,10 @@
 /** Adapter kinds by name. */
+import { anthropicAdapter } from "./anthropic";
 import { mockAdapter } from "./mock";
+import { openaiAdapter } from "./openai";
 import type { ProviderAdapter } from "./types";
 
-const adapters = new Map<string, ProviderAdapter>([[mockAdapter.kind, mockAdapter]]);
+const adapters = new Map<string, ProviderAdapter>([mockAdapter, openaiAdapter, anthropicAdapter].map((a) => [a.kind, a]));
 
 export const adapterFor = (kind: string): ProviderAdapter | undefined => adapters.get(kind);
 export const adapterKinds = () => [...adapters.keys()];

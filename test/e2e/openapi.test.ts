@@ -129,8 +129,9 @@ test("error.code is the enum of every code the server uses", () => {
   const codes = Object.keys(CODES).sort();
   const enums = new Set<string>();
   let envelopes = 0;
-  for (const media of bodies.filter((m) => isJson(m) && /\s[45]\d\d\s/.test(m.where))) {
-    const code = media.schema?.properties?.error?.properties?.code;
+  // Every 4xx/5xx JSON body that is the error envelope (the 503 of /readyz is the readiness report).
+  for (const media of bodies.filter((m) => isJson(m) && /\s[45]\d\d\s/.test(m.where) && m.schema?.properties?.error)) {
+    const code = media.schema.properties.error.properties?.code;
     envelopes++;
     enums.add(JSON.stringify([...(code?.enum ?? [])].sort()));
   }

@@ -11,6 +11,7 @@ import type { Pricing } from "../../db/schema";
 import type { FieldIssue } from "../../errors";
 import { toFieldIssues } from "../../http/validation";
 import { formatUsd, parseUsd } from "../../money";
+import { TASK_INPUT_SCHEMAS } from "../../canonical/tasks";
 import { adapterKinds } from "../../providers/registry";
 import type { CatalogModel, CatalogProvider } from "../catalog/default-catalog";
 import * as Catalog from "../catalog/service";
@@ -19,8 +20,17 @@ const strict = { additionalProperties: false } as const;
 const json = Type.Record(Type.String(), Type.Unknown());
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "per_second"] as const;
-const PRICE_COLUMNS = { per_image: "perImageMicros", input_per_1m_tokens: "inputPer1mTokensMicros", output_per_1m_tokens: "outputPer1mTokensMicros", per_second: "perSecondMicros" } as const;
+const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "cached_input_per_1m_tokens", "cache_write_per_1m_tokens", "per_second"] as const;
+const PRICE_COLUMNS = {
+  per_image: "perImageMicros",
+  input_per_1m_tokens: "inputPer1mTokensMicros",
+  output_per_1m_tokens: "outputPer1mTokensMicros",
+  cached_input_per_1m_tokens: "cachedInputPer1mTokensMicros",
+  cache_write_per_1m_tokens: "cacheWritePer1mTokensMicros",
+  per_second: "perSecondMicros",
+} as const;
+const ENV_NAME = { minLength: 1, maxLength: 256, pattern: "^[A-Za-z_][A-Za-z0-9_]*$" };
+const ms = (description: string, minimum = 100) => Type.Optional(nullable(Type.Integer({ minimum, maximum: 3_600_000, description })));
 
 export const CatalogFileSchema = Type.Object(
   {
@@ -29,9 +39,13 @@ export const CatalogFileSchema = Type.Object(
         Type.Object(
           {
             id: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$", description: "Referenced by routes." }),
-            kind: Type.String({ description: "Adapter kind: mock, openai, anthropic, cog (as this build supports)." }),
+            kind: Type.String({ description: "Adapter kind: mock, openai, anthropic (docs/catalog.md)." }),
             base_url: Type.Optional(nullable(Type.String({ maxLength: 2048 }))),
-            api_key: Type.Optional(nullable(Type.String({ maxLength: 4096, description: "Left out: the stored key is kept. null: removed." }))),
+            api_key_env: Type.Optional(nullable(Type.String({ ...ENV_NAME, description: "The environment variable holding the API key, read at each call." }))),
+            api_keys_env: Type.Optional(nullable(Type.Array(Type.String(ENV_NAME), { minItems: 1, maxItems: 64, description: "A pool of keys, one environment variable each; a refused key is rested and the next used." }))),
+            api_key_file: Type.Optional(nullable(Type.String({ minLength: 1, maxLength: 4096, description: "A file holding the API key (trailing newline ignored), read at each call." }))),
+            webhook_secret_env: Type.Optional(nullable(Type.String({ ...ENV_NAME, description: "The environment variable holding the secret that signs the provider's callbacks." }))),
+            api_key: Type.Optional(nullable(Type.String({ maxLength: 4096, description: "An inline key, stored in the database. Left out: the stored key is kept. null: removed. Prefer api_key_env." }))),
             config: Type.Optional(json),
           },
           strict,
@@ -47,21 +61,27 @@ export const CatalogFileSchema = Type.Object(
             task: Type.String({ minLength: 1, maxLength: 64, examples: ["chat"] }),
             description: Type.Optional(Type.String({ maxLength: 4000 })),
             owned_by: Type.Optional(Type.String({ maxLength: 128 })),
-            input_schema: json,
+            input_schema: Type.Optional(json),
             pricing: Type.Object(
               { currency: Type.Optional(Type.Literal("USD")), ...Object.fromEntries(PRICE_FIELDS.map((f) => [f, Type.Optional(Type.String())])) },
               { ...strict, description: "Money strings, e.g. per_image: \"0.040\"." },
             ),
             max_output_tokens: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 10_000_000 }))),
+            context_window: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 100_000_000, description: "Tokens the model reads at most, prompt and output together." }))),
             queue_ttl_ms: Type.Optional(nullable(Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000 }))),
             routes: Type.Array(
               Type.Object(
                 {
                   provider: Type.String({ minLength: 1 }),
                   upstream_model: Type.String({ minLength: 1, maxLength: 256 }),
-                  timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+                  total_ms: ms("A call that is not streamed: the longest it may take (default 120000)."),
+                  timeout_ms: ms("The former name of total_ms."),
+                  first_token_ms: ms("A streamed call: the longest wait for the first content (default 60000)."),
+                  idle_ms: ms("A streamed call: the longest wait between two events (default 30000)."),
+                  retries: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 10, description: "Attempts on this route after the first, before the next route (default 1)." }))),
                   params: Type.Optional(json),
                   max_concurrency: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
+                  max_queue: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 100_000, description: "Calls that may wait for a slot at max_concurrency (default 64)." }))),
                 },
                 strict,
               ),
@@ -77,6 +97,8 @@ export const CatalogFileSchema = Type.Object(
   { ...strict, description: "A catalog file: providers and models to create or replace. Models and providers not in the file are left as they are." },
 );
 export type CatalogFile = Static<typeof CatalogFileSchema>;
+
+const DEFAULT_TOTAL_MS = 120_000;
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1).replace(/\.$/, "");
 const MONEY_MESSAGE = 'must be a money string (decimal USD with at most 6 decimals, e.g. "0.040")';
@@ -112,7 +134,9 @@ export function catalogIssues(db: Db, value: unknown): FieldIssue[] {
       const price = (m.pricing as Record<string, string | undefined>)[f];
       if (price !== undefined && parseUsd(price) === null) issues.push({ field: `${at}.pricing.${f}`, code: "invalid_format", message: MONEY_MESSAGE });
     }
-    if (m.input_schema.type !== "object") issues.push({ field: `${at}.input_schema.type`, code: "invalid_format", message: 'must be "object"' });
+    if (m.input_schema === undefined) {
+      if (!TASK_INPUT_SCHEMAS[m.task]) issues.push({ field: `${at}.input_schema`, code: "required", message: `is required for the task "${m.task}" (standard tasks: ${Object.keys(TASK_INPUT_SCHEMAS).join(", ")})` });
+    } else if (m.input_schema.type !== "object") issues.push({ field: `${at}.input_schema.type`, code: "invalid_format", message: 'must be "object"' });
     else {
       try {
         ajv.compile(m.input_schema);
@@ -136,6 +160,12 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
     kind: p.kind,
     baseUrl: p.base_url ?? null,
     apiKey: p.api_key === undefined ? (stored.get(p.id)?.apiKey ?? null) : p.api_key,
+    keyRefs: {
+      ...(p.api_key_env ? { apiKeyEnv: p.api_key_env } : {}),
+      ...(p.api_keys_env ? { apiKeysEnv: p.api_keys_env } : {}),
+      ...(p.api_key_file ? { apiKeyFile: p.api_key_file } : {}),
+      ...(p.webhook_secret_env ? { webhookSecretEnv: p.webhook_secret_env } : {}),
+    },
     config: p.config ?? {},
   }));
   const models = (file.models ?? []).map((m) => {
@@ -149,16 +179,21 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
       task: m.task,
       description: m.description ?? "",
       ownedBy: m.owned_by ?? "custom",
-      inputSchema: m.input_schema,
+      inputSchema: m.input_schema ?? null,
       pricing,
       maxOutputTokens: m.max_output_tokens ?? null,
+      contextWindow: m.context_window ?? null,
       queueTtlMs: m.queue_ttl_ms ?? null,
       routes: m.routes.map((r) => ({
         provider: r.provider,
         upstreamModel: r.upstream_model,
-        timeoutMs: r.timeout_ms ?? 120_000,
+        timeoutMs: r.total_ms ?? r.timeout_ms ?? DEFAULT_TOTAL_MS,
+        firstTokenMs: r.first_token_ms ?? null,
+        idleMs: r.idle_ms ?? null,
+        retries: r.retries ?? null,
         params: r.params ?? {},
         maxConcurrency: r.max_concurrency ?? null,
+        maxQueue: r.max_queue ?? null,
       })),
     };
   });
@@ -173,6 +208,10 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       id: p.id,
       kind: p.kind,
       base_url: p.baseUrl,
+      ...(p.keyRefs.apiKeyEnv ? { api_key_env: p.keyRefs.apiKeyEnv } : {}),
+      ...(p.keyRefs.apiKeysEnv ? { api_keys_env: p.keyRefs.apiKeysEnv } : {}),
+      ...(p.keyRefs.apiKeyFile ? { api_key_file: p.keyRefs.apiKeyFile } : {}),
+      ...(p.keyRefs.webhookSecretEnv ? { webhook_secret_env: p.keyRefs.webhookSecretEnv } : {}),
       ...(opts.includeSecrets && { api_key: p.apiKey }),
       config: p.config,
     }));
@@ -187,16 +226,21 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       task: m.task,
       description: m.description,
       owned_by: m.ownedBy,
-      input_schema: m.inputSchema,
+      ...(m.taskSchema ? {} : { input_schema: m.inputSchema }),
       pricing,
       max_output_tokens: m.maxOutputTokens,
+      context_window: m.contextWindow,
       queue_ttl_ms: m.queueTtlMs,
       routes: m.routes.map((r) => ({
         provider: r.providerId,
         upstream_model: r.upstreamModel,
-        timeout_ms: r.timeoutMs,
+        total_ms: r.timeoutMs,
+        first_token_ms: r.firstTokenMs,
+        idle_ms: r.idleMs,
+        retries: r.retries,
         params: r.params,
         max_concurrency: r.maxConcurrency,
+        max_queue: r.maxQueue,
       })),
     };
   });

@@ -3,7 +3,6 @@ import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { errorResponses, pageQuery } from "../../http/schemas";
 import { KeyModel } from "../keys/model";
-import { CatalogFileSchema } from "./catalog-file";
 import { AdminModel } from "./model";
 import * as Admin from "./service";
 
@@ -94,7 +93,7 @@ export const adminRoutes = (ctx: AppContext) => {
         description: "Providers and models in the catalog file format (the CLI's `catalog export`). Provider API keys only with `include_secrets=true`.",
         security,
       },
-      response: { 200: CatalogFileSchema, ...errorResponses(401) },
+      response: { 200: AdminModel.catalogExport, ...errorResponses(401) },
     })
     .put("/catalog", ({ body }) => Admin.applyCatalog(deps(), body), {
       admin: true,
@@ -102,7 +101,7 @@ export const adminRoutes = (ctx: AppContext) => {
         summary: "Apply a catalog file",
         description:
           "Creates or replaces the providers and models in the body (the CLI's `catalog apply`), in one transaction, after validating all of it: a 400 lists every bad field by path (`models[2].pricing.per_image`). A provider without `api_key` keeps its stored one.",
-        requestBody: { required: true, content: { "application/json": { schema: CatalogFileSchema as never } } },
+        requestBody: { required: true, content: { "application/json": { schema: AdminModel.catalogApply as never } } },
         security,
       },
       response: { 200: AdminModel.applied, ...errorResponses(400, 401, 413, 415) },

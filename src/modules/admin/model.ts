@@ -1,21 +1,41 @@
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { enumOf, listOf, strictInteger, strictObject } from "../../http/schemas";
+import { EXAMPLE } from "../keys/model";
+import { CatalogFileSchema } from "./catalog-file";
+
+/** A model added by a catalog file, with a second mock provider to fail over to. */
+const exampleInputSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["prompt"],
+  properties: {
+    prompt: { type: "string", minLength: 1, maxLength: 4000, description: "What to draw." },
+    width: { type: "integer", minimum: 64, maximum: 2048, default: 2048 },
+    height: { type: "integer", minimum: 64, maximum: 2048, default: 2048 },
+  },
+};
+const exampleModelDescription = "Demo model (built-in mock provider): 2048×2048 images by default. $0.120 per image.";
 
 export namespace AdminModel {
   export const org = t.Object(
     {
-      id: t.String({ examples: ["org_01932c5e-7a1b-7000-8000-000000000001"] }),
+      id: t.String({ examples: [EXAMPLE.orgId] }),
       object: t.Literal("organization"),
       name: t.String({ examples: ["acme"] }),
       status: enumOf(["active", "suspended"], { description: "A suspended organization's keys answer 401." }),
       created_at: t.String(),
     },
-    { description: "An organization: owns keys, balance, executions, files and webhooks." },
+    {
+      description: "An organization: owns keys, balance, executions, files and webhooks.",
+      examples: [{ id: EXAMPLE.orgId, object: "organization", name: "acme", status: "active", created_at: EXAMPLE.orgCreatedAt }],
+    },
   );
   export const orgs = listOf(org, "Organizations, newest first.");
-  export const createOrgBody = strictObject({
-    name: t.String({ minLength: 1, maxLength: 100, description: "Unique; the CLI accepts it wherever it takes an org id.", examples: ["acme"] }),
-  });
+  export const createOrgBody = strictObject(
+    { name: t.String({ minLength: 1, maxLength: 100, description: "Unique; the CLI accepts it wherever it takes an org id.", examples: ["acme"] }) },
+    { description: "A new organization.", examples: [{ name: "acme" }] },
+  );
   export const orgParams = t.Object({ id: t.String({ description: "The organization id (org_…)." }) });
   export const orgKeyParams = t.Object({ id: t.String({ description: "The organization id." }), keyId: t.String({ description: "The key id (key_…)." }) });
 
@@ -29,8 +49,76 @@ export namespace AdminModel {
       providers: t.Array(t.String(), { description: "Provider ids created or replaced." }),
       models: t.Array(t.String(), { description: "Model slugs created or replaced." }),
     },
-    { description: "What the apply changed. Running servers see it within a second." },
+    {
+      description: "What the apply changed. Running servers see it within a second.",
+      examples: [{ object: "catalog_apply", providers: ["mock-backup"], models: ["mock-image-hd"] }],
+    },
   );
+
+  /** The catalog file PUT /admin/v1/catalog applies (validated by catalogIssues, not by Elysia). */
+  export const catalogApply = Type.Object(CatalogFileSchema.properties, {
+    additionalProperties: false,
+    description: CatalogFileSchema.description,
+    examples: [
+      {
+        providers: [{ id: "mock-backup", kind: "mock" }],
+        models: [
+          {
+            slug: "mock-image-hd",
+            task: "text-to-image",
+            description: exampleModelDescription,
+            owned_by: "modelroute",
+            input_schema: exampleInputSchema,
+            pricing: { per_image: "0.120" },
+            routes: [
+              { provider: "mock", upstream_model: "mock-image", total_ms: 120000 },
+              { provider: "mock-backup", upstream_model: "mock-image", total_ms: 120000 },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+
+  /** The catalog as GET /admin/v1/catalog exports it: every field filled in, providers by id. */
+  export const catalogExport = Type.Object(CatalogFileSchema.properties, {
+    additionalProperties: false,
+    description: "The catalog in the file format: every provider, by id, and every model (the example shows one). `api_key` only with include_secrets=true.",
+    examples: [
+      {
+        providers: [
+          { id: "mock", kind: "mock", base_url: null, config: {} },
+          { id: "mock-backup", kind: "mock", base_url: null, config: {} },
+        ],
+        models: [
+          {
+            slug: "mock-image-hd",
+            task: "text-to-image",
+            description: exampleModelDescription,
+            owned_by: "modelroute",
+            input_schema: exampleInputSchema,
+            pricing: { currency: "USD", per_image: "0.120" },
+            max_output_tokens: null,
+            context_window: null,
+            queue_ttl_ms: null,
+            routes: [
+              ...["mock", "mock-backup"].map((provider) => ({
+                provider,
+                upstream_model: "mock-image",
+                total_ms: 120000,
+                first_token_ms: null,
+                idle_ms: null,
+                retries: null,
+                params: {},
+                max_concurrency: null,
+                max_queue: null,
+              })),
+            ],
+          },
+        ],
+      },
+    ],
+  });
 
   export const stats = t.Object(
     {
@@ -42,12 +130,22 @@ export namespace AdminModel {
         by_status: t.Record(t.String(), strictInteger(), { examples: [{ COMPLETED: 120, FAILED: 3, PENDING: 1 }] }),
       }),
     },
-    { description: "Counts across the whole installation." },
+    {
+      description: "Counts across the whole installation.",
+      examples: [
+        {
+          object: "stats",
+          organizations: { total: 3, active: 2, suspended: 1 },
+          api_keys: { active: 5 },
+          executions: { total: 124, by_status: { COMPLETED: 120, FAILED: 3, PENDING: 1 } },
+        },
+      ],
+    },
   );
 
   export const auditEvent = t.Object(
     {
-      id: t.String({ examples: ["aud_01932c5e-7a1b-7000-8000-000000000001"] }),
+      id: t.String({ examples: ["aud_01a22bba-60e0-7f04-a6d2-8e1b3f5c9a26"] }),
       object: t.Literal("audit_event"),
       actor: t.String({ description: "`operator` (admin API) or `cli`.", examples: ["operator"] }),
       action: t.String({ examples: ["org.suspend", "api_key.create", "catalog.apply", "backup.create"] }),
@@ -55,7 +153,20 @@ export namespace AdminModel {
       details: t.Record(t.String(), t.Unknown()),
       created_at: t.String(),
     },
-    { description: "One operator action." },
+    {
+      description: "One operator action.",
+      examples: [
+        {
+          id: "aud_01a22bba-60e0-7f04-a6d2-8e1b3f5c9a26",
+          object: "audit_event",
+          actor: "operator",
+          action: "api_key.create",
+          target: EXAMPLE.orgId,
+          details: { name: EXAMPLE.keyName, permission: "inference" },
+          created_at: EXAMPLE.keyCreatedAt,
+        },
+      ],
+    },
   );
   export const auditLog = listOf(auditEvent, "Operator actions, newest first.");
   export const auditQuery = {

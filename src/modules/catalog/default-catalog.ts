@@ -2,21 +2,35 @@
  * The embedded default catalog (docs/decisions.md "Foundation and executions engine"): demo models served by the built-in
  * mock provider so a first run works offline. Prices are integer micro-USD.
  */
-import type { Pricing } from "../../db/schema";
+import type { Pricing, ProviderKeyRefs } from "../../db/schema";
 
 export type CatalogModel = {
   slug: string;
   task: string;
   description: string;
   ownedBy: string;
-  inputSchema: Record<string, unknown>;
+  /** Null: the canonical schema of the task (docs/tasks.md). */
+  inputSchema: Record<string, unknown> | null;
   pricing: Pricing;
   maxOutputTokens?: number | null;
+  contextWindow?: number | null;
   queueTtlMs?: number | null;
-  routes: { provider: string; upstreamModel: string; timeoutMs: number; params?: Record<string, unknown>; maxConcurrency?: number | null }[];
+  routes: CatalogRoute[];
 };
 
-export type CatalogProvider = { id: string; kind: string; baseUrl?: string | null; apiKey?: string | null; config?: Record<string, unknown> };
+export type CatalogRoute = {
+  provider: string;
+  upstreamModel: string;
+  timeoutMs: number;
+  firstTokenMs?: number | null;
+  idleMs?: number | null;
+  retries?: number | null;
+  params?: Record<string, unknown>;
+  maxConcurrency?: number | null;
+  maxQueue?: number | null;
+};
+
+export type CatalogProvider = { id: string; kind: string; baseUrl?: string | null; apiKey?: string | null; keyRefs?: ProviderKeyRefs; config?: Record<string, unknown> };
 
 const SEED_ERROR_CODES = [
   "INPUT_VALIDATION_ERROR", "CONTENT_MODERATION_REJECTED", "MODEL_OVERLOADED", "MODEL_UNAVAILABLE",
@@ -51,7 +65,7 @@ export const DEFAULT_MODELS: CatalogModel[] = [
         ...mockControls,
       },
     },
-    routes: [{ provider: "mock", upstreamModel: "mock-image", timeoutMs: 120_000 }],
+    routes: [{ provider: "mock", upstreamModel: "mock-image", timeoutMs: 120_000, retries: 0 }],
   },
   {
     slug: "mock-chat",
@@ -84,7 +98,7 @@ export const DEFAULT_MODELS: CatalogModel[] = [
         ...mockControls,
       },
     },
-    routes: [{ provider: "mock", upstreamModel: "mock-chat", timeoutMs: 120_000 }],
+    routes: [{ provider: "mock", upstreamModel: "mock-chat", timeoutMs: 120_000, retries: 0 }],
   },
   {
     slug: "mock-embed",
@@ -109,7 +123,7 @@ export const DEFAULT_MODELS: CatalogModel[] = [
         ...mockControls,
       },
     },
-    routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000 }],
+    routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000, retries: 0 }],
   },
   {
     slug: "mock-vision",
@@ -133,7 +147,7 @@ export const DEFAULT_MODELS: CatalogModel[] = [
         ...mockControls,
       },
     },
-    routes: [{ provider: "mock", upstreamModel: "mock-vision", timeoutMs: 60_000 }],
+    routes: [{ provider: "mock", upstreamModel: "mock-vision", timeoutMs: 60_000, retries: 0 }],
   },
   {
     slug: "demo-model",
@@ -152,6 +166,6 @@ export const DEFAULT_MODELS: CatalogModel[] = [
         ...mockControls,
       },
     },
-    routes: [{ provider: "mock", upstreamModel: "demo-model", timeoutMs: 120_000 }],
+    routes: [{ provider: "mock", upstreamModel: "demo-model", timeoutMs: 120_000, retries: 0 }],
   },
 ];

@@ -1,5 +1,11 @@
 import { t } from "elysia";
 import { listOf, strictInteger } from "../../http/schemas";
+import { formatUsd } from "../../money";
+import { DEFAULT_MODELS } from "./default-catalog";
+
+/** The examples show the embedded mock-image model as GET /v1/models serves it. */
+const seed = DEFAULT_MODELS.find((m) => m.slug === "mock-image")!;
+const examplePricing = { currency: "USD", per_image: formatUsd(seed.pricing.perImageMicros!) } as const;
 
 export namespace CatalogModel {
   export const pricing = t.Object(
@@ -8,9 +14,11 @@ export namespace CatalogModel {
       per_image: t.Optional(t.String({ examples: ["0.040"] })),
       input_per_1m_tokens: t.Optional(t.String({ examples: ["0.500"] })),
       output_per_1m_tokens: t.Optional(t.String({ examples: ["1.500"] })),
+      cached_input_per_1m_tokens: t.Optional(t.String({ description: "Input tokens read from the provider's prompt cache.", examples: ["0.050"] })),
+      cache_write_per_1m_tokens: t.Optional(t.String({ description: "Input tokens written to the provider's prompt cache.", examples: ["0.625"] })),
       per_second: t.Optional(t.String()),
     },
-    { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present." },
+    { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present.", examples: [examplePricing] },
   );
 
   export const model = t.Object(
@@ -24,7 +32,21 @@ export namespace CatalogModel {
       input_schema: t.Record(t.String(), t.Unknown(), { description: "JSON Schema of `input` for this model." }),
       pricing,
     },
-    { description: "A model of the catalog, in OpenAI's list shape plus task, description, input schema and pricing." },
+    {
+      description: "A model of the catalog, in OpenAI's list shape plus task, description, input schema and pricing.",
+      examples: [
+        {
+          id: seed.slug,
+          object: "model",
+          created: 1792047600,
+          owned_by: seed.ownedBy,
+          task: seed.task,
+          description: seed.description,
+          input_schema: seed.inputSchema,
+          pricing: examplePricing,
+        },
+      ],
+    },
   );
 
   export const list = listOf(model, "Every model this gateway serves.");

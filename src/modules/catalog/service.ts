@@ -11,10 +11,12 @@ import { isId, newId } from "../../ids";
 import { formatUsd } from "../../money";
 import { pointerToPath } from "../../http/validation";
 import { DEFAULT_MODELS, DEFAULT_PROVIDERS, type CatalogModel, type CatalogProvider } from "./default-catalog";
+import { TASK_INPUT_SCHEMAS } from "../../canonical/tasks";
+import { providerKeys } from "../../providers/keys";
+import type { RouteInfo } from "../../providers/types";
 import * as store from "./store";
 
 export type Model = store.ModelRow & { routes: store.RouteRow[] };
-export type Route = store.RouteRow & { provider: store.ProviderRow };
 
 const SNAPSHOT_TTL_MS = 1000;
 
@@ -30,7 +32,9 @@ function snapshot(db: Db, now = Date.now()): Snapshot {
     list.push(route);
     routesBySlug.set(route.modelSlug, list);
   }
-  const models = new Map(store.allModels(db).map((m) => [m.slug, { ...m, routes: routesBySlug.get(m.slug) ?? [] }]));
+  const models = new Map(
+    store.allModels(db).map((m) => [m.slug, { ...m, inputSchema: m.taskSchema ? (TASK_INPUT_SCHEMAS[m.task] ?? m.inputSchema) : m.inputSchema, routes: routesBySlug.get(m.slug) ?? [] }]),
+  );
   const providers = new Map(store.allProviders(db).map((p) => [p.id, p]));
   const fresh = { at: now, models, providers };
   snapshots.set(db, fresh);
@@ -64,12 +68,31 @@ export function resolveModel(db: Db, slug: string): Model {
   return model;
 }
 
-/** The model's routes joined with their providers, in failover order. */
-export function routesOf(db: Db, model: Model): Route[] {
+const DEFAULT_FIRST_TOKEN_MS = 60_000;
+const DEFAULT_IDLE_MS = 30_000;
+const DEFAULT_RETRIES = 1;
+const DEFAULT_MAX_QUEUE = 64;
+
+/** The model's routes joined with their providers, in failover order, as the router takes them. */
+export function routesOf(db: Db, model: Model): RouteInfo[] {
   const providers = snapshot(db).providers;
   return model.routes.flatMap((r) => {
     const provider = providers.get(r.providerId);
-    return provider ? [{ ...r, provider }] : [];
+    if (!provider) return [];
+    return [
+      {
+        id: r.id,
+        upstreamModel: r.upstreamModel,
+        params: r.params,
+        timeouts: { totalMs: r.timeoutMs, firstTokenMs: r.firstTokenMs ?? Math.min(DEFAULT_FIRST_TOKEN_MS, r.timeoutMs), idleMs: r.idleMs ?? DEFAULT_IDLE_MS },
+        retries: r.retries ?? DEFAULT_RETRIES,
+        maxConcurrency: r.maxConcurrency,
+        maxQueue: r.maxQueue ?? DEFAULT_MAX_QUEUE,
+        maxOutputTokens: model.maxOutputTokens,
+        provider: { id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, config: provider.config },
+        apiKeys: () => providerKeys(provider),
+      },
+    ];
   });
 }
 
@@ -164,6 +187,8 @@ export type PricingView = {
   per_image?: string;
   input_per_1m_tokens?: string;
   output_per_1m_tokens?: string;
+  cached_input_per_1m_tokens?: string;
+  cache_write_per_1m_tokens?: string;
   per_second?: string;
 };
 
@@ -172,6 +197,8 @@ export function pricingView(p: Pricing): PricingView {
   if (p.perImageMicros !== undefined) view.per_image = formatUsd(p.perImageMicros);
   if (p.inputPer1mTokensMicros !== undefined) view.input_per_1m_tokens = formatUsd(p.inputPer1mTokensMicros);
   if (p.outputPer1mTokensMicros !== undefined) view.output_per_1m_tokens = formatUsd(p.outputPer1mTokensMicros);
+  if (p.cachedInputPer1mTokensMicros !== undefined) view.cached_input_per_1m_tokens = formatUsd(p.cachedInputPer1mTokensMicros);
+  if (p.cacheWritePer1mTokensMicros !== undefined) view.cache_write_per_1m_tokens = formatUsd(p.cacheWritePer1mTokensMicros);
   if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
   return view;
 }
@@ -192,7 +219,7 @@ export function modelView(m: Model) {
 /** Writes providers and models (with their routes) in the caller's transaction. */
 export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]; models: CatalogModel[] }, now: number) {
   for (const p of catalog.providers)
-    store.upsertProvider(conn, { id: p.id, kind: p.kind, baseUrl: p.baseUrl ?? null, apiKey: p.apiKey ?? null, config: p.config ?? {}, createdAt: now });
+    store.upsertProvider(conn, { id: p.id, kind: p.kind, baseUrl: p.baseUrl ?? null, apiKey: p.apiKey ?? null, keyRefs: p.keyRefs ?? {}, config: p.config ?? {}, createdAt: now });
   for (const m of catalog.models) {
     store.replaceModel(
       conn,
@@ -201,9 +228,11 @@ export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]
         task: m.task,
         description: m.description,
         ownedBy: m.ownedBy,
-        inputSchema: m.inputSchema,
+        inputSchema: m.inputSchema ?? TASK_INPUT_SCHEMAS[m.task] ?? { type: "object" },
+        taskSchema: m.inputSchema === null,
         pricing: m.pricing,
         maxOutputTokens: m.maxOutputTokens ?? null,
+        contextWindow: m.contextWindow ?? null,
         queueTtlMs: m.queueTtlMs ?? null,
         createdAt: now,
       },
@@ -215,7 +244,11 @@ export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]
         params: r.params ?? {},
         position,
         timeoutMs: r.timeoutMs,
+        firstTokenMs: r.firstTokenMs ?? null,
+        idleMs: r.idleMs ?? null,
+        retries: r.retries ?? null,
         maxConcurrency: r.maxConcurrency ?? null,
+        maxQueue: r.maxQueue ?? null,
       })),
     );
   }

@@ -17,7 +17,7 @@ export function upsertProvider(conn: Conn, row: typeof providers.$inferInsert) {
   conn
     .insert(providers)
     .values(row)
-    .onConflictDoUpdate({ target: providers.id, set: { kind: row.kind, baseUrl: row.baseUrl, apiKey: row.apiKey, config: row.config } })
+    .onConflictDoUpdate({ target: providers.id, set: { kind: row.kind, baseUrl: row.baseUrl, apiKey: row.apiKey, keyRefs: row.keyRefs, config: row.config } })
     .run();
 }
 

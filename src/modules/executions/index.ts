@@ -49,7 +49,7 @@ export const executionRoutes = (ctx: AppContext) => {
         },
         response: {
           200: ExecutionModel.execution,
-          202: ExecutionModel.execution,
+          202: ExecutionModel.accepted,
           ...errorResponses(400, 401, 402, 409, 413, 415, 422, 429),
         },
       },
@@ -107,6 +107,6 @@ export const executionRoutes = (ctx: AppContext) => {
         description: "PENDING, PROCESSING or AWAITING_WEBHOOK → CANCELLED; the hold is released (work a provider reports as done may be charged). A finished execution: 409 `CONFLICT` with its status in `details`.",
         security,
       },
-      response: { 200: ExecutionModel.execution, ...errorResponses(401, 404, 409, 429) },
+      response: { 200: ExecutionModel.cancelled, ...errorResponses(401, 404, 409, 429) },
     });
 };

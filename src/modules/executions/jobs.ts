@@ -89,7 +89,14 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     result = await ctx.router.run(model.task, input, routes, {
       files,
       signal: AbortSignal.any([controller.signal, job.signal]),
-      onDelta: (text) => ctx.bus.publish(id, { type: "delta", text }),
+      // Streamed upstream only when the caller streams: a stream has no total timeout (docs/routing.md).
+      emit:
+        row.mode === "STREAMING"
+          ? (event) => {
+              if (event.type === "text_delta") ctx.bus.publish(id, { type: "delta", text: event.text });
+            }
+          : undefined,
+      warn: (message, fields) => ctx.log.warn(message, { execution_id: id, model: model.slug, ...fields }),
       now: ctx.clock.now,
     });
   } catch (error) {

@@ -2,15 +2,86 @@ import { t } from "elysia";
 import { enumOf, listOf, pageQuery, strictInteger, strictNumber, strictObject } from "../../http/schemas";
 
 const STATUSES = ["PENDING", "PROCESSING", "AWAITING_WEBHOOK", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"] as const;
-const EXAMPLE_ID = "exec_a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+const EXAMPLE_ID = "exec_01a22bba-60e0-72d2-9799-f779f6a5dcce";
+
+/**
+ * Whole examples, as the server sends them (view.ts) for the demo model mock-image: a SYNC run that
+ * completed, an ASYNC one just accepted, and one cancelled while it ran. Its image is the file
+ * the execution stored; cost is the catalog's $0.040 per image; latency_ms = completed_at − created_at.
+ */
+const EXAMPLE_INPUT = { prompt: "a red fox in the snow", width: 512, height: 512 };
+const EXAMPLE_OUTPUT = { images: [{ file_id: "file_01a22bba-6190-7646-8930-9a957506bfdb", format: "png", width: 512, height: 512 }] };
+const EXAMPLE_USAGE = { input_tokens: 6, output_tokens: 0, images: 1 };
+const EXAMPLE_METADATA = { customer: "acme" };
+
+const completedExample = {
+  id: EXAMPLE_ID,
+  object: "execution",
+  model: "mock-image",
+  status: "COMPLETED",
+  mode: "SYNC",
+  input: EXAMPLE_INPUT,
+  output: EXAMPLE_OUTPUT,
+  error: null,
+  usage: EXAMPLE_USAGE,
+  cost: "0.040",
+  metadata: EXAMPLE_METADATA,
+  webhook_url: null,
+  created_at: "2026-11-30T09:12:44.512Z",
+  started_at: "2026-11-30T09:12:44.519Z",
+  completed_at: "2026-11-30T09:12:44.696Z",
+  latency_ms: 184,
+};
+
+const acceptedExample = {
+  id: "exec_01a22bc1-2177-76e7-86b8-2761dddba1c9",
+  object: "execution",
+  model: "mock-image",
+  status: "PENDING",
+  mode: "ASYNC",
+  input: { prompt: "a lighthouse at dusk, oil painting" },
+  output: null,
+  error: null,
+  usage: null,
+  cost: null,
+  metadata: EXAMPLE_METADATA,
+  webhook_url: "https://example.com/hooks/modelroute",
+  created_at: "2026-11-30T09:20:07.031Z",
+  started_at: null,
+  completed_at: null,
+  latency_ms: null,
+};
+
+const cancelledExample = {
+  id: "exec_01a22bc5-c282-7a4b-b55b-4cadc8e42c6d",
+  object: "execution",
+  model: "mock-image",
+  status: "CANCELLED",
+  mode: "ASYNC",
+  input: { prompt: "a city skyline at night", num_images: 4 },
+  output: null,
+  error: { code: "CANCELLED", message: "The execution was cancelled by request." },
+  usage: null,
+  cost: "0.000",
+  metadata: EXAMPLE_METADATA,
+  webhook_url: null,
+  created_at: "2026-11-30T09:25:10.402Z",
+  started_at: "2026-11-30T09:25:10.410Z",
+  completed_at: "2026-11-30T09:25:13.877Z",
+  latency_ms: 3475,
+};
 
 const usage = t.Union(
   [
     t.Object({
-      input_tokens: strictInteger(),
+      input_tokens: strictInteger({ description: "The whole prompt, cache reads and writes included." }),
       output_tokens: strictInteger(),
+      cached_input_tokens: t.Optional(strictInteger({ description: "Of input_tokens, read from the provider's prompt cache (priced at its own rate)." })),
+      cache_write_tokens: t.Optional(strictInteger({ description: "Of input_tokens, written to the provider's prompt cache (priced at its own rate)." })),
+      reasoning_tokens: t.Optional(strictInteger({ description: "Of output_tokens, spent on reasoning." })),
       images: t.Optional(strictInteger()),
       seconds: t.Optional(strictNumber()),
+      estimated: t.Optional(t.Literal(true, { description: "Present when the provider reported no usage and the gateway counted." })),
     }),
     t.Null(),
   ],
@@ -27,7 +98,7 @@ export namespace ExecutionModel {
   export const createBody = strictObject(
     {
       model: t.String({ minLength: 1, maxLength: 128, description: "Model slug (GET /v1/models).", examples: ["mock-image"] }),
-      input: t.Record(t.String(), t.Unknown(), { description: "Model-specific input, validated against the model's input_schema.", examples: [{ prompt: "a red fox in the snow", width: 512, height: 512 }] }),
+      input: t.Record(t.String(), t.Unknown(), { description: "Model-specific input, validated against the model's input_schema.", examples: [EXAMPLE_INPUT] }),
       webhook_url: t.Optional(
         t.String({
           maxLength: 2048,
@@ -35,10 +106,13 @@ export namespace ExecutionModel {
           examples: ["https://example.com/hooks/modelroute"],
         }),
       ),
-      metadata: t.Optional(t.Record(t.String(), t.String(), { description: "Up to 16 string pairs; keys ≤ 64 chars, values ≤ 512.", examples: [{ customer: "42" }] })),
+      metadata: t.Optional(t.Record(t.String(), t.String(), { description: "Up to 16 string pairs; keys ≤ 64 chars, values ≤ 512.", examples: [EXAMPLE_METADATA] })),
       mode: t.Optional(enumOf(["ASYNC", "SYNC", "STREAMING"], { description: "ASYNC (default): 202 at once. SYNC: wait up to 60 s (Prefer: wait=N, max 300). STREAMING: server-sent events." })),
     },
-    { description: "Run a model." },
+    {
+      description: "Run a model.",
+      examples: [{ model: "mock-image", input: EXAMPLE_INPUT, metadata: EXAMPLE_METADATA, mode: "SYNC" }],
+    },
   );
   export type createBody = typeof createBody.static;
 
@@ -49,34 +123,52 @@ export namespace ExecutionModel {
       model: t.String({ examples: ["mock-image"] }),
       status,
       mode: enumOf(["ASYNC", "SYNC", "STREAMING"]),
-      input: t.Union([t.Record(t.String(), t.Unknown()), t.Null()], { description: "As sent; null once purged by retention." }),
-      output: t.Union([t.Record(t.String(), t.Unknown()), t.Null()], { description: "Canonical output once COMPLETED." }),
+      input: t.Union([t.Record(t.String(), t.Unknown(), { examples: [EXAMPLE_INPUT] }), t.Null()], { description: "As sent; null once purged by retention." }),
+      output: t.Union([t.Record(t.String(), t.Unknown(), { examples: [EXAMPLE_OUTPUT] }), t.Null()], { description: "Canonical output once COMPLETED." }),
       error: executionError,
       usage,
       cost: t.Union([t.String({ examples: ["0.040"] }), t.Null()], { description: "USD charged; null until it ends." }),
-      metadata: t.Record(t.String(), t.String()),
-      webhook_url: t.Union([t.String(), t.Null()]),
+      metadata: t.Record(t.String(), t.String(), { description: "As sent; {} when none.", examples: [EXAMPLE_METADATA] }),
+      webhook_url: t.Union([t.String(), t.Null()], { description: "As sent; null when none." }),
       created_at: t.String({ format: "date-time" }),
       started_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
       completed_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
       latency_ms: t.Union([strictInteger(), t.Null()], { description: "completed_at − created_at." }),
     },
-    { description: "An execution of a model." },
+    { description: "An execution of a model.", examples: [completedExample] },
   );
+
+  /** POST /v1/executions 202: accepted and queued (ASYNC), nothing run yet. */
+  export const accepted = t.Object(execution.properties, {
+    description: "The execution as it stands: PENDING at once for ASYNC, or still running when a SYNC wait ends.",
+    examples: [acceptedExample],
+  });
+
+  /** POST /v1/executions/{id}/cancel 200. */
+  export const cancelled = t.Object(execution.properties, {
+    description: "The cancelled execution; its hold was released.",
+    examples: [cancelledExample],
+  });
 
   export const result = t.Object(
     {
       execution_id: t.String({ examples: [EXAMPLE_ID] }),
       status,
-      output: t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
-        examples: [{ images: [{ file_id: "file_f47ac10b-58cc-4372-a567-0e02b2c3d479", format: "png", width: 1024, height: 1024 }] }],
+      output: t.Union([t.Record(t.String(), t.Unknown(), { examples: [EXAMPLE_OUTPUT] }), t.Null()], {
+        description: "The output when COMPLETED; null otherwise.",
+        examples: [EXAMPLE_OUTPUT],
       }),
       error: t.Optional(executionError),
       usage,
       cost: t.Union([t.String({ examples: ["0.040"] }), t.Null()]),
-      latency_ms: t.Union([strictInteger({ examples: [8420] }), t.Null()]),
+      latency_ms: t.Union([strictInteger({ examples: [184] }), t.Null()]),
     },
-    { description: "The result of a finished execution (the polling guide's body)." },
+    {
+      description: "The result of a finished execution (the polling guide's body).",
+      examples: [
+        { execution_id: EXAMPLE_ID, status: "COMPLETED", output: EXAMPLE_OUTPUT, usage: EXAMPLE_USAGE, cost: "0.040", latency_ms: 184 },
+      ],
+    },
   );
 
   export const listQuery = t.Object({

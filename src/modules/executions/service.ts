@@ -64,7 +64,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
   const routes = Catalog.routesOf(ctx.db, model);
   const holdMicros = Ledger.maxCostMicros(
-    { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeoutMs ?? 0 },
+    { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
     validated,
   );
   Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);

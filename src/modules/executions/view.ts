@@ -10,8 +10,12 @@ export function usageView(row: ExecutionRow) {
   return {
     input_tokens: u.inputTokens,
     output_tokens: u.outputTokens,
+    ...(u.cachedInputTokens ? { cached_input_tokens: u.cachedInputTokens } : {}),
+    ...(u.cacheWriteTokens ? { cache_write_tokens: u.cacheWriteTokens } : {}),
+    ...(u.reasoningTokens ? { reasoning_tokens: u.reasoningTokens } : {}),
     ...(u.images !== undefined ? { images: u.images } : {}),
     ...(u.seconds !== undefined ? { seconds: u.seconds } : {}),
+    ...(u.estimated ? { estimated: true as const } : {}),
   };
 }
 

@@ -4,7 +4,30 @@ import { enumOf, listOf, pageQuery, strictInteger, strictObject } from "../../ht
 /** Max upload size (docs/decisions.md "Files"): 150 MiB. */
 export const MAX_FILE_BYTES = 157_286_400;
 
-const fileIdExample = "file_01932c5e-7a1b-7000-8000-000000000001";
+const fileIdExample = "file_01a22bb7-e74e-7eb0-ab36-c904b0b1de0d";
+const LINK = `http://127.0.0.1:8080/v1/files/${fileIdExample}/content`;
+
+/** Whole examples as service.ts renders them: links expire on whole seconds, files 30 days after upload. */
+const uploadExample = {
+  file_id: fileIdExample,
+  upload_url: `${LINK}?expires=1796033402&signature=1c8460d0a32f0d1baea1d8b0aeed814f865e88e09bfcf27245dcb98cfcc6b3fb`,
+  expires_at: "2026-11-30T10:10:02.000Z",
+};
+const fileExample = {
+  id: fileIdExample,
+  object: "file",
+  filename: "cat.png",
+  content_type: "image/png",
+  size_bytes: 482133,
+  sha256: "77af778b51abd4a3c51c5ddd97204a9c3ae614ebccb75a606c3b6865aed6744e",
+  status: "uploaded",
+  created_at: "2026-11-30T09:10:02.318Z",
+  expires_at: "2026-12-30T09:10:03.871Z",
+};
+const downloadExample = {
+  url: `${LINK}?expires=1796033720&signature=b9eb75ebb258133455a3db33a2f0e222d989f4c78302fcd359c76089744d7cd5`,
+  expires_at: "2026-11-30T10:15:20.000Z",
+};
 
 export namespace FilesModel {
   export const uploadBody = strictObject(
@@ -22,11 +45,11 @@ export namespace FilesModel {
       file_id: t.String({ description: "Use it in execution input fields of format file-id.", examples: [fileIdExample] }),
       upload_url: t.String({
         description: "PUT the bytes here, with no API key, with `Content-Type` equal to `content_type` and exactly `size_bytes` bytes.",
-        examples: ["http://127.0.0.1:8080/v1/files/file_01932c5e-7a1b-7000-8000-000000000001/content?expires=1764000000&signature=3f1c…"],
+        examples: [uploadExample.upload_url],
       }),
-      expires_at: t.String({ format: "date-time", description: "When the upload link stops working (ISO-8601 UTC).", examples: ["2026-11-22T13:00:00.000Z"] }),
+      expires_at: t.String({ format: "date-time", description: "When the upload link stops working (ISO-8601 UTC).", examples: [uploadExample.expires_at] }),
     },
-    { description: "A presigned upload link." },
+    { description: "A presigned upload link.", examples: [uploadExample] },
   );
 
   export const file = t.Object(
@@ -38,35 +61,38 @@ export namespace FilesModel {
       size_bytes: strictInteger({ examples: [482133] }),
       sha256: t.Union([t.String(), t.Null()], {
         description: "Hex SHA-256 of the bytes; null when the gateway never saw them (uploads straight to S3).",
-        examples: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+        examples: [fileExample.sha256],
       }),
       status: enumOf(["pending", "uploaded", "failed", "expired"], {
         description: "`uploaded`: usable. `failed`: the stored object did not match what was declared. `expired`: past `expires_at`, about to be deleted.",
       }),
-      created_at: t.String({ format: "date-time", examples: ["2026-11-22T12:00:00.000Z"] }),
+      created_at: t.String({ format: "date-time", examples: [fileExample.created_at] }),
       expires_at: t.Union([t.String({ format: "date-time" }), t.Null()], {
         description: "When the file and its bytes are deleted (MODELROUTE_FILE_RETENTION_DAYS after upload); null = kept.",
-        examples: ["2026-12-22T12:00:03.000Z"],
+        examples: [fileExample.expires_at],
       }),
     },
-    { description: "A stored file: an upload of yours or an execution's output." },
+    { description: "A stored file: an upload of yours or an execution's output.", examples: [fileExample] },
   );
 
   export const list = listOf(file, "Your uploaded files and execution outputs, newest first.");
 
   export const downloadUrl = t.Object(
     {
-      url: t.String({ description: "GET it with no API key until `expires_at`.", examples: ["http://127.0.0.1:8080/v1/files/file_…/content?expires=1764003600&signature=…"] }),
-      expires_at: t.String({ format: "date-time", examples: ["2026-11-22T13:00:00.000Z"] }),
+      url: t.String({ description: "GET it with no API key until `expires_at`.", examples: [downloadExample.url] }),
+      expires_at: t.String({ format: "date-time", examples: [downloadExample.expires_at] }),
     },
-    { description: "A presigned download link." },
+    { description: "A presigned download link.", examples: [downloadExample] },
   );
 
-  export const deleted = t.Object({
-    id: t.String({ examples: [fileIdExample] }),
-    object: t.Literal("file"),
-    deleted: t.Literal(true),
-  });
+  export const deleted = t.Object(
+    {
+      id: t.String({ examples: [fileIdExample] }),
+      object: t.Literal("file"),
+      deleted: t.Literal(true),
+    },
+    { description: "The file is gone, with its bytes.", examples: [{ id: fileIdExample, object: "file", deleted: true }] },
+  );
 
   export const idParams = t.Object({ file_id: t.String({ description: "A file id (`file_…`).", examples: [fileIdExample] }) });
 

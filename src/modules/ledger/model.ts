@@ -3,6 +3,36 @@ import { enumOf, listOf, pageQuery, strictInteger, strictObject } from "../../ht
 
 const money = (description: string, example: string) => t.String({ description, examples: [example] });
 
+/**
+ * Whole examples as service.ts renders them (formatUsd: at least 3 decimals). The capture is the
+ * mock-image execution of the executions examples: $0.040 held, $0.040 charged, nothing back.
+ */
+const EXECUTION_ID = "exec_01a22bba-60e0-72d2-9799-f779f6a5dcce";
+const balanceExample = { object: "balance", available: "9.960", held: "0.040", total: "10.000", currency: "USD" };
+const captureExample = {
+  id: "entry_01a22bba-6198-7aa3-bee0-02adb203bfbf",
+  object: "balance_transaction",
+  type: "capture",
+  amount: "0.000",
+  captured: "0.040",
+  released: "0.000",
+  execution_id: EXECUTION_ID,
+  note: null,
+  created_at: "2026-11-30T09:12:44.696Z",
+};
+const creditExample = {
+  id: "entry_01a22bca-2e3d-7e51-a142-7621e1f3c6fb",
+  object: "balance_transaction",
+  type: "credit",
+  amount: "25.000",
+  captured: null,
+  released: null,
+  execution_id: null,
+  note: "Invoice 2026-11",
+  created_at: "2026-11-30T09:30:00.125Z",
+  balance: { object: "balance", available: "34.960", held: "0.040", total: "35.000", currency: "USD" },
+};
+
 export namespace LedgerModel {
   export const balance = t.Object(
     {
@@ -12,12 +42,12 @@ export namespace LedgerModel {
       total: money("available + held: credits minus everything captured.", "10.000"),
       currency: t.Literal("USD"),
     },
-    { description: "The organization's prepaid balance. Money is a decimal string in USD." },
+    { description: "The organization's prepaid balance. Money is a decimal string in USD.", examples: [balanceExample] },
   );
 
   export const transaction = t.Object(
     {
-      id: t.String({ examples: ["entry_01932c5e-7a1b-7000-8000-000000000001"] }),
+      id: t.String({ examples: [captureExample.id] }),
       object: t.Literal("balance_transaction"),
       type: enumOf(["credit", "hold", "capture", "release", "adjustment"], {
         description:
@@ -26,14 +56,14 @@ export namespace LedgerModel {
           "before work), the whole hold came back. `adjustment`: an operator correction.",
         examples: ["capture"],
       }),
-      amount: money("Signed effect on `available`: a credit or release is positive, a hold negative, a capture is the unused part of its hold coming back.", "-0.040"),
-      captured: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what was charged.", examples: ["0.035"] }),
-      released: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what went back to `available`.", examples: ["0.005"] }),
-      execution_id: t.Union([t.String(), t.Null()], { description: "The execution a hold, capture or release belongs to.", examples: ["exec_01932c5e-7a1b-7000-8000-000000000002"] }),
+      amount: money("Signed effect on `available`: a credit or release is positive, a hold negative, a capture is the unused part of its hold coming back.", "0.000"),
+      captured: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what was charged.", examples: ["0.040"] }),
+      released: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what went back to `available`.", examples: ["0.000"] }),
+      execution_id: t.Union([t.String(), t.Null()], { description: "The execution a hold, capture or release belongs to.", examples: [EXECUTION_ID] }),
       note: t.Union([t.String(), t.Null()], { description: "Free text given with a credit.", examples: ["Invoice 2026-11"] }),
-      created_at: t.String({ examples: ["2026-11-26T12:00:00.000Z"] }),
+      created_at: t.String({ examples: [captureExample.created_at] }),
     },
-    { description: "One entry of the append-only ledger." },
+    { description: "One entry of the append-only ledger.", examples: [captureExample] },
   );
 
   export const transactions = listOf(transaction, "Ledger entries, newest first.");
@@ -48,7 +78,7 @@ export namespace LedgerModel {
         examples: ["5.000"],
       }),
     },
-    { description: "Balance alert settings." },
+    { description: "Balance alert settings.", examples: [{ object: "balance_settings", low_balance_threshold: "5.000" }] },
   );
 
   export const settingsBody = strictObject({
@@ -58,7 +88,7 @@ export namespace LedgerModel {
         "Set above the current `available`, it fires at once. null turns the alert off.",
       examples: ["5.00"],
     }),
-  });
+  }, { description: "The new threshold, or null to turn the alert off.", examples: [{ low_balance_threshold: "5.00" }] });
 
   export const usageQuery = t.Object({
     from: t.Optional(t.String({ maxLength: 40, description: "Start, inclusive: ISO-8601 UTC date or time. Default: 00:00 UTC 29 days before `to`'s day.", examples: ["2026-11-01"] })),
@@ -80,10 +110,26 @@ export namespace LedgerModel {
       data: t.Array(usageGroup),
       has_more: t.Boolean({ description: "Always false: every group is in one response." }),
       group_by: enumOf(["day", "model"]),
-      from: t.String({ description: "The start used (inclusive).", examples: ["2026-10-28T00:00:00.000Z"] }),
-      to: t.String({ description: "The end used (exclusive).", examples: ["2026-11-26T12:00:00.000Z"] }),
+      from: t.String({ description: "The start used (inclusive).", examples: ["2026-11-29T00:00:00.000Z"] }),
+      to: t.String({ description: "The end used (exclusive).", examples: ["2026-12-01T00:00:00.000Z"] }),
     },
-    { description: "Usage per day (oldest first) or per model (by slug)." },
+    {
+      description: "Usage per day (oldest first) or per model (by slug).",
+      // ?from=2026-11-29&to=2026-12-01: three mock-image runs, then four more and one demo-model run.
+      examples: [
+        {
+          object: "list",
+          data: [
+            { group: "2026-11-29", executions: 3, input_tokens: 15, output_tokens: 0, cost: "0.120" },
+            { group: "2026-11-30", executions: 5, input_tokens: 30, output_tokens: 20, cost: "0.160009" },
+          ],
+          has_more: false,
+          group_by: "day",
+          from: "2026-11-29T00:00:00.000Z",
+          to: "2026-12-01T00:00:00.000Z",
+        },
+      ],
+    },
   );
 
   export const orgParams = t.Object({ id: t.String({ description: "Organization id.", examples: ["org_01932c5e-7a1b-7000-8000-000000000001"] }) });
@@ -92,7 +138,7 @@ export namespace LedgerModel {
     amount: t.String({ maxLength: 20, description: "USD to add, a positive decimal string with at most 6 decimals (at most 1000000).", examples: ["25.00"] }),
     note: t.Optional(t.String({ maxLength: 500, description: "Shown on the balance transaction.", examples: ["Invoice 2026-11"] })),
     idempotency_key: t.Optional(t.String({ maxLength: 255, description: "Same as the Idempotency-Key header: a retry with the same key adds nothing.", examples: ["invoice-2026-11"] })),
-  });
+  }, { description: "The credit to add.", examples: [{ amount: "25.00", note: "Invoice 2026-11", idempotency_key: "invoice-2026-11" }] });
 
   export const creditHeaders = t.Object({
     "idempotency-key": t.Optional(t.String({ description: "A retry with the same key returns the first credit and adds nothing (kept forever per organization)." })),
@@ -100,6 +146,6 @@ export namespace LedgerModel {
 
   export const credit = t.Object(
     { ...transaction.properties, balance },
-    { description: "The credit's balance transaction and the organization's balance after it." },
+    { description: "The credit's balance transaction and the organization's balance after it.", examples: [creditExample] },
   );
 }

@@ -23,7 +23,13 @@ function inputTokenBound(input: Record<string, unknown>): number {
 export function costMicros(pricing: Pricing, usage: Usage): number {
   // Work in millionths of a micro-USD so every term is an exact integer before one rounding.
   let scaled = 0;
-  scaled += usage.inputTokens * (pricing.inputPer1mTokensMicros ?? 0);
+  const inputRate = pricing.inputPer1mTokensMicros ?? 0;
+  // Each input token once, at the rate of what it was: cache read, cache write, or plain.
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached);
+  scaled += (usage.inputTokens - cached - written) * inputRate;
+  scaled += cached * (pricing.cachedInputPer1mTokensMicros ?? inputRate);
+  scaled += written * (pricing.cacheWritePer1mTokensMicros ?? inputRate);
   scaled += usage.outputTokens * (pricing.outputPer1mTokensMicros ?? 0);
   scaled += (usage.images ?? 0) * (pricing.perImageMicros ?? 0) * PER_MILLION;
   scaled += Math.ceil((usage.seconds ?? 0) * 1000) * (pricing.perSecondMicros ?? 0) * 1000;
@@ -37,8 +43,11 @@ export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>):
   const requestedMax = typeof input.max_tokens === "number" ? input.max_tokens : null;
   const outputTokens = requestedMax ?? model.maxOutputTokens ?? 0;
   const images = model.pricing.perImageMicros ? Number(input.num_images ?? 1) : 0;
+  const bound = inputTokenBound(input);
   return costMicros(model.pricing, {
-    inputTokens: inputTokenBound(input),
+    inputTokens: bound,
+    // A cache write may cost more than plain input: the bound prices every token at the dearer rate.
+    cacheWriteTokens: (model.pricing.cacheWritePer1mTokensMicros ?? 0) > (model.pricing.inputPer1mTokensMicros ?? 0) ? bound : 0,
     outputTokens,
     images,
     seconds: model.pricing.perSecondMicros ? model.timeoutMs / 1000 : 0,

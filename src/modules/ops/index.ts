@@ -27,7 +27,7 @@ export const opsRoutes = (ctx: AppContext) =>
     )
     .get("/healthz", () => ({ status: "ok" as const }), {
       detail: { summary: "Liveness", description: "200 while the process is up. Does not touch the database." },
-      response: { 200: t.Object({ status: t.Literal("ok") }) },
+      response: { 200: OpsModel.health },
     })
     .get(
       "/readyz",
@@ -43,7 +43,7 @@ export const opsRoutes = (ctx: AppContext) =>
         },
         response: {
           200: OpsModel.readiness,
-          503: OpsModel.readiness,
+          503: OpsModel.notReady,
         },
       },
     )

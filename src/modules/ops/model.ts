@@ -1,21 +1,49 @@
 import { t } from "elysia";
 
 export namespace OpsModel {
-  export const readiness = t.Object({
+  const readinessFields = {
     ready: t.Boolean({ description: "True when every check passes." }),
     checks: t.Object({ database_writable: t.Boolean(), migrations_applied: t.Boolean() }),
+  };
+  export const readiness = t.Object(readinessFields, {
+    description: "The readiness checks; every one passes.",
+    examples: [{ ready: true, checks: { database_writable: true, migrations_applied: true } }],
   });
   export type readiness = typeof readiness.static;
-
-  export const index = t.Object({
-    object: t.Literal("index"),
-    name: t.Literal("ModelRoute"),
-    version: t.String({ examples: ["0.1.0"] }),
-    api: t.String({ description: "Base URL of the API.", examples: ["http://127.0.0.1:8080/v1"] }),
-    docs: t.String({ description: "The API reference, for a browser.", examples: ["http://127.0.0.1:8080/docs"] }),
-    openapi: t.String({ description: "The OpenAPI document.", examples: ["http://127.0.0.1:8080/openapi.json"] }),
-    health: t.String({ examples: ["http://127.0.0.1:8080/healthz"] }),
-    readiness: t.String({ examples: ["http://127.0.0.1:8080/readyz"] }),
+  /** The same object as a 503 sends it, with the failing check. */
+  export const notReady = t.Object(readinessFields, {
+    description: "The readiness checks, with the one that failed.",
+    examples: [{ ready: false, checks: { database_writable: true, migrations_applied: false } }],
   });
+
+  export const health = t.Object({ status: t.Literal("ok") }, { description: "The process is up.", examples: [{ status: "ok" }] });
+
+  export const index = t.Object(
+    {
+      object: t.Literal("index"),
+      name: t.Literal("ModelRoute"),
+      version: t.String({ examples: ["0.1.0"] }),
+      api: t.String({ description: "Base URL of the API.", examples: ["http://127.0.0.1:8080/v1"] }),
+      docs: t.String({ description: "The API reference, for a browser.", examples: ["http://127.0.0.1:8080/docs"] }),
+      openapi: t.String({ description: "The OpenAPI document.", examples: ["http://127.0.0.1:8080/openapi.json"] }),
+      health: t.String({ examples: ["http://127.0.0.1:8080/healthz"] }),
+      readiness: t.String({ examples: ["http://127.0.0.1:8080/readyz"] }),
+    },
+    {
+      description: "Where the API, its reference and the health checks are.",
+      examples: [
+        {
+          object: "index",
+          name: "ModelRoute",
+          version: "0.1.0",
+          api: "http://127.0.0.1:8080/v1",
+          docs: "http://127.0.0.1:8080/docs",
+          openapi: "http://127.0.0.1:8080/openapi.json",
+          health: "http://127.0.0.1:8080/healthz",
+          readiness: "http://127.0.0.1:8080/readyz",
+        },
+      ],
+    },
+  );
   export type index = typeof index.static;
 }

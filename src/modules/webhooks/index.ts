@@ -34,7 +34,7 @@ export const webhookRoutes = (ctx: AppContext) =>
             `\`events\` filters by type; leave it out for all. At most 16 endpoints per organization (409 \`CONFLICT\`). ${SIGNING}`,
           security,
         },
-        response: { 201: WebhookModel.endpoint, ...errorResponses(400, 401, 403, 409, 429) },
+        response: { 201: WebhookModel.createdEndpoint, ...errorResponses(400, 401, 403, 409, 429) },
       },
     )
     .get("/endpoints", ({ query, caller }) => Webhooks.listEndpoints(ctx, caller.orgId, query), {
@@ -78,7 +78,7 @@ export const webhookRoutes = (ctx: AppContext) =>
           "This answer is 200 whatever the receiver said; a test is not retried.",
         security,
       },
-      response: { 200: WebhookModel.deliveryDetail, ...errorResponses(401, 403, 404, 429) },
+      response: { 200: WebhookModel.testDelivery, ...errorResponses(401, 403, 404, 429) },
     })
     .post("/endpoints/:id/rotate-secret", ({ params, caller }) => Webhooks.rotateEndpointSecret(ctx, caller.orgId, params.id), {
       auth: "full",
@@ -89,7 +89,7 @@ export const webhookRoutes = (ctx: AppContext) =>
           "Issues a new `secret`, returned in full only here. For 24 hours both secrets sign every delivery (`X-Signature: <new>,<old>`, `webhook-signature: v1,<new> v1,<old>`), so receivers can switch without losing events.",
         security,
       },
-      response: { 200: WebhookModel.endpoint, ...errorResponses(401, 403, 404, 429) },
+      response: { 200: WebhookModel.rotatedEndpoint, ...errorResponses(401, 403, 404, 429) },
     })
     .get("/endpoints/:id/deliveries", ({ params, query, caller }) => Deliveries.listDeliveries(ctx, caller.orgId, query, params.id), {
       auth: "full",
@@ -147,5 +147,5 @@ export const webhookRoutes = (ctx: AppContext) =>
         description: "Issues a new secret; for 24 hours both sign deliveries to `webhook_url`, so receivers can switch without losing events.",
         security,
       },
-      response: { 200: WebhookModel.signingSecret, ...errorResponses(401, 403, 429) },
+      response: { 200: WebhookModel.rotatedSigningSecret, ...errorResponses(401, 403, 429) },
     });

@@ -3,6 +3,7 @@
  * `mock_latency_ms` makes a call take that long (abortable), `mock_error` makes it fail with
  * that error code. Tokens are whitespace-separated words (docs/decisions.md "Foundation and executions engine").
  */
+import { chatOutput, textOf, type ChatInput } from "../../canonical/chat";
 import { AppError, isErrorCode } from "../../errors";
 import type { ProviderAdapter, TaskCall, TaskRunner } from "../types";
 import { renderPng } from "./png";
@@ -52,24 +53,26 @@ function failIfAsked(call: TaskCall) {
 
 /** Takes the requested latency: spread over the words when streaming, in one wait otherwise. */
 async function produceText(call: TaskCall, words: string[]) {
-  if (!call.onDelta) return sleep(latencyOf(call), call.signal);
+  if (!call.emit) return sleep(latencyOf(call), call.signal);
   const perWord = latencyOf(call) / words.length;
   for (let i = 0; i < words.length; i++) {
     if (perWord > 0) await sleep(perWord, call.signal);
-    call.onDelta(i === 0 ? words[i]! : ` ${words[i]}`);
+    call.emit({ type: "text_delta", index: 0, text: i === 0 ? words[i]! : ` ${words[i]}` });
   }
 }
 
+/** Canonical chat: reads every text part (a plain string content is one), answers in one text part. */
 const chat: TaskRunner = async (call) => {
-  const messages = call.input.messages as { role: string; content: string }[];
+  const messages = (call.input as unknown as ChatInput).messages;
   const maxTokens = Number(call.input.max_tokens ?? 1024);
-  const words = replyWords(messages.map((m) => m.content).join("\n"), maxTokens);
+  const prompt = messages.map((m) => textOf(m.content)).join("\n");
+  const words = replyWords(prompt, maxTokens);
   await produceText(call, words);
   failIfAsked(call);
   const text = words.join(" ");
   return {
-    output: { text, message: { role: "assistant", content: text }, finish_reason: words.length >= maxTokens ? "length" : "stop" },
-    usage: { inputTokens: messages.reduce((n, m) => n + countTokens(m.content), 0), outputTokens: words.length },
+    output: chatOutput([{ message: { role: "assistant", content: [{ type: "text", text }] }, finish_reason: words.length >= maxTokens ? "length" : "stop" }]),
+    usage: { inputTokens: messages.reduce((n, m) => n + countTokens(textOf(m.content)), 0), outputTokens: words.length },
   };
 };
 
