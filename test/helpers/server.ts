@@ -30,12 +30,21 @@ export type TestServer = {
   stop(): Promise<void>;
 };
 
-export type TestServerOptions = { env?: Record<string, string>; config?: Partial<Config>; clock?: Clock; dataDir?: string; keepDataDir?: boolean };
+export type TestServerOptions = {
+  env?: Record<string, string>;
+  config?: Partial<Config>;
+  clock?: Clock;
+  dataDir?: string;
+  keepDataDir?: boolean;
+  /** Collects every log line, at debug level (to check what the server tells, and never tells). */
+  logLines?: string[];
+};
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "modelroute-test-"));
   const config = { ...loadConfig({ env: { MODELROUTE_DATA_DIR: dataDir, MODELROUTE_PORT: "0", MODELROUTE_LOG_LEVEL: "silent", ...opts.env } }), ...opts.config };
-  const running = await startServer(config, { clock: opts.clock, log: createLogger(config.logLevel) });
+  const log = opts.logLines ? createLogger("debug", (line) => void opts.logLines!.push(line)) : createLogger(config.logLevel);
+  const running = await startServer(config, { clock: opts.clock, log });
   const bootstrap = running.bootstrap ?? (await Bun.file(join(dataDir, "bootstrap.json")).json());
   const url = running.url;
   const request: TestServer["request"] = (method, path, o = {}) => {
