@@ -10,6 +10,7 @@ import { errors } from "./http/errors";
 import { headerLimit } from "./http/header-limit";
 import { observe } from "./http/observe";
 import { adminRoutes } from "./modules/admin";
+import { callbackRoutes, isCallbackRequest } from "./modules/callbacks";
 import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes, type DocumentedApp } from "./modules/docs";
 import { guardrailRoutes } from "./modules/guardrails";
@@ -43,7 +44,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers)))
     .use(headerLimit())
     .use(observe(ctx))
-    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || rawBodyRoutes(method, path)))
+    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || rawBodyRoutes(method, path)))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
@@ -53,6 +54,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(executionRoutes(ctx))
     .use(filesRoutes(ctx))
     .use(webhookRoutes(ctx))
+    .use(callbackRoutes(ctx))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))
     .use(ledgerAdminRoutes(ctx));

@@ -3,6 +3,7 @@ import type { AppContext } from "./context";
 import * as Events from "./modules/events/service";
 import { hasSubscriber } from "./modules/webhooks/service";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
+import { cancelUpstream, pollExecution } from "./modules/executions/async";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
 import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/webhooks/jobs";
 
@@ -14,6 +15,9 @@ export function registerJobs(ctx: AppContext) {
   const s = ctx.scheduler;
   // The lease outlives the longest provider timeout, so a live run is never claimed twice.
   s.register("execution.run", runExecution, { concurrency: ctx.config.workerConcurrency, leaseMs: 15 * MINUTE });
+  // Asynchronous upstreams: polls for callbacks that never come, and cancels forwarded to them.
+  s.register("execution.poll", pollExecution, { concurrency: 8, leaseMs: 2 * MINUTE });
+  s.register("execution.cancel-upstream", cancelUpstream, { concurrency: 4, leaseMs: 2 * MINUTE });
   s.register("execution.sweep", sweepExecutions, { concurrency: 1, leaseMs: MINUTE, everyMs: 5_000 });
   s.register("execution.purge", purgeExecutions, { concurrency: 1, leaseMs: 5 * MINUTE, everyMs: 60 * MINUTE });
   s.register("files.purge", purgeFiles, FILE_JOB_OPTIONS["files.purge"]);

@@ -149,6 +149,8 @@ export const executions = sqliteTable(
     webhookUrl: text("webhook_url"),
     routeId: text("route_id"),
     providerJob: json<Record<string, unknown>>("provider_job"),
+    /** The unguessable part of the URL an asynchronous upstream calls back on. */
+    callbackToken: text("callback_token"),
     deadlineAt: integer("deadline_at"),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
@@ -159,6 +161,7 @@ export const executions = sqliteTable(
     index("executions_org").on(t.orgId, t.id),
     index("executions_status").on(t.status),
     index("executions_completed").on(t.completedAt),
+    uniqueIndex("executions_callback_token").on(t.callbackToken),
   ],
 );
 

@@ -26,10 +26,11 @@ const MAX_RETRY_WAIT_MS = 10_000;
 const QUEUE_WAIT_MS = 30_000;
 const KEY_COOLDOWN_MS = 5 * 60_000;
 
-type RouteHealth = { breaker: Breaker; slots: Slots; cooldownUntil: number; calls: number; failures: number; latencyMs: number[] };
+type RouteHealth = { provider: string; breaker: Breaker; slots: Slots; cooldownUntil: number; calls: number; failures: number; latencyMs: number[] };
 
 export type RouteStatus = {
   route_id: string;
+  provider: string;
   state: BreakerState;
   next_probe_at: number | null;
   cooldown_until: number | null;
@@ -45,6 +46,8 @@ export type RunOptions = {
   files?: InputFile[];
   /** Set when the caller streams; receives canonical events once the stream is committed. */
   emit?: Emit;
+  /** For asynchronous upstreams: the job's stable id and the callback URL. */
+  async?: { jobId: string; callbackUrl: string };
   /** Told what the operator must fix: a key refused or missing. Never given a key. */
   warn?: (message: string, fields: Record<string, unknown>) => void;
   now?: () => number;
@@ -92,7 +95,7 @@ export class ProviderRouter {
     let h = this.health.get(route.id);
     if (!h) {
       const settings = { ...DEFAULT_BREAKER, ...breakerSettings(route.provider.config) };
-      this.health.set(route.id, (h = { breaker: new Breaker(settings), slots: new Slots(), cooldownUntil: 0, calls: 0, failures: 0, latencyMs: [] }));
+      this.health.set(route.id, (h = { provider: route.provider.id, breaker: new Breaker(settings), slots: new Slots(), cooldownUntil: 0, calls: 0, failures: 0, latencyMs: [] }));
     }
     return h;
   }
@@ -102,12 +105,18 @@ export class ProviderRouter {
     return routes.every((r) => adapterFor(r.provider.kind)?.idempotent ?? false);
   }
 
+  /** True when some route goes to an asynchronous upstream (its jobs end by callback or poll). */
+  isAsync(routes: RouteInfo[]): boolean {
+    return routes.some((r) => adapterFor(r.provider.kind)?.async !== undefined);
+  }
+
   /** Breaker, queue and latency of each route this process has called. */
   status(now = Date.now()): RouteStatus[] {
     return [...this.health.entries()].map(([id, h]) => {
       const sorted = [...h.latencyMs].sort((a, b) => a - b);
       return {
         route_id: id,
+        provider: h.provider,
         state: h.breaker.state,
         next_probe_at: h.breaker.nextProbeAt() || null,
         cooldown_until: h.cooldownUntil > now ? h.cooldownUntil : null,
@@ -198,7 +207,7 @@ export class ProviderRouter {
         const callStarted = now();
         health.calls++;
         try {
-          const result = await runner({ input, files: opts.files ?? [], route, apiKey: key, signal, emit });
+          const result = await runner({ input, files: opts.files ?? [], route, apiKey: key, signal, emit, async: opts.async });
           health.breaker.success(now());
           recordLatency(health, now() - callStarted);
           return { ...result, routeId: route.id };

@@ -16,7 +16,25 @@ export type ProviderResult = {
   usage: Usage;
   /** Files to store; the engine replaces `{"$artifact": i}` placeholders in output with the stored file ids. */
   artifacts?: Artifact[];
+  /** An asynchronous upstream accepted the job and will report later: the execution waits for it. */
+  pending?: AsyncJob;
 };
+
+/** What the gateway keeps of a job an asynchronous upstream runs (Cog, Replicate). */
+export type AsyncJob = {
+  /** The upstream's id of the job. */
+  ref: string;
+  /** Where to poll for it and to cancel it, when the upstream gives links. */
+  pollUrl?: string;
+  cancelUrl?: string;
+};
+
+/** Where an asynchronous job stands, from a callback or a poll. */
+export type AsyncOutcome =
+  | { state: "running" }
+  | { state: "done"; result: ProviderResult }
+  | { state: "failed"; message: string }
+  | { state: "canceled" };
 
 export type RouteTimeouts = {
   /** A call that is not streamed: the whole call. */
@@ -41,6 +59,8 @@ export type RouteInfo = {
   provider: { id: string; kind: string; baseUrl: string | null; config: Record<string, unknown> };
   /** The provider's keys in pool order, read at use (environment, file, stored); empty for none. */
   apiKeys: () => string[];
+  /** The secret the provider signs its callbacks with, read at use; null when it signs none. */
+  webhookSecret: () => string | null;
 };
 
 /** A `file_…` input the engine resolved: a link to hand upstream, or the bytes. */
@@ -65,7 +85,12 @@ export type TaskCall = {
   signal: AbortSignal;
   /** Set when the caller streams: the adapter streams from the upstream and emits canonical events. */
   emit?: Emit;
+  /** For asynchronous upstreams: the job's stable id (a retried create reuses it) and where to call back. */
+  async?: { jobId: string; callbackUrl: string };
 };
+
+/** A call about a job already submitted (poll, cancel), on the route that took it. */
+export type JobCall = { route: RouteInfo; apiKey: string | null; job: AsyncJob; task: string; input: Record<string, unknown>; signal: AbortSignal };
 
 export type TaskRunner = (call: TaskCall) => Promise<ProviderResult>;
 
@@ -74,4 +99,16 @@ export type ProviderAdapter = {
   /** Safe to call again with the same input after a crash (docs/decisions.md "Crash recovery rule"). */
   idempotent: boolean;
   tasks: Partial<Record<string, TaskRunner>>;
+  /** Asynchronous upstreams: following a submitted job until it ends. */
+  async?: {
+    /** False when the upstream cannot be asked about a job (Cog): only its callback or the deadline ends it. */
+    pollable: boolean;
+    poll(call: JobCall): Promise<AsyncOutcome>;
+    /**
+     * What a callback says; null when it does not prove it came from the upstream (a bad or
+     * missing signature where the provider signs its callbacks).
+     */
+    callback(call: Omit<JobCall, "signal" | "apiKey">, body: unknown, raw: string, headers: Headers, secret: string | null): Promise<AsyncOutcome | null>;
+    cancel(call: JobCall): Promise<void>;
+  };
 };

@@ -138,6 +138,18 @@ describe("a catalog that routes to OpenAI-compatible servers", () => {
     expect(execution.usage.input_tokens).toBe(4);
   });
 
+  test("route health in /admin/v1/routes and /metrics", async () => {
+    const routes = (await (await admin("GET", "/admin/v1/routes")).json()).data.filter((r: { model: string }) => r.model === "llama-3.1-8b");
+    expect(routes.map((r: { provider: string; position: number }) => [r.position, r.provider])).toEqual([[0, "local"], [1, "spare"]]);
+    expect(routes[0].limits).toEqual({ retries: 0, max_concurrency: 8, max_queue: 64, total_ms: 120000, first_token_ms: 2000, idle_ms: 1000 });
+    expect(routes[0].health.calls).toBeGreaterThan(3);
+    expect(routes[0].health.failures).toBe(1); // the 500; the 400 was the caller's
+    expect(routes[0].health.breaker).toBe("closed");
+    const metrics = await (await server.get("/metrics", null)).text();
+    expect(metrics).toContain(`modelroute_route_calls_total{route="${routes[0].id}",provider="local"} ${routes[0].health.calls}`);
+    expect(metrics).toContain(`modelroute_route_breaker_state{route="${routes[0].id}",provider="local"} 0`);
+  });
+
   test("the secret is in no export, no answer and no log line; the reference is exported", async () => {
     const exported = await (await admin("GET", "/admin/v1/catalog")).text();
     expect(exported).toContain(ENV_NAME);

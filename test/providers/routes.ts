@@ -17,6 +17,7 @@ export function routeTo(kind: string, baseUrl: string, opts: Partial<Omit<RouteI
     maxOutputTokens: opts.maxOutputTokens ?? null,
     provider: { id: opts.providerId ?? `provider-${id}`, kind, baseUrl, config: opts.config ?? {} },
     apiKeys: () => opts.keys ?? ["test-key"],
+    webhookSecret: () => null,
   };
 }
 

@@ -106,6 +106,15 @@ export const adminRoutes = (ctx: AppContext) => {
       },
       response: { 200: AdminModel.applied, ...errorResponses(400, 401, 413, 415) },
     })
+    .get("/routes", () => Admin.routes(deps(), ctx.router.status()), {
+      admin: true,
+      detail: {
+        summary: "Route health",
+        description: "Every model's routes in failover order, their limits, and this process's view of their health: breaker state and next probe, Retry-After cooldown, calls in flight and queued, calls and failures, median latency.",
+        security,
+      },
+      response: { 200: AdminModel.routes, ...errorResponses(401) },
+    })
     .get("/stats", () => Admin.stats(deps()), {
       admin: true,
       detail: { summary: "Installation stats", description: "Organizations, active keys and executions by status.", security },

@@ -120,6 +120,52 @@ export namespace AdminModel {
     ],
   });
 
+  const exampleRoute = {
+    object: "route",
+    id: "route_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07",
+    model: "llama-3.1-8b",
+    position: 0,
+    provider: "local",
+    kind: "openai",
+    upstream_model: "llama3.1:8b",
+    limits: { retries: 1, max_concurrency: 8, max_queue: 64, total_ms: 120000, first_token_ms: 10000, idle_ms: 30000 },
+    health: { breaker: "closed", next_probe_at: null, cooldown_until: null, in_flight: 2, queued: 0, calls: 1840, failures: 3, p50_latency_ms: 412 },
+  };
+  export const route = t.Object(
+    {
+      object: t.Literal("route"),
+      id: t.String(),
+      model: t.String(),
+      position: strictInteger({ description: "0 is tried first; the next takes over on failure." }),
+      provider: t.String(),
+      kind: t.String(),
+      upstream_model: t.String(),
+      limits: t.Object({
+        retries: strictInteger(),
+        max_concurrency: t.Union([strictInteger(), t.Null()]),
+        max_queue: strictInteger(),
+        total_ms: strictInteger(),
+        first_token_ms: strictInteger(),
+        idle_ms: strictInteger(),
+      }),
+      health: t.Object(
+        {
+          breaker: enumOf(["closed", "open", "half_open"], { description: "open: skipped without a call until next_probe_at; half_open: one probe is running." }),
+          next_probe_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
+          cooldown_until: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Set by the upstream's Retry-After." }),
+          in_flight: strictInteger(),
+          queued: strictInteger(),
+          calls: strictInteger(),
+          failures: strictInteger({ description: "Calls that counted against the route (not the caller's bad requests)." }),
+          p50_latency_ms: t.Union([strictInteger(), t.Null()]),
+        },
+        { description: "This server process's view, since it started." },
+      ),
+    },
+    { description: "A model's route to an upstream, with its limits and health.", examples: [exampleRoute] },
+  );
+  export const routes = listOf(route, "Every route of every model, in failover order.");
+
   export const stats = t.Object(
     {
       object: t.Literal("stats"),

@@ -14,6 +14,7 @@ import * as Keys from "../keys/service";
 import { ADMIN_TOKEN_SETTING } from "../orgs/bootstrap";
 import * as Orgs from "../orgs/service";
 import { putSetting } from "../settings/store";
+import type { RouteStatus } from "../../providers/router";
 import { catalogIssues, exportCatalog, toCatalog } from "./catalog-file";
 
 export type AdminDeps = { db: Db; now: number; actor: Audit.Actor; keyCache?: Keys.KeyCache };
@@ -86,6 +87,46 @@ export function applyCatalog(deps: AdminDeps, file: unknown) {
   });
   Catalog.invalidateCatalog(deps.db);
   return { object: "catalog_apply" as const, providers: summary.providers, models: summary.models };
+}
+
+const isoOrNull = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+
+/** Every route of every model with this process's view of its health (a route never called is closed and idle). */
+export function routes(deps: AdminDeps, health: RouteStatus[]) {
+  const byId = new Map(health.map((h) => [h.route_id, h]));
+  const data = Catalog.listModels(deps.db).flatMap((model) =>
+    Catalog.routesOf(deps.db, model).map((route, position) => {
+      const h = byId.get(route.id);
+      return {
+        object: "route" as const,
+        id: route.id,
+        model: model.slug,
+        position,
+        provider: route.provider.id,
+        kind: route.provider.kind,
+        upstream_model: route.upstreamModel,
+        limits: {
+          retries: route.retries,
+          max_concurrency: route.maxConcurrency,
+          max_queue: route.maxQueue,
+          total_ms: route.timeouts.totalMs,
+          first_token_ms: route.timeouts.firstTokenMs,
+          idle_ms: route.timeouts.idleMs,
+        },
+        health: {
+          breaker: h?.state ?? ("closed" as const),
+          next_probe_at: isoOrNull(h?.next_probe_at ?? null),
+          cooldown_until: isoOrNull(h?.cooldown_until ?? null),
+          in_flight: h?.in_flight ?? 0,
+          queued: h?.queued ?? 0,
+          calls: h?.calls ?? 0,
+          failures: h?.failures ?? 0,
+          p50_latency_ms: h?.p50_latency_ms ?? null,
+        },
+      };
+    }),
+  );
+  return { object: "list" as const, data, has_more: false };
 }
 
 export function stats(deps: AdminDeps) {

@@ -91,6 +91,7 @@ export function routesOf(db: Db, model: Model): RouteInfo[] {
         maxOutputTokens: model.maxOutputTokens,
         provider: { id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, config: provider.config },
         apiKeys: () => providerKeys(provider),
+        webhookSecret: () => (provider.keyRefs.webhookSecretEnv ? process.env[provider.keyRefs.webhookSecretEnv]?.trim() || null : null),
       },
     ];
   });

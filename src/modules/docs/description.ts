@@ -69,4 +69,5 @@ export const API_TAGS = [
     description:
       "The operator's API under /admin/v1, authenticated with the operator token (mrt_…): organizations, their keys, credits and balances, the catalog, stats and the audit log. The `modelroute` CLI has the same powers.",
   },
+  { name: "Providers", description: "Where asynchronous upstream providers (Cog, Replicate) call back. Not for API clients." },
 ];

@@ -1,52 +1,21 @@
 /**
- * Scheduler handlers of executions: run one (PENDING → PROCESSING → terminal), sweep overdue
- * ones to EXPIRED, purge old inputs and outputs. Re-runs happen (at-least-once), so each
+ * Scheduler handlers of executions: run one (PENDING → PROCESSING → terminal, or
+ * AWAITING_WEBHOOK when an asynchronous upstream took it: async.ts), sweep overdue ones to
+ * EXPIRED, purge old inputs and outputs. Re-runs happen (at-least-once), so each
  * handler starts from the execution's current status.
  */
 import type { AppContext } from "../../context";
-import { AppError } from "../../errors";
 import * as Idempotency from "../../http/idempotency";
 import type { ProviderResult } from "../../providers/types";
 import type { JobHandler } from "../../scheduler/types";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
-import * as Ledger from "../ledger/service";
-import { announce } from "./service";
-import * as State from "./state";
+import { awaitUpstream, callbackUrl, newCallbackToken } from "./async";
+import { complete, failure, move } from "./finish";
 import * as store from "./store";
 
 const SWEEP_BATCH = 500;
 const PURGE_BATCH = 1000;
-
-async function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
-  const moved = await ctx.writer.run((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
-  if (moved) announce(ctx, moved);
-  return moved;
-}
-
-const failure = (error: unknown) =>
-  error instanceof AppError
-    ? { errorCode: error.code, errorMessage: error.message }
-    : { errorCode: "GENERATION_FAILED", errorMessage: "The provider failed." };
-
-/** Stores artifacts as files of the org and puts their ids where the adapter left placeholders. */
-async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult): Promise<Record<string, unknown>> {
-  if (!result.artifacts?.length) return result.output;
-  const stored: Record<string, unknown>[] = [];
-  for (const artifact of result.artifacts) {
-    const file = await Files.storeOutput(ctx, {
-      orgId: row.orgId,
-      executionId: row.id,
-      bytes: artifact.bytes,
-      contentType: artifact.contentType,
-      filename: artifact.filename,
-    });
-    stored.push({ file_id: file.file_id, ...artifact.meta });
-  }
-  return JSON.parse(JSON.stringify(result.output), (_key, value) =>
-    value && typeof value === "object" && "$artifact" in value ? stored[value.$artifact as number] : value,
-  );
-}
 
 export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   const id = job.payload.executionId;
@@ -58,13 +27,15 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     return;
   }
   const routes = Catalog.routesOf(ctx.db, model);
+  const asynchronous = ctx.router.isAsync(routes);
   const now = ctx.clock.now();
   if (row.status === "PENDING") {
     if (row.deadlineAt !== null && row.deadlineAt <= now) {
       await move(ctx, id, "EXPIRED", { errorCode: "GENERATION_TIMEOUT", errorMessage: "The execution waited in the queue past its time to live." });
       return;
     }
-    if (!(await move(ctx, id, "PROCESSING", {}, ["PENDING"]))) return; // cancelled meanwhile
+    const patch = asynchronous ? { callbackToken: newCallbackToken() } : {};
+    if (!(await move(ctx, id, "PROCESSING", patch, ["PENDING"]))) return; // cancelled meanwhile
   } else if (!ctx.router.isIdempotent(routes)) {
     // PROCESSING after a restart: the provider call may have happened; it is not safe to repeat.
     await move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The gateway restarted while the provider call was in flight." });
@@ -75,9 +46,16 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   ctx.running.set(id, controller);
   // A cancel committed in the same batch as PROCESSING found no controller to abort: read the
   // status once the controller is registered, so the provider is never called for it.
-  if (store.byId(ctx.db, id)?.status !== "PROCESSING") {
+  const current = store.byId(ctx.db, id);
+  if (current?.status !== "PROCESSING") {
     ctx.running.delete(id);
     return;
+  }
+  let token = current.callbackToken;
+  if (asynchronous && !token) {
+    token = newCallbackToken(); // a re-run of an execution created before it had one
+    const fresh = token;
+    await ctx.writer.run((tx) => store.setCallbackToken(tx, id, fresh));
   }
   let result: ProviderResult & { routeId: string };
   try {
@@ -97,6 +75,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
             }
           : undefined,
       warn: (message, fields) => ctx.log.warn(message, { execution_id: id, model: model.slug, ...fields }),
+      async: token ? { jobId: id, callbackUrl: callbackUrl(ctx, token) } : undefined,
       now: ctx.clock.now,
     });
   } catch (error) {
@@ -107,21 +86,12 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   } finally {
     ctx.running.delete(id);
   }
-  let output: Record<string, unknown>;
-  try {
-    output = await storeArtifacts(ctx, row, result);
-  } catch (error) {
-    ctx.log.error("storing execution output failed", { execution_id: id, error });
-    await move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, ["PROCESSING"]);
+  if (result.pending) {
+    const route = routes.find((r) => r.id === result.routeId)!;
+    await awaitUpstream(ctx, row, result, route);
     return;
   }
-  await move(
-    ctx,
-    id,
-    "COMPLETED",
-    { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId },
-    ["PROCESSING"],
-  );
+  await complete(ctx, row, model, result, ["PROCESSING"]);
 };
 
 /** Expires executions past their deadline (queue TTL, or an async provider that never called back). */

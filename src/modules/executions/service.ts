@@ -23,6 +23,8 @@ import { executionStream } from "./stream";
 import { asCreated, executionView, resultView } from "./view";
 
 export const RUN_JOB = "execution.run";
+/** Kind of the job that forwards a cancel to an asynchronous upstream (handled in async.ts). */
+const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
 
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
@@ -184,9 +186,12 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
   if (store.isTerminal(row.status)) throw conflict(row.status);
   const now = ctx.clock.now();
   // The mock and synchronous adapters report no usage for an interrupted call: nothing is charged.
-  const moved = await ctx.writer.run((tx) =>
-    State.transition(tx, id, "CANCELLED", now, { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", costMicros: 0 }, { metrics: ctx.metrics }),
-  );
+  const moved = await ctx.writer.run((tx) => {
+    const t = State.transition(tx, id, "CANCELLED", now, { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", costMicros: 0 }, { metrics: ctx.metrics });
+    // An asynchronous upstream holding the job is told, durably, after the commit.
+    if (t && row.status === "AWAITING_WEBHOOK") ctx.scheduler.enqueue(tx, CANCEL_UPSTREAM_JOB, { executionId: id }, { maxAttempts: 5 });
+    return t;
+  });
   if (!moved) throw conflict(store.byId(ctx.db, id)!.status);
   ctx.running.get(id)?.abort(new AppError("CONFLICT", "cancelled"));
   announce(ctx, moved);

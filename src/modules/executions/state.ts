@@ -39,7 +39,7 @@ const EVENT_TYPES: Partial<Record<Status, string>> = {
   EXPIRED: "execution.expired",
 };
 
-export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "providerJob" | "deadlineAt">>;
+export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "providerJob" | "deadlineAt" | "callbackToken">>;
 
 /** `eventId` is set when the outbox kept an event for this change (someone receives it). */
 export type Transitioned = { row: store.ExecutionRow; seq: number; at: number; eventId: string | null };

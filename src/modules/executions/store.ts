@@ -80,6 +80,14 @@ export const eventsSince = (db: Conn, executionId: string, afterSeq: number) =>
     .orderBy(executionEvents.seq)
     .all();
 
+export const byCallbackToken = (conn: Conn, token: string): ExecutionRow | undefined => conn.select().from(executions).where(eq(executions.callbackToken, token)).get();
+
+export const setProviderJob = (conn: Conn, id: string, job: Record<string, unknown>) => conn.update(executions).set({ providerJob: job }).where(eq(executions.id, id)).run();
+
+/** Gives a PROCESSING execution re-run after a restart the callback token it was created without. */
+export const setCallbackToken = (conn: Conn, id: string, token: string) =>
+  conn.update(executions).set({ callbackToken: token }).where(and(eq(executions.id, id), isNull(executions.callbackToken))).run();
+
 /** Non-terminal executions whose deadline has passed, for the sweep. */
 export const overdue = (db: Conn, now: number, limit: number) =>
   db

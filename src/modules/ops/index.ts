@@ -51,7 +51,7 @@ export const opsRoutes = (ctx: AppContext) =>
       "/metrics",
       ({ set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
-        return ctx.metrics.render();
+        return ctx.metrics.render(ctx.router.status());
       },
-      { detail: { summary: "Prometheus metrics", description: "Requests by route and status, a latency histogram, process memory." } },
+      { detail: { summary: "Prometheus metrics", description: "Requests by route and status, a latency histogram, the health of each upstream route (breaker, in flight, queued, calls, failures, median latency), process memory." } },
     );

@@ -1,0 +1,56 @@
+/**
+ * Ending an execution with what a provider gave: store its files as the organization's, then
+ * one guarded transition (the state machine settles the hold in the same transaction). Used by
+ * the run job, and by callbacks and polls of asynchronous upstreams.
+ */
+import type { AppContext } from "../../context";
+import { AppError } from "../../errors";
+import type { ProviderResult } from "../../providers/types";
+import * as Files from "../files/service";
+import * as Ledger from "../ledger/service";
+import type { Model } from "../catalog/service";
+import { announce } from "./service";
+import * as State from "./state";
+import * as store from "./store";
+
+export async function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
+  const moved = await ctx.writer.run((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
+  if (moved) announce(ctx, moved);
+  return moved;
+}
+
+export const failure = (error: unknown) =>
+  error instanceof AppError
+    ? { errorCode: error.code, errorMessage: error.message }
+    : { errorCode: "GENERATION_FAILED", errorMessage: "The provider failed." };
+
+/** Stores artifacts as files of the org and puts their ids where the adapter left placeholders. */
+export async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult): Promise<Record<string, unknown>> {
+  if (!result.artifacts?.length) return result.output;
+  const stored: Record<string, unknown>[] = [];
+  for (const artifact of result.artifacts) {
+    const file = await Files.storeOutput(ctx, {
+      orgId: row.orgId,
+      executionId: row.id,
+      bytes: artifact.bytes,
+      contentType: artifact.contentType,
+      filename: artifact.filename,
+    });
+    stored.push({ file_id: file.file_id, ...artifact.meta });
+  }
+  return JSON.parse(JSON.stringify(result.output), (_key, value) =>
+    value && typeof value === "object" && "$artifact" in value ? stored[value.$artifact as number] : value,
+  );
+}
+
+/** COMPLETED with the result, from one of `from`; FAILED when its files cannot be stored. */
+export async function complete(ctx: AppContext, row: store.ExecutionRow, model: Model, result: ProviderResult & { routeId: string }, from: store.Status[]) {
+  let output: Record<string, unknown>;
+  try {
+    output = await storeArtifacts(ctx, row, result);
+  } catch (error) {
+    ctx.log.error("storing execution output failed", { execution_id: row.id, error });
+    return move(ctx, row.id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, from);
+  }
+  return move(ctx, row.id, "COMPLETED", { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId }, from);
+}
