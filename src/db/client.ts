@@ -3,6 +3,7 @@
  * migrations. The same path runs under `bun run`, `bun test` and the compiled binary.
  */
 import { Database } from "bun:sqlite";
+import { registerDataDir } from "./secret-box";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
@@ -36,6 +37,7 @@ export function openDatabase(dataDir: string): DbHandle {
   // +20 % executions/s (scripts/bench/executions.ts); they are small and short-lived.
   sqlite.exec("PRAGMA temp_store = MEMORY");
   const db = drizzle({ client: sqlite, schema });
+  registerDataDir(db, dataDir);
   return { db, sqlite, path };
 }
 

@@ -5,6 +5,8 @@
  * never appears in an answer, an export or a log line.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai";
 import { startTestServer, type TestServer } from "../helpers/server";
 
@@ -158,6 +160,32 @@ describe("a catalog that routes to OpenAI-compatible servers", () => {
     expect(withSecrets).not.toContain(SECRET); // a reference is not a stored secret
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join("\n")).not.toContain(SECRET);
+  });
+
+  test("an inline api_key is sealed at rest under the data directory's key file, and exported only when asked", async () => {
+    const inline = "sk-inline-key-7777777777";
+    const keyed = await startFakeOpenAI({ apiKeys: [inline] });
+    try {
+      const applied = await admin("PUT", "/admin/v1/catalog", {
+        providers: [{ id: "inline", kind: "openai", base_url: keyed.url, api_key: inline }],
+        models: [{ slug: "inline-chat", task: "chat", pricing: { input_per_1m_tokens: "0.10" }, routes: [{ provider: "inline", upstream_model: "m", retries: 0 }] }],
+      });
+      expect(applied.status).toBe(200);
+      const execution = await (await server.post("/v1/executions", { model: "inline-chat", mode: "SYNC", input: { messages: [{ role: "user", content: "hi" }] } })).json();
+      expect(execution.status).toBe("COMPLETED");
+      expect(keyed.requests.at(-1)!.headers.authorization).toBe(`Bearer ${inline}`);
+
+      const stored = server.running.ctx.sqlite.query("SELECT api_key FROM providers WHERE id = 'inline'").get() as { api_key: string };
+      expect(stored.api_key).toStartWith("sealed:v1:");
+      expect(stored.api_key).not.toContain(inline);
+      expect((statSync(join(server.dataDir, "secret.key")).mode & 0o777).toString(8)).toBe("600");
+      expect(await (await admin("GET", "/admin/v1/catalog")).text()).not.toContain(inline);
+      const withSecrets = await (await admin("GET", "/admin/v1/catalog?include_secrets=true")).json();
+      expect(withSecrets.providers.find((p: { id: string }) => p.id === "inline").api_key).toBe(inline);
+      expect(logLines.join("\n")).not.toContain(inline);
+    } finally {
+      await keyed.stop();
+    }
   });
 
   test("a key reference that resolves to nothing fails the execution without a call, and tells the operator", async () => {

@@ -12,6 +12,7 @@ import type { FieldIssue } from "../../errors";
 import { toFieldIssues } from "../../http/validation";
 import { formatUsd, parseUsd } from "../../money";
 import { TASK_INPUT_SCHEMAS } from "../../canonical/tasks";
+import { seal, unseal } from "../../db/secret-box";
 import { adapterKinds } from "../../providers/registry";
 import type { CatalogModel, CatalogProvider } from "../catalog/default-catalog";
 import * as Catalog from "../catalog/service";
@@ -159,7 +160,8 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
     id: p.id,
     kind: p.kind,
     baseUrl: p.base_url ?? null,
-    apiKey: p.api_key === undefined ? (stored.get(p.id)?.apiKey ?? null) : p.api_key,
+    // Stored sealed (db/secret-box.ts); left out, the stored one is kept as it is.
+    apiKey: p.api_key === undefined ? (stored.get(p.id)?.apiKey ?? null) : p.api_key === null ? null : seal(db, p.api_key),
     keyRefs: {
       ...(p.api_key_env ? { apiKeyEnv: p.api_key_env } : {}),
       ...(p.api_keys_env ? { apiKeysEnv: p.api_keys_env } : {}),
@@ -212,7 +214,7 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       ...(p.keyRefs.apiKeysEnv ? { api_keys_env: p.keyRefs.apiKeysEnv } : {}),
       ...(p.keyRefs.apiKeyFile ? { api_key_file: p.keyRefs.apiKeyFile } : {}),
       ...(p.keyRefs.webhookSecretEnv ? { webhook_secret_env: p.keyRefs.webhookSecretEnv } : {}),
-      ...(opts.includeSecrets && { api_key: p.apiKey }),
+      ...(opts.includeSecrets && { api_key: p.apiKey === null ? null : unseal(db, p.apiKey) }),
       config: p.config,
     }));
   const models = Catalog.listModels(db).map((m) => {

@@ -12,6 +12,8 @@ import { formatUsd } from "../../money";
 import { pointerToPath } from "../../http/validation";
 import { DEFAULT_MODELS, DEFAULT_PROVIDERS, type CatalogModel, type CatalogProvider } from "./default-catalog";
 import { TASK_INPUT_SCHEMAS } from "../../canonical/tasks";
+import { unseal } from "../../db/secret-box";
+import { ProviderError } from "../../providers/errors";
 import { providerKeys } from "../../providers/keys";
 import type { RouteInfo } from "../../providers/types";
 import * as store from "./store";
@@ -68,6 +70,15 @@ export function resolveModel(db: Db, slug: string): Model {
   return model;
 }
 
+/** A stored key that cannot be unsealed is a key reference that resolves to nothing. */
+function unsealKey(db: Db, providerId: string, stored: string): string {
+  try {
+    return unseal(db, stored);
+  } catch (error) {
+    throw new ProviderError("auth", `provider ${providerId}: the stored api_key cannot be read (${(error as Error).message})`);
+  }
+}
+
 const DEFAULT_FIRST_TOKEN_MS = 60_000;
 const DEFAULT_IDLE_MS = 30_000;
 const DEFAULT_RETRIES = 1;
@@ -90,7 +101,7 @@ export function routesOf(db: Db, model: Model): RouteInfo[] {
         maxQueue: r.maxQueue ?? DEFAULT_MAX_QUEUE,
         maxOutputTokens: model.maxOutputTokens,
         provider: { id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, config: provider.config },
-        apiKeys: () => providerKeys(provider),
+        apiKeys: () => providerKeys({ ...provider, apiKey: provider.apiKey === null ? null : unsealKey(db, provider.id, provider.apiKey) }),
         webhookSecret: () => (provider.keyRefs.webhookSecretEnv ? process.env[provider.keyRefs.webhookSecretEnv]?.trim() || null : null),
       },
     ];
