@@ -140,6 +140,24 @@ describe("a catalog that routes to OpenAI-compatible servers", () => {
     expect(execution.usage.input_tokens).toBe(4);
   });
 
+  test("cancelling a stream aborts the upstream call and charges what was produced until then", async () => {
+    primary.next({ chunkDelayMs: 100, reply: { text: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20", usage: { prompt_tokens: 5, completion_tokens: 20 } } });
+    const res = await server.post("/v1/executions", { ...chat, mode: "STREAMING" });
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("output.delta")) seen += new TextDecoder().decode((await reader.read()).value);
+    const id = /"id":"(exec_[^"]+)"/.exec(seen)![1]!;
+    await Bun.sleep(250);
+    const cancelled = await (await server.post(`/v1/executions/${id}/cancel`, {})).json();
+    expect(cancelled.status).toBe("CANCELLED");
+    expect(cancelled.usage.estimated).toBe(true);
+    expect(cancelled.usage.output_tokens).toBeGreaterThan(0);
+    expect(cancelled.usage.output_tokens).toBeLessThan(20);
+    expect(Number(cancelled.cost)).toBeGreaterThan(0);
+    await reader.cancel();
+    expect((await (await server.get("/v1/balance")).json()).held).toBe("0.000");
+  });
+
   test("route health in /admin/v1/routes and /metrics", async () => {
     const routes = (await (await admin("GET", "/admin/v1/routes")).json()).data.filter((r: { model: string }) => r.model === "llama-3.1-8b");
     expect(routes.map((r: { provider: string; position: number }) => [r.position, r.provider])).toEqual([[0, "local"], [1, "spare"]]);

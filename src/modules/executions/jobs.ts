@@ -10,12 +10,25 @@ import type { ProviderResult } from "../../providers/types";
 import type { JobHandler } from "../../scheduler/types";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
+import { estimateTokens } from "../../canonical/usage";
+import type { StreamEvent } from "../../canonical/stream";
+import * as Ledger from "../ledger/service";
 import { awaitUpstream, callbackUrl, newCallbackToken } from "./async";
+import { CancelRequested } from "./cancel-request";
+import type * as State from "./state";
 import { complete, failure, move } from "./finish";
 import * as store from "./store";
 
 const SWEEP_BATCH = 500;
 const PURGE_BATCH = 1000;
+
+/** A cancelled stream is charged what it produced (counted here: the upstream sent no usage yet). */
+function chargeSoFar(model: Catalog.Model, input: Record<string, unknown>, produced: StreamEvent[]): State.Patch {
+  const text = produced.map((e) => (e.type === "text_delta" ? e.text : e.type === "thinking_delta" ? e.thinking : e.type === "tool_call_delta" ? e.arguments : "")).join("");
+  if (!text) return { costMicros: 0 };
+  const usage = { inputTokens: estimateTokens(JSON.stringify(input)), outputTokens: estimateTokens(text), estimated: true };
+  return { usage, costMicros: Ledger.costMicros(model.pricing, usage) };
+}
 
 export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   const id = job.payload.executionId;
@@ -58,6 +71,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     await ctx.writer.run((tx) => store.setCallbackToken(tx, id, fresh));
   }
   let result: ProviderResult & { routeId: string };
+  const produced: StreamEvent[] = [];
   try {
     // The row was just read and parsed: defaults may be filled into it in place.
     const input = Catalog.validateInput(model, row.input ?? {}, { inPlace: true });
@@ -71,6 +85,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
       emit:
         row.mode === "STREAMING"
           ? (event) => {
+              produced.push(event);
               if (event.type === "text_delta") ctx.bus.publish(id, { type: "delta", text: event.text });
             }
           : undefined,
@@ -79,7 +94,11 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
       now: ctx.clock.now,
     });
   } catch (error) {
-    if (controller.signal.aborted) return; // cancelled: state.ts has already recorded it
+    if (controller.signal.reason instanceof CancelRequested) {
+      await move(ctx, id, "CANCELLED", { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", ...chargeSoFar(model, row.input ?? {}, produced) }, ["PROCESSING"]);
+      return;
+    }
+    if (controller.signal.aborted) return; // ended elsewhere: state.ts has already recorded it
     if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
     await move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
     return;

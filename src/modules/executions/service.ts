@@ -17,6 +17,7 @@ import * as Ledger from "../ledger/service";
 import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
+import { CancelRequested } from "./cancel-request";
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
@@ -25,6 +26,8 @@ import { asCreated, executionView, resultView } from "./view";
 export const RUN_JOB = "execution.run";
 /** Kind of the job that forwards a cancel to an asynchronous upstream (handled in async.ts). */
 const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
+/** How long a cancel waits for the running call to stop and settle before it settles alone. */
+const CANCEL_HANDOFF_MS = 5_000;
 
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
@@ -184,8 +187,16 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
       { field: "status", code: status, message: `Current status: ${status}.` },
     ]);
   if (store.isTerminal(row.status)) throw conflict(row.status);
+  const running = ctx.running.get(id);
+  if (running && row.status === "PROCESSING") {
+    // The run in this process ends it, charging what the provider produced until now.
+    running.abort(new CancelRequested());
+    const settled = await waitForTerminal(ctx, id, CANCEL_HANDOFF_MS);
+    if (settled.status === "CANCELLED") return settled;
+    if (store.isTerminal(settled.status)) throw conflict(settled.status);
+  }
   const now = ctx.clock.now();
-  // The mock and synchronous adapters report no usage for an interrupted call: nothing is charged.
+  // A call not running here (queued, awaiting an upstream, or a slow abort): nothing was produced that we can count.
   const moved = await ctx.writer.run((tx) => {
     const t = State.transition(tx, id, "CANCELLED", now, { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", costMicros: 0 }, { metrics: ctx.metrics });
     // An asynchronous upstream holding the job is told, durably, after the commit.
@@ -193,7 +204,7 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
     return t;
   });
   if (!moved) throw conflict(store.byId(ctx.db, id)!.status);
-  ctx.running.get(id)?.abort(new AppError("CONFLICT", "cancelled"));
+  ctx.running.get(id)?.abort(new CancelRequested());
   announce(ctx, moved);
   return moved.row;
 }
