@@ -13,6 +13,7 @@ import { credits } from "./cli/credits";
 import { keys } from "./cli/keys";
 import { migrate } from "./cli/migrate";
 import { orgs } from "./cli/orgs";
+import { providers } from "./cli/providers";
 import { restore } from "./cli/restore";
 import { serve } from "./cli/serve";
 import { CliError, describeAppError, UsageError, type Command, type Values } from "./cli/shared";
@@ -32,6 +33,7 @@ const commands: Record<string, Command> = {
   keys,
   credits,
   catalog,
+  providers,
   backup,
   restore,
   "admin-token": adminToken,

@@ -93,7 +93,7 @@ describe("keys and orgs", () => {
   });
 
   test("every operator command has --help with examples", async () => {
-    for (const command of ["serve", "migrate", "orgs", "keys", "credits", "catalog", "backup", "restore", "admin-token"]) {
+    for (const command of ["serve", "migrate", "orgs", "keys", "credits", "catalog", "providers", "backup", "restore", "admin-token"]) {
       const run = await cli([command, "--help"]);
       expect(`${command} ${run.code}`).toBe(`${command} 0`);
       expect(run.stdout).toContain("Examples:");

@@ -35,12 +35,12 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
 
 export type CliRun = { code: number; stdout: string; stderr: string };
 
-/** Runs `modelroute <args> --data-dir DIR` as its own process (bun src/main.ts), as an operator would. */
-export async function runCli(args: string[], dataDir: string): Promise<CliRun> {
+/** Runs `modelroute <args> --data-dir DIR` as its own process (bun src/main.ts), as an operator would; `env` is added to this process's environment. */
+export async function runCli(args: string[], dataDir: string, env: Record<string, string> = {}): Promise<CliRun> {
   const proc = spawn({
     cmd: [process.execPath, join(ROOT, "src/main.ts"), ...args, "--data-dir", dataDir],
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, NODE_ENV: "production", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -70,13 +70,21 @@ export function resolveModel(db: Db, slug: string): Model {
   return model;
 }
 
-/** A stored key that cannot be unsealed is a key reference that resolves to nothing. */
-function unsealKey(db: Db, providerId: string, stored: string): string {
-  try {
-    return unseal(db, stored);
-  } catch (error) {
-    throw new ProviderError("auth", `provider ${providerId}: the stored api_key cannot be read (${(error as Error).message})`);
+/**
+ * A provider's keys as the router gets them: references read now, the stored key unsealed. A
+ * reference that resolves to nothing, or a stored key that cannot be unsealed, throws a
+ * ProviderError naming it (never a value).
+ */
+export function keysOf(db: Db, provider: store.ProviderRow): string[] {
+  let apiKey: string | null = null;
+  if (provider.apiKey !== null) {
+    try {
+      apiKey = unseal(db, provider.apiKey);
+    } catch (error) {
+      throw new ProviderError("auth", `provider ${provider.id}: the stored api_key cannot be read (${(error as Error).message})`);
+    }
   }
+  return providerKeys({ ...provider, apiKey });
 }
 
 const DEFAULT_FIRST_TOKEN_MS = 60_000;
@@ -101,7 +109,7 @@ export function routesOf(db: Db, model: Model): RouteInfo[] {
         maxQueue: r.maxQueue ?? DEFAULT_MAX_QUEUE,
         maxOutputTokens: model.maxOutputTokens,
         provider: { id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, config: provider.config },
-        apiKeys: () => providerKeys({ ...provider, apiKey: provider.apiKey === null ? null : unsealKey(db, provider.id, provider.apiKey) }),
+        apiKeys: () => keysOf(db, provider),
         webhookSecret: () => (provider.keyRefs.webhookSecretEnv ? process.env[provider.keyRefs.webhookSecretEnv]?.trim() || null : null),
       },
     ];
