@@ -56,7 +56,10 @@
  *   webhook that many extra times after the first, `lateWebhook` then sends the `start`-time snapshot
  *   (status processing) once more, `loseWebhooks` sends none at all. `dropAfterAccept` starts the
  *   prediction and destroys the connection without answering (the gateway's retry of the PUT must find
- *   it: `started` stays 1).
+ *   it: `started` stays 1). Note: Bun's fetch silently retries an idempotent request (PUT) once when a
+ *   reused keep-alive connection dies before any answer, so a single `reset`/`dropAfterAccept` on a PUT
+ *   over a pooled connection reaches the client as that retry's answer; use a fresh connection
+ *   (`keepalive: false`) or queue two faults to see the failure itself. POST is not retried that way.
  *
  * Recorded `body`: parsed JSON when it parses, the raw text otherwise, null when empty.
  * Also exported: TINY_PNG (from fake-openai) and COG_PNG_DATA_URI.
