@@ -158,12 +158,25 @@ describe("a catalog that routes to OpenAI-compatible servers", () => {
     expect((await (await server.get("/v1/balance")).json()).held).toBe("0.000");
   });
 
+  test("a stream cut after content ends FAILED with what was produced, and charges it", async () => {
+    primary.next({ cutAfterChunks: 3, reply: { text: "alpha beta gamma delta epsilon zeta" } });
+    const res = await server.post("/v1/executions", { ...chat, mode: "STREAMING" });
+    const events = await sseEvents(res);
+    const streamed = events.filter((e) => e.event === "output.delta").map((e) => e.data.text).join("");
+    expect(streamed).toBe("alpha beta gamma");
+    const final = events.find((e) => e.event === "execution")!.data;
+    expect(final.status).toBe("FAILED");
+    expect(final.output).toEqual({ text: "alpha beta gamma", partial: true });
+    expect(final.usage.estimated).toBe(true);
+    expect(Number(final.cost)).toBeGreaterThan(0);
+  });
+
   test("route health in /admin/v1/routes and /metrics", async () => {
     const routes = (await (await admin("GET", "/admin/v1/routes")).json()).data.filter((r: { model: string }) => r.model === "llama-3.1-8b");
     expect(routes.map((r: { provider: string; position: number }) => [r.position, r.provider])).toEqual([[0, "local"], [1, "spare"]]);
     expect(routes[0].limits).toEqual({ retries: 0, max_concurrency: 8, max_queue: 64, total_ms: 120000, first_token_ms: 2000, idle_ms: 1000 });
     expect(routes[0].health.calls).toBeGreaterThan(3);
-    expect(routes[0].health.failures).toBe(1); // the 500; the 400 was the caller's
+    expect(routes[0].health.failures).toBe(2); // the 500 and the cut stream; the 400 was the caller's
     expect(routes[0].health.breaker).toBe("closed");
     const metrics = await (await server.get("/metrics", null)).text();
     expect(metrics).toContain(`modelroute_route_calls_total{route="${routes[0].id}",provider="local"} ${routes[0].health.calls}`);

@@ -22,12 +22,16 @@ import * as store from "./store";
 const SWEEP_BATCH = 500;
 const PURGE_BATCH = 1000;
 
-/** A cancelled stream is charged what it produced (counted here: the upstream sent no usage yet). */
+/**
+ * A stream that ended early (cancelled, or broken after content) is charged what it produced,
+ * counted here (the upstream sent no usage), and keeps the text the caller already received.
+ */
 function chargeSoFar(model: Catalog.Model, input: Record<string, unknown>, produced: StreamEvent[]): State.Patch {
-  const text = produced.map((e) => (e.type === "text_delta" ? e.text : e.type === "thinking_delta" ? e.thinking : e.type === "tool_call_delta" ? e.arguments : "")).join("");
-  if (!text) return { costMicros: 0 };
-  const usage = { inputTokens: estimateTokens(JSON.stringify(input)), outputTokens: estimateTokens(text), estimated: true };
-  return { usage, costMicros: Ledger.costMicros(model.pricing, usage) };
+  const content = produced.map((e) => (e.type === "text_delta" ? e.text : e.type === "thinking_delta" ? e.thinking : e.type === "tool_call_delta" ? e.arguments : "")).join("");
+  if (!content) return { costMicros: 0 };
+  const text = produced.map((e) => (e.type === "text_delta" ? e.text : "")).join("");
+  const usage = { inputTokens: estimateTokens(JSON.stringify(input)), outputTokens: estimateTokens(content), estimated: true };
+  return { usage, costMicros: Ledger.costMicros(model.pricing, usage), output: { text, partial: true } };
 }
 
 export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
@@ -100,7 +104,8 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     }
     if (controller.signal.aborted) return; // ended elsewhere: state.ts has already recorded it
     if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
-    await move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
+    // A stream that broke after content: what the caller already received is kept and charged.
+    await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row.input ?? {}, produced) }, ["PROCESSING"]);
     return;
   } finally {
     ctx.running.delete(id);
