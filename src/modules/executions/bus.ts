@@ -3,9 +3,12 @@
  * The database stays the truth: a subscriber reads the row after subscribing, so an event
  * published before it subscribed is never missed.
  */
+import type { StreamEvent } from "../../canonical/stream";
+
 export type BusEvent =
   | { type: "status"; status: string; seq: number; at: number }
-  | { type: "delta"; text: string }
+  /** A canonical stream event of a STREAMING execution (text, thinking, tool calls, usage). */
+  | { type: "stream"; event: StreamEvent }
   | { type: "shutdown" };
 
 type Listener = (event: BusEvent) => void;

@@ -90,7 +90,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
         row.mode === "STREAMING"
           ? (event) => {
               produced.push(event);
-              if (event.type === "text_delta") ctx.bus.publish(id, { type: "delta", text: event.text });
+              ctx.bus.publish(id, { type: "stream", event });
             }
           : undefined,
       warn: (message, fields) => ctx.log.warn(message, { execution_id: id, model: model.slug, ...fields }),

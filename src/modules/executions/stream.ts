@@ -40,8 +40,9 @@ export function executionStream(ctx: AppContext, executionId: string, lastEventI
       };
       const onEvent = (event: BusEvent) => {
         if (event.type === "status") onStatus(event.seq, event.status, event.at);
-        else if (event.type === "delta") send(frame("output.delta", { text: event.text }));
-        else close();
+        else if (event.type === "stream") {
+          if (event.event.type === "text_delta") send(frame("output.delta", { text: event.event.text }));
+        } else close();
       };
       // Subscribe first, then replay history: nothing published in between is lost.
       const unsubscribe = ctx.bus.subscribe(executionId, onEvent);

@@ -1,0 +1,148 @@
+/**
+ * One execution for a request in a client dialect (OpenAI, Anthropic, …): the same create as
+ * `POST /v1/executions` (validation, guardrails, limits, hold, idempotency), then either the
+ * finished row or its canonical stream. A stream is handed over only once its first event or its
+ * end is known, so a call that fails before any content is answered as a plain error with the
+ * right status, as the SDKs expect. A client that goes away cancels the execution: the upstream
+ * call is aborted and what it produced is charged. A replayed Idempotency-Key answers the
+ * finished execution again, as a whole stream when one is asked for.
+ */
+import { textOf, type ChatOutput } from "../canonical/chat";
+import type { StreamEvent } from "../canonical/stream";
+import type { AppContext } from "../context";
+import { AppError } from "../errors";
+import * as Idempotency from "../http/idempotency";
+import type { BusEvent } from "../modules/executions/bus";
+import * as Executions from "../modules/executions/service";
+import { isTerminal, type ExecutionRow } from "../modules/executions/store";
+import type { Caller } from "../modules/keys/service";
+
+export type DialectRequest = {
+  model: string;
+  input: Record<string, unknown>;
+  request: Request;
+  /** The route's path, for the Idempotency-Key's scope. */
+  path: string;
+  idempotencyKey?: string;
+  /** Which surface created it, kept in the execution's metadata. */
+  dialect: string;
+};
+
+export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; row: ExecutionRow };
+
+export type DialectStream = {
+  executionId: string;
+  /** Canonical events as they come, then the finished row. */
+  items: AsyncIterable<StreamItem>;
+  /** The client went away: stop the execution (charging what was produced). */
+  abandon(): void;
+};
+
+async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode: "SYNC" | "STREAMING", beforeStart?: (id: string) => void) {
+  const started = Idempotency.begin(ctx, caller.orgId, req.request, req.path, req.idempotencyKey);
+  try {
+    if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
+    const body = { model: req.model, input: req.input, metadata: { dialect: req.dialect } };
+    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart }), replayed: false };
+  } finally {
+    started?.release();
+  }
+}
+
+const waitMs = (ctx: AppContext) => ctx.config.syncWaitMaxSeconds * 1000;
+
+/** The finished execution (or a 504 naming it, when it outlives the longest wait). */
+export async function runToEnd(ctx: AppContext, caller: Caller, req: DialectRequest): Promise<ExecutionRow> {
+  const { row } = await begin(ctx, caller, req, "SYNC");
+  const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
+  if (!isTerminal(done.status))
+    throw new AppError("GENERATION_TIMEOUT", `The execution ${row.id} is still running; look it up in /v1/executions/${row.id}.`);
+  return done;
+}
+
+/** Canonical events of a finished output, for a replay asked as a stream. */
+function replayEvents(row: ExecutionRow): StreamItem[] {
+  const output = (row.output ?? {}) as Partial<ChatOutput> & { text?: string };
+  const items: StreamItem[] = [];
+  const parts = output.message?.content ?? (output.text ? [{ type: "text" as const, text: output.text }] : []);
+  parts.forEach((part, index) => {
+    if (part.type === "text") items.push({ kind: "event", event: { type: "text_delta", index, text: part.text } });
+    else if (part.type === "thinking") items.push({ kind: "event", event: { type: "thinking_delta", index, thinking: part.thinking } });
+    else if (part.type === "tool_use") {
+      items.push({ kind: "event", event: { type: "tool_call_start", index, id: part.id, name: part.name } });
+      items.push({ kind: "event", event: { type: "tool_call_delta", index, arguments: JSON.stringify(part.input) } });
+    }
+  });
+  if (parts.length === 0 && typeof output.text === "string") items.push({ kind: "event", event: { type: "text_delta", index: 0, text: textOf(output.text) } });
+  items.push({ kind: "end", row });
+  return items;
+}
+
+/**
+ * Starts a STREAMING execution and resolves once its first event or its end is known. Throws
+ * the execution's error when it ended without content (the caller answers it as a plain error).
+ */
+export async function runStreaming(ctx: AppContext, caller: Caller, req: DialectRequest): Promise<DialectStream> {
+  const queue: StreamItem[] = [];
+  let wake: (() => void) | null = null;
+  let unsubscribe = () => {};
+  let executionId = "";
+  const push = (item: StreamItem) => {
+    queue.push(item);
+    wake?.();
+  };
+  const subscribe = (id: string) => {
+    executionId = id;
+    unsubscribe = ctx.bus.subscribe(id, (event: BusEvent) => {
+      if (event.type === "stream") push({ kind: "event", event: event.event });
+      else if (event.type === "status" && isTerminal(event.status as ExecutionRow["status"])) push({ kind: "end", row: Executions.find(ctx, caller, id) });
+      else if (event.type === "shutdown") push({ kind: "end", row: Executions.find(ctx, caller, id) });
+    });
+  };
+  const { row, replayed } = await begin(ctx, caller, req, "STREAMING", subscribe);
+  if (replayed) {
+    const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
+    queue.push(...replayEvents(done));
+    executionId = row.id;
+  }
+  const next = async (): Promise<StreamItem> => {
+    while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    return queue.shift()!;
+  };
+  const first = await next();
+  if (first.kind === "end") {
+    unsubscribe();
+    if (first.row.status !== "COMPLETED") throw errorOf(first.row);
+  }
+  let ended = first.kind === "end";
+  async function* items(): AsyncGenerator<StreamItem> {
+    try {
+      yield first;
+      while (!ended) {
+        const item = await next();
+        if (item.kind === "end") ended = true;
+        yield item;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+  return {
+    executionId,
+    items: items(),
+    abandon() {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      Executions.cancel(ctx, caller, executionId).catch(() => {}); // already finished: nothing to stop
+    },
+  };
+}
+
+/** A finished execution that did not complete, as the error its dialect renders. */
+export function errorOf(row: ExecutionRow): AppError {
+  if (row.status === "CANCELLED") return new AppError("CONFLICT", `The execution ${row.id} was cancelled.`);
+  const code = (row.errorCode ?? "GENERATION_FAILED") as ConstructorParameters<typeof AppError>[0];
+  return new AppError(code, row.errorMessage ?? "The provider failed.", [], { "x-should-retry": "false" });
+}
