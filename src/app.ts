@@ -4,6 +4,9 @@
  */
 import { Elysia } from "elysia";
 import { publicUrl, type AppContext } from "./context";
+import { dialectErrorFor } from "./dialects/errors";
+import { anthropicRoutes } from "./dialects/anthropic";
+import { openaiRoutes } from "./dialects/openai";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
 import { errors } from "./http/errors";
@@ -41,7 +44,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
   let root: Elysia | undefined;
   const methodsFor = methodsIndex(() => (root?.routes ?? []) as RouteShape[]);
   const app = new Elysia({ normalize: false })
-    .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers)))
+    .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers), dialectErrorFor))
     .use(headerLimit())
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || rawBodyRoutes(method, path)))
@@ -55,6 +58,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(filesRoutes(ctx))
     .use(webhookRoutes(ctx))
     .use(callbackRoutes(ctx))
+    .use(openaiRoutes(ctx))
+    .use(anthropicRoutes(ctx))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))
     .use(ledgerAdminRoutes(ctx));

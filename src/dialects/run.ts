@@ -12,6 +12,7 @@ import type { StreamEvent } from "../canonical/stream";
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
 import * as Idempotency from "../http/idempotency";
+import * as Catalog from "../modules/catalog/service";
 import type { BusEvent } from "../modules/executions/bus";
 import * as Executions from "../modules/executions/service";
 import { isTerminal, type ExecutionRow } from "../modules/executions/store";
@@ -133,9 +134,9 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     items: items(),
     abandon() {
       if (ended) return;
-      ended = true;
       unsubscribe();
       Executions.cancel(ctx, caller, executionId).catch(() => {}); // already finished: nothing to stop
+      push({ kind: "end", row: Executions.find(ctx, caller, executionId) }); // ends the reader's wait
     },
   };
 }
@@ -145,4 +146,14 @@ export function errorOf(row: ExecutionRow): AppError {
   if (row.status === "CANCELLED") return new AppError("CONFLICT", `The execution ${row.id} was cancelled.`);
   const code = (row.errorCode ?? "GENERATION_FAILED") as ConstructorParameters<typeof AppError>[0];
   return new AppError(code, row.errorMessage ?? "The provider failed.", [], { "x-should-retry": "false" });
+}
+
+/** The catalog model a dialect request names, of the task the endpoint serves; 404 as the SDKs expect for an unknown one. */
+export function modelFor(ctx: AppContext, slug: unknown, tasks: readonly string[], endpoint: string) {
+  if (typeof slug !== "string" || slug === "") throw new AppError("INPUT_VALIDATION_ERROR", "model is required.", [{ field: "model", code: "required", message: "model is required." }]);
+  const model = Catalog.findModel(ctx.db, slug);
+  if (!model) throw new AppError("NOT_FOUND", `The model ${slug} does not exist; GET /v1/models lists them.`, [{ field: "model", code: "not_found", message: `No model ${slug}.` }]);
+  if (!tasks.includes(model.task))
+    throw new AppError("INPUT_VALIDATION_ERROR", `The model ${slug} is a ${model.task} model; ${endpoint} needs a ${tasks.join(" or ")} model.`, [{ field: "model", code: "unsupported", message: `${slug} is a ${model.task} model.` }]);
+  return model;
 }

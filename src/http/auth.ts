@@ -81,7 +81,9 @@ export const auth = (ctx: AppContext) => {
   return new Elysia({ name: "http/auth", seed: ctx.instanceId }).macro({
     auth: (need: Permission) => ({
       transform: ({ headers, set, request }) => {
-        callers.set(request, authenticate(ctx, headers.authorization, set.headers as Record<string, string>, need));
+        // Anthropic's clients send the key as x-api-key.
+        const authorization = headers.authorization ?? (headers["x-api-key"] ? `Bearer ${headers["x-api-key"]}` : undefined);
+        callers.set(request, authenticate(ctx, authorization, set.headers as Record<string, string>, need));
         throwIfBodyRejected(request);
       },
       resolve: ({ request }) => {

@@ -67,7 +67,10 @@ function optionsAnswer(method: string, path: string, methodsFor: MethodsForPath)
   return allowed.length > 0 ? [...allowed, "OPTIONS"].join(", ") : null;
 }
 
-export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: MeterUnmatched = () => undefined) =>
+/** The error shape of a compatible surface (OpenAI, Anthropic), or null for the gateway's own envelope. */
+export type DialectErrors = (path: string) => ((error: AppError, requestId: string) => { status: number; body: unknown; headers?: Record<string, string> }) | null;
+
+export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: MeterUnmatched = () => undefined, dialectFor: DialectErrors = () => null) =>
   new Elysia({ name: "http/errors" })
     .onRequest(({ request, set }) => {
       set.headers["x-request-id"] = stampRequest(request);
@@ -88,8 +91,15 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
       releaseClaim(request); // a failed request leaves its Idempotency-Key free for a retry
       if (appError.code === "INTERNAL_ERROR")
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
-      set.status = appError.status;
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
+      const dialect = unmatched ? null : dialectFor(path);
+      if (dialect) {
+        const rendered = dialect(appError, requestId);
+        set.status = rendered.status;
+        Object.assign(set.headers, rendered.headers);
+        return rendered.body;
+      }
+      set.status = appError.status;
       return errorBody(appError, requestId);
     });

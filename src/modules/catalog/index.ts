@@ -8,7 +8,10 @@ import * as Catalog from "./service";
 export const catalogRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/v1/models", tags: ["Models"] })
     .use(auth(ctx))
-    .get("/", () => ({ object: "list" as const, data: Catalog.listModels(ctx.db).map(Catalog.modelView), has_more: false }), {
+    .get("/", () => {
+      const data = Catalog.listModels(ctx.db).map(Catalog.modelView);
+      return { object: "list" as const, data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+    }, {
       auth: "inference",
       detail: { summary: "List models", description: "Every model slug with its task, input JSON Schema and pricing.", security: [{ apiKey: [] }] },
       response: { 200: CatalogModel.list, ...errorResponses(401, 429) },

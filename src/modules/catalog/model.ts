@@ -27,20 +27,30 @@ export namespace CatalogModel {
       object: t.Literal("model"),
       created: strictInteger({ description: "Unix seconds when the model entered the catalog." }),
       owned_by: t.String(),
+      type: t.Literal("model", { description: "For Anthropic's clients." }),
+      display_name: t.String({ description: "For Anthropic's clients: the slug." }),
+      created_at: t.String({ format: "date-time", description: "For Anthropic's clients." }),
       task: t.String({ examples: ["text-to-image", "chat", "embedding", "text-generation"] }),
+      context_window: t.Union([strictInteger(), t.Null()], { description: "Tokens the model reads at most, prompt and output together." }),
+      max_output_tokens: t.Union([strictInteger(), t.Null()]),
       description: t.String(),
       input_schema: t.Record(t.String(), t.Unknown(), { description: "JSON Schema of `input` for this model." }),
       pricing,
     },
     {
-      description: "A model of the catalog, in OpenAI's list shape plus task, description, input schema and pricing.",
+      description: "A model of the catalog, in the shape both OpenAI's and Anthropic's clients read, plus task, limits, description, input schema and pricing.",
       examples: [
         {
           id: seed.slug,
           object: "model",
           created: 1792047600,
           owned_by: seed.ownedBy,
+          type: "model",
+          display_name: seed.slug,
+          created_at: "2026-10-14T12:20:00.000Z",
           task: seed.task,
+          context_window: null,
+          max_output_tokens: seed.maxOutputTokens ?? null,
           description: seed.description,
           input_schema: seed.inputSchema,
           pricing: examplePricing,
@@ -49,5 +59,12 @@ export namespace CatalogModel {
     },
   );
 
-  export const list = listOf(model, "Every model this gateway serves.");
+  export const list = t.Object(
+    {
+      ...listOf(model, "Every model this gateway serves.").properties,
+      first_id: t.Union([t.String(), t.Null()], { description: "For Anthropic's clients." }),
+      last_id: t.Union([t.String(), t.Null()], { description: "For Anthropic's clients." }),
+    },
+    { description: "Every model this gateway serves, in one page." },
+  );
 }

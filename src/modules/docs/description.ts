@@ -70,4 +70,6 @@ export const API_TAGS = [
       "The operator's API under /admin/v1, authenticated with the operator token (mrt_…): organizations, their keys, credits and balances, the catalog, stats and the audit log. The `modelroute` CLI has the same powers.",
   },
   { name: "Providers", description: "Where asynchronous upstream providers (Cog, Replicate) call back. Not for API clients." },
+  { name: "OpenAI compatible", description: "OpenAI's API for the `openai` SDKs: change the base URL to this server's `/v1` and the key to a ModelRoute key. Every call is an execution." },
+  { name: "Anthropic compatible", description: "Anthropic's Messages API for the `@anthropic-ai/sdk` clients: change the base URL to this server and the key to a ModelRoute key. Every call is an execution." },
 ];

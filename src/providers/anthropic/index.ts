@@ -44,6 +44,8 @@ async function streamed(call: TaskCall, input: ChatInput): Promise<{ output: Cha
     if (type === "error") throw streamError(data);
     if (type === "message_start") {
       wire = { ...data.message?.usage };
+      // The real prompt count, known before any content: a client dialect reports it at once.
+      if (typeof wire.input_tokens === "number") emit({ type: "usage", usage: usageFrom({ ...wire, output_tokens: 0 }) });
     } else if (type === "content_block_start") {
       const b = data.content_block ?? {};
       const started: Block = { type: b.type, text: b.text ?? "", thinking: b.thinking ?? "", signature: b.signature ?? "", id: b.id ?? "", name: b.name ?? "", json: "" };

@@ -1,0 +1,20 @@
+/**
+ * Errors in the shape of the surface a request came in on. The gateway's own envelope is for
+ * its own API; a client of a compatible surface gets what its SDK parses into its error classes.
+ * The errors plugin asks `dialectErrorFor(path)` for every failed request.
+ */
+import type { AppError } from "../errors";
+import { anthropicError } from "./anthropic/errors";
+import { openaiError } from "./openai/errors";
+
+export type RenderedError = { status: number; body: unknown; headers?: Record<string, string> };
+export type DialectErrorRenderer = (error: AppError, requestId: string) => RenderedError;
+
+const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations)\/?$/;
+const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$/;
+
+export function dialectErrorFor(path: string): DialectErrorRenderer | null {
+  if (OPENAI_PATHS.test(path)) return openaiError;
+  if (ANTHROPIC_PATHS.test(path)) return anthropicError;
+  return null;
+}

@@ -1,0 +1,86 @@
+/**
+ * The OpenAI-compatible surface under `/v1`: chat completions (streamed or not) and embeddings,
+ * for the `openai` SDK with only its base URL and key changed. Every call is an execution of
+ * the named model (its id is the answer's `id`), held, metered and settled like any other, and
+ * listed in `/v1/executions`. Errors come in OpenAI's shape (dialects/errors.ts).
+ */
+import { Elysia } from "elysia";
+import type { ChatOutput } from "../../canonical/chat";
+import type { AppContext } from "../../context";
+import { auth } from "../../http/auth";
+import { requestIdOf } from "../../http/request-id";
+import { errorOf, modelFor, runStreaming, runToEnd } from "../run";
+import { dataFrame, sseResponse } from "../sse";
+import { ChunkWriter, completionOf, errorChunk, parseChatRequest } from "./chat";
+import { embeddingsResponse, parseEmbeddingsRequest } from "./embeddings";
+import { OpenAIModel } from "./model";
+
+const security = [{ apiKey: [] }];
+
+export const openaiRoutes = (ctx: AppContext) =>
+  new Elysia({ name: "dialect/openai", seed: ctx.instanceId, prefix: "/v1", tags: ["OpenAI compatible"] })
+    .use(auth(ctx))
+    .post(
+      "/chat/completions",
+      async ({ body, caller, request, headers, server }) => {
+        const req = parseChatRequest(body);
+        const model = modelFor(ctx, req.model, ["chat"], "chat completions");
+        const run = { model: req.model, input: req.input as unknown as Record<string, unknown>, request, path: "/v1/chat/completions", idempotencyKey: headers["idempotency-key"], dialect: "openai" };
+        server?.timeout(request, 0); // a long generation must not hit the idle timeout
+        if (!req.stream) {
+          const row = await runToEnd(ctx, caller, run);
+          if (row.status !== "COMPLETED") throw errorOf(row);
+          return completionOf(row.id, row.model, row.createdAt, row.output as unknown as ChatOutput, row.usage);
+        }
+        const stream = await runStreaming(ctx, caller, run);
+        const writer = new ChunkWriter(stream.executionId, model.slug, Math.floor(Date.now() / 1000), req.includeUsage);
+        const response = sseResponse(
+          stream,
+          (item) => {
+            if (item.kind === "event") {
+              const chunk = writer.event(item.event);
+              return chunk ? [dataFrame(chunk)] : [];
+            }
+            if (item.row.status !== "COMPLETED") return [dataFrame(errorChunk(errorOf(item.row)))];
+            const output = item.row.output as unknown as ChatOutput;
+            return [...writer.end(output.finish_reason, item.row.usage).map(dataFrame), "data: [DONE]\n\n"];
+          },
+          [dataFrame(writer.first())],
+          { "x-request-id": requestIdOf(request) },
+        );
+        return response as never;
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create a chat completion",
+          description:
+            "OpenAI's chat completions for any chat model of the catalog, whatever its upstream: messages with text and images, tools and tool calls, " +
+            "`tool_choice`, `response_format`, `n`, `stop`, `seed`, `logprobs`, `stream` with `stream_options.include_usage`. The answer's `id` is the " +
+            "execution's (`GET /v1/executions/{id}`); it is held and charged like any execution. Send `Idempotency-Key` to retry safely. Errors are in OpenAI's shape.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.chatRequest as never } } },
+          responses: { 200: { description: "A chat.completion, or with `stream: true` a text/event-stream of chat.completion.chunk objects ending with `data: [DONE]`.", content: { "application/json": { schema: OpenAIModel.chatCompletion as never } } } },
+        },
+      },
+    )
+    .post(
+      "/embeddings",
+      async ({ body, caller, request, headers }) => {
+        const req = parseEmbeddingsRequest(body);
+        modelFor(ctx, req.model, ["embedding"], "embeddings");
+        const row = await runToEnd(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/embeddings", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
+        if (row.status !== "COMPLETED") throw errorOf(row);
+        return embeddingsResponse(row, req.encoding);
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create embeddings",
+          description: "OpenAI's embeddings for any embedding model of the catalog: `input` a string or a list, `dimensions`, `encoding_format` float or base64 (little-endian float32, as OpenAI sends it).",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.embeddingsRequest as never } } },
+          responses: { 200: { description: "The vectors, in input order.", content: { "application/json": { schema: OpenAIModel.embeddings as never } } } },
+        },
+      },
+    );

@@ -1,0 +1,78 @@
+/**
+ * The OpenAI-compatible bodies as the API docs show them. They document, they do not validate:
+ * the routes check requests themselves so that errors come in OpenAI's shape with its `param`.
+ */
+import { Type } from "@sinclair/typebox";
+
+const open = { additionalProperties: true } as const;
+const EXAMPLE_ID = "exec_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07";
+
+export namespace OpenAIModel {
+  export const chatRequest = Type.Object(
+    {
+      model: Type.String({ description: "A chat model's slug (GET /v1/models)." }),
+      messages: Type.Array(Type.Object({ role: Type.String(), content: Type.Union([Type.String(), Type.Array(Type.Object({}, open)), Type.Null()]) }, open)),
+      stream: Type.Optional(Type.Boolean()),
+      tools: Type.Optional(Type.Array(Type.Object({}, open))),
+    },
+    {
+      ...open,
+      description: "OpenAI's chat completions request. Unknown parameters are refused as OpenAI refuses them.",
+      examples: [{ model: "mock-chat", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hello." }], max_tokens: 64, stream: false }],
+    },
+  );
+
+  export const chatCompletion = Type.Object(
+    {
+      id: Type.String({ description: "The execution's id." }),
+      object: Type.Literal("chat.completion"),
+      created: Type.Integer(),
+      model: Type.String(),
+      choices: Type.Array(Type.Object({ index: Type.Integer(), message: Type.Object({}, open), finish_reason: Type.String() }, open)),
+      usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }, open),
+    },
+    {
+      ...open,
+      description: "A chat.completion.",
+      examples: [
+        {
+          id: EXAMPLE_ID,
+          object: "chat.completion",
+          created: 1764662400,
+          model: "mock-chat",
+          choices: [{ index: 0, message: { role: "assistant", content: "Hello!", refusal: null }, finish_reason: "stop", logprobs: null }],
+          usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+          system_fingerprint: null,
+        },
+      ],
+    },
+  );
+
+  export const embeddingsRequest = Type.Object(
+    { model: Type.String(), input: Type.Union([Type.String(), Type.Array(Type.String())]), dimensions: Type.Optional(Type.Integer()), encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])) },
+    { ...open, description: "OpenAI's embeddings request.", examples: [{ model: "mock-embed", input: ["a red fox", "a blue whale"], dimensions: 4 }] },
+  );
+
+  export const embeddings = Type.Object(
+    {
+      object: Type.Literal("list"),
+      data: Type.Array(Type.Object({ object: Type.Literal("embedding"), index: Type.Integer(), embedding: Type.Union([Type.Array(Type.Number()), Type.String()]) })),
+      model: Type.String(),
+      usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+    },
+    {
+      description: "The vectors, in input order.",
+      examples: [
+        {
+          object: "list",
+          data: [
+            { object: "embedding", index: 0, embedding: [0.51, -0.22, 0.73, 0.4] },
+            { object: "embedding", index: 1, embedding: [-0.12, 0.88, 0.31, -0.34] },
+          ],
+          model: "mock-embed",
+          usage: { prompt_tokens: 6, total_tokens: 6 },
+        },
+      ],
+    },
+  );
+}
