@@ -128,6 +128,26 @@ describe("the openai client", () => {
     for (let i = 0; i < 2; i++) decoded.data[i]!.embedding.forEach((v, j) => expect(v).toBeCloseTo(floats.data[i]!.embedding[j]!, 5));
   });
 
+  test("legacy completions, streamed and not, on a text-generation model", async () => {
+    const completion = await openai.completions.create({ model: "demo-model", prompt: "write something", max_tokens: 20 });
+    expect(completion.id).toStartWith("exec_");
+    expect(completion.choices[0]!.text.length).toBeGreaterThan(0);
+    const stream = await openai.completions.create({ model: "demo-model", prompt: "write something", max_tokens: 20, stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+    expect(text).toBe(completion.choices[0]!.text); // the mock is deterministic
+  });
+
+  test("images: base64 by default, or links to the organization's files", async () => {
+    const b64 = await openai.images.generate({ model: "mock-image", prompt: "a fox", size: "64x64" });
+    expect(Buffer.from(b64.data![0]!.b64_json!, "base64").subarray(1, 4).toString()).toBe("PNG");
+    const linked = await openai.images.generate({ model: "mock-image", prompt: "a fox", size: "64x64", n: 2, response_format: "url" });
+    expect(linked.data!.length).toBe(2);
+    const png = await fetch(linked.data![0]!.url!);
+    expect(png.status).toBe(200);
+    expect(png.headers.get("content-type")).toBe("image/png");
+  });
+
   test("models: the list and one model, as the SDK reads them", async () => {
     const page = await openai.models.list();
     expect(page.data.map((m) => m.id)).toContain("claude-sonnet");

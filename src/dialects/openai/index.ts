@@ -1,5 +1,6 @@
 /**
- * The OpenAI-compatible surface under `/v1`: chat completions (streamed or not) and embeddings,
+ * The OpenAI-compatible surface under `/v1`: chat completions (streamed or not), legacy
+ * completions, embeddings and image generation,
  * for the `openai` SDK with only its base URL and key changed. Every call is an execution of
  * the named model (its id is the answer's `id`), held, metered and settled like any other, and
  * listed in `/v1/executions`. Errors come in OpenAI's shape (dialects/errors.ts).
@@ -9,10 +10,13 @@ import type { ChatOutput } from "../../canonical/chat";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
+import * as Files from "../../modules/files/service";
 import { errorOf, modelFor, runStreaming, runToEnd } from "../run";
 import { dataFrame, sseResponse } from "../sse";
 import { ChunkWriter, completionOf, errorChunk, parseChatRequest } from "./chat";
+import { completionChunk, completionOf as legacyCompletionOf, inputFor, parseCompletionRequest, usageChunk } from "./completions";
 import { embeddingsResponse, parseEmbeddingsRequest } from "./embeddings";
+import { parseImagesRequest } from "./images";
 import { OpenAIModel } from "./model";
 
 const security = [{ apiKey: [] }];
@@ -81,6 +85,72 @@ export const openaiRoutes = (ctx: AppContext) =>
           security,
           requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.embeddingsRequest as never } } },
           responses: { 200: { description: "The vectors, in input order.", content: { "application/json": { schema: OpenAIModel.embeddings as never } } } },
+        },
+      },
+    )
+    .post(
+      "/completions",
+      async ({ body, caller, request, headers, server }) => {
+        const req = parseCompletionRequest(body);
+        const model = modelFor(ctx, req.model, ["text-generation", "chat"], "completions");
+        const run = { model: req.model, input: inputFor(model, req), request, path: "/v1/completions", idempotencyKey: headers["idempotency-key"], dialect: "openai" };
+        server?.timeout(request, 0);
+        if (!req.stream) {
+          const row = await runToEnd(ctx, caller, run);
+          if (row.status !== "COMPLETED") throw errorOf(row);
+          return legacyCompletionOf(row.id, row.model, row.createdAt, row.output, row.usage);
+        }
+        const stream = await runStreaming(ctx, caller, run);
+        const created = Math.floor(Date.now() / 1000);
+        const chunk = (text: string, finish: string | null) => dataFrame(completionChunk(stream.executionId, model.slug, created, text, finish, req.includeUsage));
+        return sseResponse(
+          stream,
+          (item) => {
+            if (item.kind === "event") return item.event.type === "text_delta" ? [chunk(item.event.text, null)] : [];
+            if (item.row.status !== "COMPLETED") return [dataFrame(errorChunk(errorOf(item.row)))];
+            const finish = (item.row.output as { finish_reason?: string } | null)?.finish_reason ?? "stop";
+            return [chunk("", finish), ...(req.includeUsage ? [dataFrame(usageChunk(stream.executionId, model.slug, created, item.row.usage))] : []), "data: [DONE]\n\n"];
+          },
+          [],
+          { "x-request-id": requestIdOf(request) },
+        ) as never;
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create a completion (legacy)",
+          description: "OpenAI's legacy text completions, for a text-generation model or a chat model (the prompt becomes one user message). One prompt per request; streamed or not.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.completionRequest as never } } },
+          responses: { 200: { description: "A text_completion.", content: { "application/json": { schema: OpenAIModel.completion as never } } } },
+        },
+      },
+    )
+    .post(
+      "/images/generations",
+      async ({ body, caller, request, headers }) => {
+        const req = parseImagesRequest(body);
+        modelFor(ctx, req.model, ["text-to-image"], "image generation");
+        const row = await runToEnd(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/images/generations", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
+        if (row.status !== "COMPLETED") throw errorOf(row);
+        const images = ((row.output ?? {}) as { images?: { file_id: string }[] }).images ?? [];
+        const data = await Promise.all(
+          images.map(async (image) => {
+            if (req.format === "url") return { url: (await Files.downloadUrl(ctx, caller.orgId, image.file_id)).url };
+            const download = await Files.download(ctx, caller.orgId, image.file_id, undefined);
+            return { b64_json: Buffer.from(await new Response(download.body).arrayBuffer()).toString("base64") };
+          }),
+        );
+        return { created: Math.floor(row.createdAt / 1000), data };
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create images",
+          description: "OpenAI's image generation for any text-to-image model of the catalog: `prompt`, `n`, `size`; images as `b64_json` (default) or presigned `url`s of the organization's files.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.imagesRequest as never } } },
+          responses: { 200: { description: "The images.", content: { "application/json": { schema: OpenAIModel.images as never } } } },
         },
       },
     );

@@ -75,4 +75,46 @@ export namespace OpenAIModel {
       ],
     },
   );
+
+  export const completionRequest = Type.Object(
+    { model: Type.String(), prompt: Type.String(), max_tokens: Type.Optional(Type.Integer()), stream: Type.Optional(Type.Boolean()) },
+    { ...open, description: "OpenAI's legacy completions request.", examples: [{ model: "demo-model", prompt: "Write a haiku about gateways", max_tokens: 32 }] },
+  );
+
+  export const completion = Type.Object(
+    {
+      id: Type.String(),
+      object: Type.Literal("text_completion"),
+      created: Type.Integer(),
+      model: Type.String(),
+      choices: Type.Array(Type.Object({ text: Type.String(), index: Type.Integer(), finish_reason: Type.String() }, open)),
+      usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+    },
+    {
+      description: "A text_completion.",
+      examples: [
+        {
+          id: EXAMPLE_ID,
+          object: "text_completion",
+          created: 1764662400,
+          model: "demo-model",
+          choices: [{ text: "requests find their way", index: 0, logprobs: null, finish_reason: "stop" }],
+          usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
+        },
+      ],
+    },
+  );
+
+  export const imagesRequest = Type.Object(
+    { model: Type.String(), prompt: Type.String(), n: Type.Optional(Type.Integer()), size: Type.Optional(Type.String()), response_format: Type.Optional(Type.Union([Type.Literal("b64_json"), Type.Literal("url")])) },
+    { ...open, description: "OpenAI's image generation request.", examples: [{ model: "mock-image", prompt: "a red fox in the snow", n: 1, size: "512x512", response_format: "url" }] },
+  );
+
+  export const images = Type.Object(
+    { created: Type.Integer(), data: Type.Array(Type.Object({ b64_json: Type.Optional(Type.String()), url: Type.Optional(Type.String()) })) },
+    {
+      description: "The images, as base64 or links.",
+      examples: [{ created: 1764662400, data: [{ url: "http://127.0.0.1:8080/v1/files/file_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07/content?expires=1764666000&signature=9f2c…" }] }],
+    },
+  );
 }
