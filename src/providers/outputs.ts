@@ -8,7 +8,7 @@ import { chatOutput } from "../canonical/chat";
 import { estimateTokens, type Usage } from "../canonical/usage";
 import { ProviderError } from "./errors";
 import { sniffImage } from "./images";
-import type { Artifact, ProviderResult } from "./types";
+import type { Artifact, AsyncOutcome, ProviderResult } from "./types";
 
 const TEXT_TASKS = new Set(["chat", "text-generation"]);
 const FILE_LIMIT_BYTES = 150 * 1024 * 1024;
@@ -84,4 +84,14 @@ export async function predictionResult(task: string, input: Record<string, unkno
     return { output: { images: artifacts.map((_, i) => ({ $artifact: i })) }, usage, artifacts };
   }
   return { output: { output: converted }, usage, artifacts };
+}
+
+export type Prediction = { id?: string; status?: string; output?: unknown; error?: unknown; metrics?: PredictionMetrics };
+
+/** Where a prediction (Cog's or Replicate's, same statuses) stands, its output fetched when it has succeeded. */
+export async function predictionOutcome(task: string, input: Record<string, unknown>, p: Prediction, signal: AbortSignal): Promise<AsyncOutcome> {
+  if (p.status === "succeeded") return { state: "done", result: await predictionResult(task, input, p.output, p.metrics ?? {}, signal) };
+  if (p.status === "failed") return { state: "failed", message: String(p.error ?? "the prediction failed") };
+  if (p.status === "canceled") return { state: "canceled" };
+  return { state: "running" };
 }

@@ -13,6 +13,7 @@ import { isContentEvent, type Emit, type StreamEvent } from "../canonical/stream
 import { AppError } from "../errors";
 import { Breaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerState } from "./breaker";
 import { CALLERS_FAULT, ProviderError, toAppError, type FailureClass } from "./errors";
+import { sleep as abortableSleep } from "../time";
 import { adapterFor } from "./registry";
 import { Slots } from "./slots";
 import type { InputFile, ProviderResult, RouteInfo } from "./types";
@@ -57,20 +58,6 @@ export type RunOptions = {
 const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
 const backoff = (attempt: number) => jitter(Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** The mock adapter (and any adapter that already speaks AppError) fails with codes, not classes. */
 function classOf(error: unknown, timedOut: boolean): ProviderError {

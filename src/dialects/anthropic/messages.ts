@@ -11,9 +11,10 @@ import type { ChatInput, ChatMessage, ChatOutput, ContentPart, FinishReason, Too
 import type { StreamEvent } from "../../canonical/stream";
 import { estimateTokens, type Usage } from "../../canonical/usage";
 import { invalidField } from "../../errors";
+import { objectBody } from "../body";
 import { namedFrame } from "../sse";
 
-const KNOWN = new Set(["model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier", "container", "mcp_servers"]);
+const KNOWN = new Set(["model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier"]);
 const REFUSED: Record<string, string> = { container: "Containers are not supported.", mcp_servers: "MCP servers are not supported." };
 
 const bad = (param: string, message: string) => invalidField(param, "invalid_format", message);
@@ -57,12 +58,7 @@ function toolChoiceOf(choice: any): { choice?: ToolChoice; parallel?: boolean } 
 export type MessagesRequest = { model: string; input: ChatInput; stream: boolean };
 
 export function parseMessagesRequest(body: unknown, opts: { countOnly?: boolean } = {}): MessagesRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw bad("body", "The body must be a JSON object.");
-  const b = body as Record<string, any>;
-  for (const key of Object.keys(b)) {
-    if (!KNOWN.has(key)) throw invalidField(key, "unknown_field", `${key}: Extra inputs are not permitted`);
-    if (REFUSED[key] && b[key] !== null) throw bad(key, REFUSED[key]!);
-  }
+  const b = objectBody(body, { known: KNOWN, refused: REFUSED, unknown: (key) => `${key}: Extra inputs are not permitted` });
   if (typeof b.model !== "string" || b.model === "") throw invalidField("model", "required", "model: Field required");
   if (!opts.countOnly && typeof b.max_tokens !== "number") throw invalidField("max_tokens", "required", "max_tokens: Field required");
   if (!Array.isArray(b.messages) || b.messages.length === 0) throw invalidField("messages", "required", "messages: at least one message is required");

@@ -10,6 +10,7 @@ import type { ChatInput, ChatMessage, ChatOutput, ContentPart, FinishReason, Too
 import type { StreamEvent } from "../../canonical/stream";
 import type { Usage } from "../../canonical/usage";
 import { AppError, invalidField } from "../../errors";
+import { objectBody, openaiUnknown } from "../body";
 
 /** Translated into the canonical input. */
 const TRANSLATED = new Set([
@@ -28,6 +29,8 @@ const REFUSED: Record<string, string> = {
   functions: "The deprecated `functions` parameter is not supported; use `tools`.",
   function_call: "The deprecated `function_call` parameter is not supported; use `tool_choice`.",
 };
+
+const ACCEPTED = new Set([...TRANSLATED, ...IGNORED]);
 
 export type ChatRequest = { model: string; input: ChatInput; stream: boolean; includeUsage: boolean };
 
@@ -103,12 +106,7 @@ function toolChoiceOf(choice: any): ToolChoice | undefined {
 
 /** The request body of `POST /v1/chat/completions` as a canonical input, or a 400 naming the param. */
 export function parseChatRequest(body: unknown): ChatRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw bad("body", "The body must be a JSON object.");
-  const b = body as Record<string, any>;
-  for (const key of Object.keys(b)) {
-    if (REFUSED[key] !== undefined && b[key] !== null) throw bad(key, REFUSED[key]!);
-    if (!TRANSLATED.has(key) && !IGNORED.has(key) && REFUSED[key] === undefined) throw bad(key, `Unrecognized request argument supplied: ${key}`);
-  }
+  const b = objectBody(body, { known: ACCEPTED, refused: REFUSED, unknown: openaiUnknown });
   if (typeof b.model !== "string" || b.model === "") throw bad("model", "model is required.");
   const stream = b.stream === true;
   if (stream && typeof b.n === "number" && b.n > 1) throw bad("n", "n greater than 1 is not supported when streaming.");

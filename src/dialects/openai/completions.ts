@@ -6,13 +6,13 @@
 import type { ChatOutput } from "../../canonical/chat";
 import type { Usage } from "../../canonical/usage";
 import { invalidField } from "../../errors";
+import { objectBody, openaiUnknown } from "../body";
 import type { Model } from "../../modules/catalog/service";
 
-const KNOWN = new Set(["model", "prompt", "max_tokens", "temperature", "top_p", "stop", "seed", "n", "stream", "stream_options", "user", "presence_penalty", "frequency_penalty", "logprobs", "echo", "suffix", "best_of", "logit_bias"]);
+const KNOWN = new Set(["model", "prompt", "max_tokens", "temperature", "top_p", "stop", "seed", "n", "stream", "stream_options", "user", "presence_penalty", "frequency_penalty", "best_of"]);
 const REFUSED: Record<string, string> = {
   echo: "echo is not supported.",
   suffix: "suffix (insertion) is not supported.",
-  best_of: "best_of is not supported.",
   logit_bias: "logit_bias is not supported.",
   logprobs: "logprobs is not supported on legacy completions.",
 };
@@ -20,12 +20,8 @@ const REFUSED: Record<string, string> = {
 export type CompletionRequest = { model: string; prompt: string; options: Record<string, unknown>; stream: boolean; includeUsage: boolean };
 
 export function parseCompletionRequest(body: unknown): CompletionRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalidField("body", "invalid_format", "The body must be a JSON object.");
-  const b = body as Record<string, any>;
-  for (const key of Object.keys(b)) {
-    if (!KNOWN.has(key)) throw invalidField(key, "unknown_field", `Unrecognized request argument supplied: ${key}`);
-    if (REFUSED[key] && b[key] !== null && b[key] !== false && !(key === "best_of" && b[key] === 1)) throw invalidField(key, "unsupported", REFUSED[key]!);
-  }
+  const b = objectBody(body, { known: KNOWN, refused: REFUSED, unknown: openaiUnknown });
+  if (b.best_of !== undefined && b.best_of !== null && b.best_of !== 1) throw invalidField("best_of", "unsupported", "best_of is not supported.");
   const prompt = Array.isArray(b.prompt) && b.prompt.length === 1 && typeof b.prompt[0] === "string" ? b.prompt[0] : b.prompt;
   if (typeof prompt !== "string") throw invalidField("prompt", "invalid_type", "prompt must be a string (one prompt per request).");
   if (typeof b.n === "number" && b.n > 1) throw invalidField("n", "unsupported", "n greater than 1 is not supported on legacy completions.");

@@ -1,5 +1,6 @@
 /** OpenAI embeddings ⇄ the canonical embedding task. */
 import { invalidField } from "../../errors";
+import { objectBody, openaiUnknown } from "../body";
 import type { ExecutionRow } from "../../modules/executions/store";
 
 const KNOWN = new Set(["model", "input", "dimensions", "encoding_format", "user"]);
@@ -7,9 +8,7 @@ const KNOWN = new Set(["model", "input", "dimensions", "encoding_format", "user"
 export type EmbeddingsRequest = { model: string; input: Record<string, unknown>; encoding: "float" | "base64" };
 
 export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalidField("body", "invalid_format", "The body must be a JSON object.");
-  const b = body as Record<string, any>;
-  for (const key of Object.keys(b)) if (!KNOWN.has(key)) throw invalidField(key, "unknown_field", `Unrecognized request argument supplied: ${key}`);
+  const b = objectBody(body, { known: KNOWN, unknown: openaiUnknown });
   if (typeof b.model !== "string" || b.model === "") throw invalidField("model", "required", "model is required.");
   const texts = typeof b.input === "string" ? b.input : Array.isArray(b.input) && b.input.every((t: unknown) => typeof t === "string") ? b.input : null;
   if (texts === null) throw invalidField("input", "invalid_type", "input must be a string or an array of strings (token arrays are not supported).");

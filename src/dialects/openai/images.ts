@@ -4,15 +4,14 @@
  * or as presigned download links (`url`).
  */
 import { invalidField } from "../../errors";
+import { objectBody, openaiUnknown } from "../body";
 
 const KNOWN = new Set(["model", "prompt", "n", "size", "response_format", "quality", "style", "user", "background", "output_format", "output_compression", "moderation"]);
 
 export type ImagesRequest = { model: string; input: Record<string, unknown>; format: "b64_json" | "url" };
 
 export function parseImagesRequest(body: unknown): ImagesRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalidField("body", "invalid_format", "The body must be a JSON object.");
-  const b = body as Record<string, any>;
-  for (const key of Object.keys(b)) if (!KNOWN.has(key)) throw invalidField(key, "unknown_field", `Unrecognized request argument supplied: ${key}`);
+  const b = objectBody(body, { known: KNOWN, unknown: openaiUnknown });
   if (typeof b.prompt !== "string" || b.prompt === "") throw invalidField("prompt", "required", "prompt is required.");
   const input: Record<string, unknown> = { prompt: b.prompt };
   if (b.n !== undefined) input.num_images = b.n;

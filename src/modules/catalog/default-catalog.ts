@@ -2,6 +2,7 @@
  * The embedded default catalog (docs/decisions.md "Foundation and executions engine"): demo models served by the built-in
  * mock provider so a first run works offline. Prices are integer micro-USD.
  */
+import { CHAT_INPUT_SCHEMA, EMBEDDING_INPUT_SCHEMA } from "../../canonical/tasks";
 import type { Pricing, ProviderKeyRefs } from "../../db/schema";
 
 export type CatalogModel = {
@@ -43,6 +44,11 @@ const mockControls = {
   mock_error: { type: "string", enum: SEED_ERROR_CODES, description: "Mock only: make the run fail with this error code." },
 };
 
+/** A task's canonical schema with some properties narrowed, plus the mock controls. */
+function withMockControls(schema: { properties: Record<string, unknown> } & Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  return { ...schema, properties: { ...schema.properties, ...overrides, ...mockControls } };
+}
+
 export const DEFAULT_PROVIDERS: CatalogProvider[] = [{ id: "mock", kind: "mock" }];
 
 export const DEFAULT_MODELS: CatalogModel[] = [
@@ -74,30 +80,10 @@ export const DEFAULT_MODELS: CatalogModel[] = [
     ownedBy: "modelroute",
     pricing: { inputPer1mTokensMicros: 500_000, outputPer1mTokensMicros: 1_500_000 },
     maxOutputTokens: 1024,
-    inputSchema: {
-      type: "object",
-      additionalProperties: false,
-      required: ["messages"],
-      properties: {
-        messages: {
-          type: "array",
-          minItems: 1,
-          maxItems: 256,
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["role", "content"],
-            properties: {
-              role: { type: "string", enum: ["system", "user", "assistant"] },
-              content: { type: "string", maxLength: 100_000 },
-            },
-          },
-        },
-        max_tokens: { type: "integer", minimum: 1, maximum: 1024, description: "Most output tokens to produce (default 1024)." },
-        temperature: { type: "number", minimum: 0, maximum: 2 },
-        ...mockControls,
-      },
-    },
+    // The canonical chat input (typed parts, tools, …), so the mock can stand in for any chat upstream.
+    inputSchema: withMockControls(CHAT_INPUT_SCHEMA, {
+      max_tokens: { type: "integer", minimum: 1, maximum: 1024, description: "Most output tokens to produce (default 1024)." },
+    }),
     routes: [{ provider: "mock", upstreamModel: "mock-chat", timeoutMs: 120_000, retries: 0 }],
   },
   {
@@ -107,22 +93,7 @@ export const DEFAULT_MODELS: CatalogModel[] = [
     ownedBy: "modelroute",
     pricing: { inputPer1mTokensMicros: 20_000 },
     maxOutputTokens: 0,
-    inputSchema: {
-      type: "object",
-      additionalProperties: false,
-      required: ["input"],
-      properties: {
-        input: {
-          description: "A text or a list of texts to embed.",
-          oneOf: [
-            { type: "string", minLength: 1, maxLength: 100_000 },
-            { type: "array", minItems: 1, maxItems: 256, items: { type: "string", minLength: 1, maxLength: 100_000 } },
-          ],
-        },
-        dimensions: { type: "integer", minimum: 1, maximum: 3072, default: 256 },
-        ...mockControls,
-      },
-    },
+    inputSchema: withMockControls(EMBEDDING_INPUT_SCHEMA, { dimensions: { type: "integer", minimum: 1, maximum: 3072, default: 256 } }),
     routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000, retries: 0 }],
   },
   {

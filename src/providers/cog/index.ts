@@ -8,27 +8,20 @@
  */
 import { ProviderError } from "../errors";
 import { joinUrl, readJson, send } from "../http";
-import { predictionResult } from "../outputs";
-import type { AsyncOutcome, JobCall, ProviderAdapter, ProviderResult, TaskCall, TaskRunner } from "../types";
+import { predictionOutcome, type Prediction } from "../outputs";
+import type { JobCall, ProviderAdapter, ProviderResult, TaskCall, TaskRunner } from "../types";
 
 const errorMessage = (body: unknown) => {
   const b = body as { detail?: unknown; error?: unknown } | null;
   return typeof b?.detail === "string" ? b.detail : typeof b?.error === "string" ? b.error : undefined;
 };
 
-type Prediction = { id?: string; status?: string; output?: unknown; error?: unknown; metrics?: Record<string, number> };
 
 const baseOf = (route: TaskCall["route"]) => {
   if (!route.provider.baseUrl) throw new ProviderError("bad_request", `provider ${route.provider.id} has no base_url`);
   return route.provider.baseUrl;
 };
 
-async function outcomeOf(task: string, input: Record<string, unknown>, p: Prediction, signal: AbortSignal): Promise<AsyncOutcome> {
-  if (p.status === "succeeded") return { state: "done", result: await predictionResult(task, input, p.output, p.metrics ?? {}, signal) };
-  if (p.status === "failed") return { state: "failed", message: String(p.error ?? "the prediction failed") };
-  if (p.status === "canceled") return { state: "canceled" };
-  return { state: "running" };
-}
 
 /** Cog's 409 means busy: the router tries later or elsewhere without holding it against the route. */
 async function put(call: TaskCall, id: string, body: unknown, headers: Record<string, string>) {
@@ -47,7 +40,7 @@ const submit: (task: string) => TaskRunner = (task) => async (call): Promise<Pro
   const body = { id, input, webhook: call.async.callbackUrl, webhook_events_filter: ["start", "completed"] };
   const response = await put(call, id, body, { prefer: "respond-async" });
   const prediction = (await readJson(response, call.signal)) as Prediction;
-  const outcome = await outcomeOf(task, call.input, prediction, call.signal);
+  const outcome = await predictionOutcome(task, call.input, prediction, call.signal);
   if (outcome.state === "done") return outcome.result; // a server that ran it at once
   if (outcome.state === "failed") throw new ProviderError("server", `the prediction failed: ${outcome.message}`);
   if (outcome.state === "canceled") throw new ProviderError("server", "the prediction was canceled upstream");
@@ -65,7 +58,7 @@ export const cogAdapter: ProviderAdapter = {
     // Cog cannot read a prediction back (a PUT would start a new one once it has ended).
     poll: async () => ({ state: "running" }),
     async callback(call, body) {
-      return outcomeOf(call.task, call.input, body as Prediction, AbortSignal.timeout(60_000));
+      return predictionOutcome(call.task, call.input, body as Prediction, AbortSignal.timeout(60_000));
     },
     async cancel(call: JobCall) {
       try {

@@ -5,6 +5,7 @@
  */
 import { chatOutput, textOf, type ChatInput } from "../../canonical/chat";
 import { AppError, isErrorCode } from "../../errors";
+import { sleep } from "../../time";
 import type { ProviderAdapter, TaskCall, TaskRunner } from "../types";
 import { renderPng } from "./png";
 
@@ -28,21 +29,6 @@ function replyWords(prompt: string, maxTokens: number): string[] {
   return words;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 const latencyOf = (call: TaskCall) => Number(call.input.mock_latency_ms ?? 0);
 

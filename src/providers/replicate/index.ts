@@ -8,8 +8,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { ProviderError } from "../errors";
 import { joinUrl, readJson, send } from "../http";
-import { predictionResult } from "../outputs";
-import type { AsyncOutcome, JobCall, ProviderAdapter, ProviderResult, TaskCall, TaskRunner } from "../types";
+import { predictionOutcome, type Prediction as BasePrediction } from "../outputs";
+import type { JobCall, ProviderAdapter, ProviderResult, TaskCall, TaskRunner } from "../types";
 
 /** Standard Webhooks: a callback older or newer than this is refused (replays). */
 const SIGNATURE_TOLERANCE_S = 5 * 60;
@@ -19,7 +19,7 @@ const errorMessage = (body: unknown) => {
   return typeof b?.detail === "string" ? b.detail : typeof b?.title === "string" ? b.title : undefined;
 };
 
-type Prediction = { id?: string; status?: string; output?: unknown; error?: unknown; metrics?: Record<string, number>; urls?: { get?: string; cancel?: string } };
+type Prediction = BasePrediction & { urls?: { get?: string; cancel?: string } };
 
 const auth = (key: string | null): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
 
@@ -28,12 +28,6 @@ function base(route: TaskCall["route"]) {
   return route.provider.baseUrl;
 }
 
-async function outcomeOf(task: string, input: Record<string, unknown>, p: Prediction, signal: AbortSignal): Promise<AsyncOutcome> {
-  if (p.status === "succeeded") return { state: "done", result: await predictionResult(task, input, p.output, p.metrics ?? {}, signal) };
-  if (p.status === "failed") return { state: "failed", message: String(p.error ?? "the prediction failed") };
-  if (p.status === "canceled") return { state: "canceled" };
-  return { state: "running" };
-}
 
 const submit: (task: string) => TaskRunner = (task) => async (call): Promise<ProviderResult> => {
   if (!call.async) throw new ProviderError("bad_request", "replicate needs the asynchronous path");
@@ -42,7 +36,7 @@ const submit: (task: string) => TaskRunner = (task) => async (call): Promise<Pro
   const url = version ? joinUrl(base(call.route), "predictions") : joinUrl(base(call.route), `models/${model}/predictions`);
   const prediction = (await readJson(await send({ url, headers: auth(call.apiKey), body, signal: call.signal, errorMessage }), call.signal)) as Prediction;
   if (!prediction.id) throw new ProviderError("server", "the prediction has no id");
-  const outcome = await outcomeOf(task, call.input, prediction, call.signal);
+  const outcome = await predictionOutcome(task, call.input, prediction, call.signal);
   if (outcome.state === "done") return outcome.result;
   if (outcome.state === "failed") throw new ProviderError("server", `the prediction failed: ${outcome.message}`);
   return {
@@ -80,11 +74,11 @@ export const replicateAdapter: ProviderAdapter = {
     async poll(call: JobCall) {
       const url = call.job.pollUrl ?? joinUrl(base(call.route), `predictions/${call.job.ref}`);
       const prediction = (await readJson(await send({ url, method: "GET", headers: auth(call.apiKey), signal: call.signal, errorMessage }), call.signal)) as Prediction;
-      return outcomeOf(call.task, call.input, prediction, call.signal);
+      return predictionOutcome(call.task, call.input, prediction, call.signal);
     },
     async callback(call, body, raw, headers, secret) {
       if (secret !== null && !verifyStandardWebhook(secret, raw, headers)) return null;
-      return outcomeOf(call.task, call.input, body as Prediction, AbortSignal.timeout(60_000));
+      return predictionOutcome(call.task, call.input, body as Prediction, AbortSignal.timeout(60_000));
     },
     async cancel(call: JobCall) {
       const url = call.job.cancelUrl ?? joinUrl(base(call.route), `predictions/${call.job.ref}/cancel`);
