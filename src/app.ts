@@ -7,6 +7,7 @@ import { publicUrl, type AppContext } from "./context";
 import { dialectErrorFor } from "./dialects/errors";
 import { anthropicRoutes } from "./dialects/anthropic";
 import { openaiRoutes } from "./dialects/openai";
+import { openrouterRoutes } from "./dialects/openrouter";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
 import { errors } from "./http/errors";
@@ -60,6 +61,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(callbackRoutes(ctx))
     .use(openaiRoutes(ctx))
     .use(anthropicRoutes(ctx))
+    .use(openrouterRoutes(ctx))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))
     .use(ledgerAdminRoutes(ctx));

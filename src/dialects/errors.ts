@@ -6,6 +6,7 @@
 import type { AppError } from "../errors";
 import { anthropicError } from "./anthropic/errors";
 import { openaiError } from "./openai/errors";
+import { openrouterError } from "./openrouter/errors";
 
 export type RenderedError = { status: number; body: unknown; headers?: Record<string, string> };
 export type DialectErrorRenderer = (error: AppError, requestId: string) => RenderedError;
@@ -13,7 +14,10 @@ export type DialectErrorRenderer = (error: AppError, requestId: string) => Rende
 const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations)\/?$/;
 const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$/;
 
+const OPENROUTER_PATHS = /^\/api\/v1\//;
+
 export function dialectErrorFor(path: string): DialectErrorRenderer | null {
+  if (OPENROUTER_PATHS.test(path)) return openrouterError;
   if (OPENAI_PATHS.test(path)) return openaiError;
   if (ANTHROPIC_PATHS.test(path)) return anthropicError;
   return null;

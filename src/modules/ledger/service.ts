@@ -154,6 +154,12 @@ export function balanceView(conn: Conn, orgId: string) {
   return balanceShape(b.availableMicros, b.heldMicros);
 }
 
+/** Credited and captured since the organization began (OpenRouter's credits endpoint). */
+export const lifetimeTotals = (conn: Conn, orgId: string) => store.lifetimeTotals(conn, orgId);
+
+/** What a key has spent (captured, or held while running) since `sinceMs`: spend limits and key reports. */
+export const spentByKeySince = (conn: Conn, keyId: string, sinceMs: number) => store.spendOfKeySince(conn, keyId, sinceMs);
+
 export type TransactionType = "credit" | "hold" | "capture" | "release" | "adjustment";
 
 /**

@@ -143,6 +143,18 @@ export function insertCredit(conn: Conn, orgId: string, amountMicros: number, no
   return { entry, after };
 }
 
+/** Everything credited to an organization (credits and adjustments) and everything captured from it. */
+export function lifetimeTotals(conn: Conn, orgId: string): { creditedMicros: number; capturedMicros: number } {
+  return conn
+    .select({
+      creditedMicros: sql<number>`coalesce(sum(case when ${ledgerEntries.kind} in ('credit', 'adjustment') then ${ledgerEntries.amountMicros} else 0 end), 0)`,
+      capturedMicros: sql<number>`coalesce(sum(case when ${ledgerEntries.kind} = 'resolve' then ${ledgerEntries.capturedMicros} else 0 end), 0)`,
+    })
+    .from(ledgerEntries)
+    .where(eq(ledgerEntries.orgId, orgId))
+    .get()!;
+}
+
 /** What a key has spent (captured, or held while running) on executions created since `sinceMs`. */
 export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number): number =>
   statements(conn).spendOfKey.get({ key: keyId, since: sinceMs })?.spentMicros ?? 0;

@@ -1,0 +1,97 @@
+/** The OpenRouter-compatible answers as the API docs show them (documentation only: no validation). */
+import { Type } from "@sinclair/typebox";
+
+const open = { additionalProperties: true } as const;
+const EXAMPLE_ID = "exec_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07";
+
+const exampleModel = {
+  id: "mock-chat",
+  canonical_slug: "mock-chat",
+  name: "mock-chat",
+  created: 1764662400,
+  description: "Demo model (built-in mock provider).",
+  context_length: null,
+  architecture: { modality: "text+image->text", input_modalities: ["text", "image"], output_modalities: ["text"], tokenizer: "Other", instruct_type: null },
+  pricing: { prompt: "5e-7", completion: "0.0000015", request: "0", image: "0", input_cache_read: "5e-7", input_cache_write: "5e-7" },
+  top_provider: { context_length: null, max_completion_tokens: 1024, is_moderated: false },
+  per_request_limits: null,
+  supported_parameters: ["max_tokens", "temperature", "tools"],
+};
+
+export namespace OpenRouterModel {
+  export const key = Type.Object(
+    { data: Type.Object({ label: Type.String(), limit: Type.Union([Type.Number(), Type.Null()]), usage: Type.Number(), is_management_key: Type.Boolean() }, open) },
+    {
+      description: "The calling key.",
+      examples: [
+        {
+          data: {
+            label: "bootstrap",
+            limit: 25,
+            usage: 1.204,
+            usage_daily: 0.04,
+            usage_weekly: 0.6,
+            usage_monthly: 1.204,
+            byok_usage: 0,
+            byok_usage_daily: 0,
+            byok_usage_weekly: 0,
+            byok_usage_monthly: 0,
+            is_free_tier: false,
+            is_management_key: true,
+            is_provisioning_key: false,
+            limit_remaining: 24.4,
+            limit_reset: "monthly",
+            include_byok_in_limit: false,
+            expires_at: null,
+            creator_user_id: null,
+            rate_limit: { requests: 600, interval: "1m", note: "requests per minute for this key" },
+          },
+        },
+      ],
+    },
+  );
+
+  export const credits = Type.Object(
+    { data: Type.Object({ total_credits: Type.Number(), total_usage: Type.Number() }) },
+    { description: "Credits and usage in USD.", examples: [{ data: { total_credits: 35, total_usage: 1.204 } }] },
+  );
+
+  export const generation = Type.Object(
+    { data: Type.Object({ id: Type.String(), total_cost: Type.Number(), model: Type.String(), streamed: Type.Boolean(), cancelled: Type.Boolean() }, open) },
+    {
+      description: "A generation's record.",
+      examples: [
+        {
+          data: {
+            id: EXAMPLE_ID,
+            upstream_id: null,
+            total_cost: 0.000047,
+            created_at: "2026-12-02T07:30:00.000Z",
+            model: "mock-chat",
+            streamed: true,
+            cancelled: false,
+            provider_name: "mock",
+            latency: 184,
+            generation_time: 170,
+            finish_reason: "stop",
+            tokens_prompt: 5,
+            tokens_completion: 30,
+            usage: 0.000047,
+            is_byok: false,
+            origin: "",
+            api_type: "openai",
+          },
+        },
+      ],
+    },
+  );
+
+  export const models = Type.Object({ data: Type.Array(Type.Object({ id: Type.String(), pricing: Type.Object({}, open) }, open)) }, { description: "Models.", examples: [{ data: [exampleModel] }] });
+
+  export const count = Type.Object({ data: Type.Object({ count: Type.Integer() }) }, { description: "A count.", examples: [{ data: { count: 3 } }] });
+
+  export const providers = Type.Object(
+    { data: Type.Array(Type.Object({ name: Type.String(), slug: Type.String() }, open)) },
+    { description: "Providers.", examples: [{ data: [{ name: "mock", slug: "mock", privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }] }] },
+  );
+}

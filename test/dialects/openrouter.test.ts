@@ -1,0 +1,71 @@
+/**
+ * The OpenRouter-compatible account endpoints over raw HTTP, as code written for OpenRouter
+ * calls them: the key's spend and limit, the organization's credits, a generation's record
+ * (404 until it has ended), models in OpenRouter's shape, providers, errors in OpenRouter's shape.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startTestServer, type TestServer } from "../helpers/server";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+const get = async (path: string, key = server.apiKey) => {
+  const res = await server.get(`/api/v1${path}`, key);
+  return { status: res.status, body: await res.json() };
+};
+
+test("key and credits follow the ledger exactly", async () => {
+  const before = await get("/credits");
+  expect(before.status).toBe(200);
+  expect(before.body.data).toEqual({ total_credits: 10, total_usage: 0 });
+  const execution = await (await server.post("/v1/executions", { model: "mock-image", mode: "SYNC", input: { prompt: "a fox" } })).json();
+  expect(execution.status).toBe("COMPLETED");
+  const after = (await get("/credits")).body.data;
+  expect(after).toEqual({ total_credits: 10, total_usage: 0.04 });
+  const key = (await get("/key")).body.data;
+  expect(key).toMatchObject({ label: "bootstrap", usage: 0.04, usage_daily: 0.04, is_management_key: true, limit: null, limit_remaining: null, is_free_tier: false });
+  expect(key.rate_limit.interval).toBe("1m");
+});
+
+test("credits need a management key; an inference key gets OpenRouter's 403 shape", async () => {
+  const { key } = server.newOrgKey({ permission: "inference" });
+  const res = await get("/credits", key);
+  expect(res.status).toBe(403);
+  expect(res.body).toEqual({ error: { code: 403, message: expect.any(String) } });
+  expect((await get("/key", key)).body.data.is_management_key).toBe(false);
+});
+
+test("generation: the record of a finished execution; 404 while it runs or when unknown", async () => {
+  const running = await (await server.post("/v1/executions", { model: "demo-model", input: { text: "slow", mock_latency_ms: 500 } })).json();
+  expect((await get(`/generation?id=${running.id}`)).status).toBe(404);
+  const done = await (await server.post("/v1/executions", { model: "demo-model", mode: "SYNC", input: { text: "hello there" } })).json();
+  const record = (await get(`/generation?id=${done.id}`)).body.data;
+  expect(record).toMatchObject({ id: done.id, model: "demo-model", streamed: false, cancelled: false, provider_name: "mock", finish_reason: "stop", tokens_prompt: done.usage.input_tokens, tokens_completion: done.usage.output_tokens, total_cost: Number(done.cost) });
+  expect(record.latency).toBe(done.latency_ms);
+  const unknown = await get("/generation?id=exec_00000000-0000-7000-8000-000000000000");
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.error.code).toBe(404);
+  const missing = await get("/generation");
+  expect(missing.status).toBe(400);
+  expect(missing.body.error.metadata).toEqual({ param: "id" });
+});
+
+test("models in OpenRouter's shape, filtered by output modality; count; providers", async () => {
+  const text = (await get("/models")).body.data;
+  const ids = text.map((m: { id: string }) => m.id);
+  expect(ids).toContain("mock-chat");
+  expect(ids).not.toContain("mock-image");
+  const chat = text.find((m: { id: string }) => m.id === "mock-chat");
+  expect(chat.pricing).toMatchObject({ prompt: "5e-7", completion: "0.0000015" });
+  expect(chat.architecture.output_modalities).toEqual(["text"]);
+  const all = (await get("/models?output_modalities=all")).body.data;
+  expect(all.length).toBeGreaterThan(text.length);
+  expect((await get("/models/count?output_modalities=all")).body.data.count).toBe(all.length);
+  expect((await get("/providers")).body.data).toContainEqual(expect.objectContaining({ slug: "mock" }));
+  const anonymous = await server.get("/api/v1/models", null);
+  expect(anonymous.status).toBe(401);
+  expect((await anonymous.json()).error.code).toBe(401);
+});
