@@ -69,3 +69,33 @@ test("models in OpenRouter's shape, filtered by output modality; count; provider
   expect(anonymous.status).toBe(401);
   expect((await anonymous.json()).error.code).toBe(401);
 });
+
+test("keys: create with a spend limit, use it, see its usage, update, disable, delete; management keys only", async () => {
+  const send = async (method: string, path: string, body?: unknown, key = server.apiKey) => {
+    const res = await server.request(method, `/api/v1${path}`, { key, body });
+    return { status: res.status, body: await res.json() };
+  };
+  const created = await send("POST", "/keys", { name: "ci runner", limit: 1, limit_reset: "daily" });
+  expect(created.status).toBe(201);
+  expect(created.body.key).toStartWith("sk_");
+  expect(created.body.data).toMatchObject({ name: "ci runner", disabled: false, limit: 1, limit_remaining: 1, limit_reset: "daily", usage: 0 });
+  const hash = created.body.data.hash;
+
+  // The new key is an inference key: it runs models but manages nothing.
+  const ran = await (await server.post("/v1/executions", { model: "mock-image", mode: "SYNC", input: { prompt: "x" } }, created.body.key)).json();
+  expect(ran.status).toBe("COMPLETED");
+  expect((await send("GET", "/keys", undefined, created.body.key)).status).toBe(403);
+  const after = (await send("GET", `/keys/${hash}`)).body.data;
+  expect(after).toMatchObject({ usage: 0.04, usage_daily: 0.04, limit_remaining: 0.96 });
+
+  const listed = (await send("GET", "/keys")).body.data.map((k: { hash: string }) => k.hash);
+  expect(listed).toContain(hash);
+  expect((await send("PATCH", `/keys/${hash}`, { name: "renamed", limit: null })).body.data).toMatchObject({ name: "renamed", limit: null, limit_remaining: null });
+  expect((await send("PATCH", `/keys/${hash}`, { disabled: true })).body.data.disabled).toBe(true);
+  expect((await send("GET", "/keys")).body.data.map((k: { hash: string }) => k.hash)).not.toContain(hash);
+  expect((await send("GET", "/keys?include_disabled=true")).body.data.map((k: { hash: string }) => k.hash)).toContain(hash);
+  expect((await send("DELETE", `/keys/${hash}`)).body).toEqual({ deleted: true });
+  expect((await send("POST", "/keys", { name: "x", limit: -1 })).body.error).toMatchObject({ code: 400, metadata: { param: "limit" } });
+  expect((await send("POST", "/keys", { name: "x", colour: "red" })).body.error).toMatchObject({ code: 400, metadata: { param: "colour" } });
+  expect((await send("GET", "/keys/key_00000000-0000-7000-8000-000000000000")).status).toBe(404);
+});

@@ -1,12 +1,13 @@
 /**
  * The OpenRouter-compatible surface under `/api/v1`, for code written against OpenRouter: the
- * account endpoints (`key`, `credits`, `generation`), the model list in OpenRouter's shape and
- * the providers. Errors come in OpenRouter's shape (dialects/openrouter/errors.ts).
+ * account endpoints (`key`, `credits`, `generation`), key management (`keys`), the model list in
+ * OpenRouter's shape and the providers. Errors come in OpenRouter's shape (dialects/openrouter/errors.ts).
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { credits, generation, keyInfo, modelsFor, providers } from "./account";
+import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
 
 const security = [{ apiKey: [] }];
@@ -46,4 +47,38 @@ export const openrouterRoutes = (ctx: AppContext) =>
     .get("/providers", () => providers(ctx), {
       auth: "inference",
       detail: doc("List providers", "The catalog's providers.", OpenRouterModel.providers),
+    })
+    .get("/keys", ({ caller, query }) => listKeys(ctx, caller, query), {
+      auth: "inference",
+      query: t.Object({ include_disabled: t.Optional(t.String({ description: '"true" to list disabled, expired and revoked keys too.' })), offset: t.Optional(t.String({ description: "Keys to skip." })) }),
+      detail: doc("List keys", "The organization's API keys in OpenRouter's key shape, with their spend. Management keys only.", OpenRouterModel.keys),
+    })
+    .post("/keys", ({ caller, body, set }) => {
+      set.status = 201;
+      return createKey(ctx, caller, body);
+    }, {
+      auth: "inference",
+      detail: {
+        ...doc("Create a key", "A new inference key with an optional spend limit (`limit` in USD, `limit_reset` daily, weekly or monthly at midnight UTC) and expiry; the secret is shown once, in `key`. Management keys only.", OpenRouterModel.createdKey),
+        responses: { 201: { description: "The key and its secret.", content: { "application/json": { schema: OpenRouterModel.createdKey as never } } } },
+        requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.createKeyRequest as never } } },
+      },
+    })
+    .get("/keys/:hash", ({ caller, params }) => getKey(ctx, caller, params.hash), {
+      auth: "inference",
+      params: t.Object({ hash: t.String({ description: "The key's hash: its id (key_…)." }) }),
+      detail: doc("Get a key", "One key in OpenRouter's key shape. Management keys only.", OpenRouterModel.oneKey),
+    })
+    .patch("/keys/:hash", ({ caller, params, body }) => updateKey(ctx, caller, params.hash, body), {
+      auth: "inference",
+      params: t.Object({ hash: t.String({ description: "The key's hash: its id (key_…)." }) }),
+      detail: {
+        ...doc("Update a key", "Rename, disable, or change the spend limit. Management keys only.", OpenRouterModel.oneKey),
+        requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.updateKeyRequest as never } } },
+      },
+    })
+    .delete("/keys/:hash", ({ caller, params }) => deleteKey(ctx, caller, params.hash), {
+      auth: "inference",
+      params: t.Object({ hash: t.String({ description: "The key's hash: its id (key_…)." }) }),
+      detail: doc("Delete a key", "Revokes the key at once. Management keys only.", OpenRouterModel.deleted),
     });

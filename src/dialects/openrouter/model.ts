@@ -94,4 +94,44 @@ export namespace OpenRouterModel {
     { data: Type.Array(Type.Object({ name: Type.String(), slug: Type.String() }, open)) },
     { description: "Providers.", examples: [{ data: [{ name: "mock", slug: "mock", privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }] }] },
   );
+
+  const exampleKey = {
+    hash: "key_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07",
+    name: "ci runner",
+    label: "sk_4f1c…a9e2",
+    disabled: false,
+    limit: 25,
+    limit_remaining: 24.96,
+    limit_reset: "monthly",
+    include_byok_in_limit: false,
+    usage: 0.04,
+    usage_daily: 0.04,
+    usage_weekly: 0.04,
+    usage_monthly: 0.04,
+    byok_usage: 0,
+    byok_usage_daily: 0,
+    byok_usage_weekly: 0,
+    byok_usage_monthly: 0,
+    created_at: "2026-12-02T07:30:00.000Z",
+    updated_at: null,
+    expires_at: null,
+    creator_user_id: null,
+  };
+  const keySchema = Type.Object({ hash: Type.String(), name: Type.String(), disabled: Type.Boolean(), limit: Type.Union([Type.Number(), Type.Null()]), usage: Type.Number() }, open);
+
+  export const keys = Type.Object({ data: Type.Array(keySchema) }, { description: "Keys.", examples: [{ data: [exampleKey] }] });
+  export const oneKey = Type.Object({ data: keySchema }, { description: "A key.", examples: [{ data: exampleKey }] });
+  export const createdKey = Type.Object(
+    { data: keySchema, key: Type.String() },
+    { description: "The new key; `key` is its secret, shown once.", examples: [{ data: exampleKey, key: "sk_4f1c0e8d2b6a47c39e51d0f7a2b8c6e4d9f1a3b5c7e9d2f4a6b8c0e2d4f6a8b0_1a2b3c4d" }] },
+  );
+  export const createKeyRequest = Type.Object(
+    { name: Type.String(), limit: Type.Optional(Type.Union([Type.Number(), Type.Null()])), limit_reset: Type.Optional(Type.Union([Type.String(), Type.Null()])), expires_at: Type.Optional(Type.String()) },
+    { ...open, description: "A new key.", examples: [{ name: "ci runner", limit: 25, limit_reset: "monthly" }] },
+  );
+  export const updateKeyRequest = Type.Object(
+    { name: Type.Optional(Type.String()), disabled: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Union([Type.Number(), Type.Null()])) },
+    { ...open, description: "Changes to a key.", examples: [{ disabled: true }] },
+  );
+  export const deleted = Type.Object({ deleted: Type.Literal(true) }, { description: "Revoked.", examples: [{ deleted: true }] });
 }
