@@ -99,3 +99,18 @@ test("keys: create with a spend limit, use it, see its usage, update, disable, d
   expect((await send("POST", "/keys", { name: "x", colour: "red" })).body.error).toMatchObject({ code: 400, metadata: { param: "colour" } });
   expect((await send("GET", "/keys/key_00000000-0000-7000-8000-000000000000")).status).toBe(404);
 });
+
+test("activity: spend and tokens per day and model, management keys only", async () => {
+  const before = (await get("/activity")).body.data;
+  await server.post("/v1/executions", { model: "mock-image", mode: "SYNC", input: { prompt: "count me" } });
+  const rows = (await get("/activity")).body.data;
+  const today = new Date().toISOString().slice(0, 10);
+  const row = rows.find((r: { date: string; model: string }) => r.date === today && r.model === "mock-image");
+  const earlier = before.find((r: { date: string; model: string }) => r.date === today && r.model === "mock-image");
+  expect(row.requests).toBe((earlier?.requests ?? 0) + 1);
+  expect(row.usage).toBeCloseTo((earlier?.usage ?? 0) + 0.04, 6);
+  expect(row.provider_name).toBe("mock");
+  expect((await get(`/activity?date=${today}`)).body.data.every((r: { date: string }) => r.date === today)).toBe(true);
+  expect((await get("/activity?date=2001-01-01")).status).toBe(400);
+  expect((await get("/activity", server.newOrgKey({ permission: "inference" }).key)).status).toBe(403);
+});

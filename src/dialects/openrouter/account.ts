@@ -157,6 +157,42 @@ export function modelsFor(ctx: AppContext, outputModalities: string | undefined)
     .filter((m) => wanted.includes("all") || m.architecture.output_modalities.some((o) => wanted.includes(o)));
 }
 
+const DAY_MS = 86_400_000;
+
+/** `GET /activity`: spend and tokens per UTC day and model over the last 30 days, or one day. */
+export function activity(ctx: AppContext, caller: Caller, date: string | undefined) {
+  requireManagement(caller);
+  const today = Math.floor(ctx.clock.now() / DAY_MS) * DAY_MS;
+  let from = today - 29 * DAY_MS;
+  let to = today + DAY_MS;
+  if (date !== undefined) {
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
+    if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== date) throw new AppError("INPUT_VALIDATION_ERROR", "date must be YYYY-MM-DD.", [{ field: "date", code: "invalid_format", message: "YYYY-MM-DD" }]);
+    if (day < from || day > today) throw new AppError("INPUT_VALIDATION_ERROR", "date must be within the last 30 days.", [{ field: "date", code: "out_of_range", message: "the last 30 UTC days" }]);
+    from = day;
+    to = day + DAY_MS;
+  }
+  const models = new Map(Catalog.listModels(ctx.db).map((m) => [m.slug, m]));
+  const rows = Executions.usageTotals(ctx, caller.orgId, from, to, "day_model").map((row) => {
+    const [day, model] = [row.group.slice(0, 10), row.group.slice(11)];
+    const providerId = models.get(model)?.routes[0]?.providerId ?? null;
+    return {
+      date: day,
+      model,
+      model_permaslug: model,
+      endpoint_id: models.get(model)?.routes[0]?.id ?? null,
+      provider_name: providerId,
+      usage: usd(row.costMicros),
+      byok_usage_inference: 0,
+      requests: row.executions,
+      prompt_tokens: row.inputTokens,
+      completion_tokens: row.outputTokens,
+      reasoning_tokens: row.reasoningTokens,
+    };
+  });
+  return { data: rows.sort((a, b) => (a.date === b.date ? a.model.localeCompare(b.model) : b.date.localeCompare(a.date))) };
+}
+
 export function providers(ctx: AppContext) {
   return { data: Catalog.listProviders(ctx.db).map((p) => ({ name: p.id, slug: p.id, privacy_policy_url: null, terms_of_service_url: null, status_page_url: null })) };
 }

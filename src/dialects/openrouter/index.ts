@@ -6,7 +6,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
-import { credits, generation, keyInfo, modelsFor, providers } from "./account";
+import { activity, credits, generation, keyInfo, modelsFor, providers } from "./account";
 import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
 
@@ -33,6 +33,11 @@ export const openrouterRoutes = (ctx: AppContext) =>
       auth: "inference",
       query: t.Object({ id: t.Optional(t.String({ description: "The generation's id: the `id` of a completion (an execution id)." })) }),
       detail: doc("A generation's record", "Cost, tokens, latency, provider, whether it was streamed or cancelled. 404 until the generation has ended.", OpenRouterModel.generation),
+    })
+    .get("/activity", ({ caller, query }) => activity(ctx, caller, query.date), {
+      auth: "inference",
+      query: t.Object({ date: t.Optional(t.String({ description: "One UTC day of the last 30 (YYYY-MM-DD); default all 30." })) }),
+      detail: doc("Activity", "Spend, requests and tokens per UTC day and model, newest day first. Management keys only.", OpenRouterModel.activity),
     })
     .get("/models", ({ query }) => ({ data: modelsFor(ctx, query.output_modalities) }), {
       auth: "inference",

@@ -134,4 +134,18 @@ export namespace OpenRouterModel {
     { ...open, description: "Changes to a key.", examples: [{ disabled: true }] },
   );
   export const deleted = Type.Object({ deleted: Type.Literal(true) }, { description: "Revoked.", examples: [{ deleted: true }] });
+
+  export const activity = Type.Object(
+    { data: Type.Array(Type.Object({ date: Type.String(), model: Type.String(), usage: Type.Number(), requests: Type.Integer() }, open)) },
+    {
+      description: "Activity per day and model.",
+      examples: [
+        {
+          data: [
+            { date: "2026-12-02", model: "mock-image", model_permaslug: "mock-image", endpoint_id: "route_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07", provider_name: "mock", usage: 0.08, byok_usage_inference: 0, requests: 2, prompt_tokens: 4, completion_tokens: 0, reasoning_tokens: 0 },
+          ],
+        },
+      ],
+    },
+  );
 }

@@ -127,21 +127,24 @@ export function countByStatus(conn: Conn): Partial<Record<Status, number>> {
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-export type UsageGroupBy = "day" | "model";
-export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; costMicros: number };
+/** `day_model`: one group per UTC day and model, `YYYY-MM-DD model` (OpenRouter's activity). */
+export type UsageGroupBy = "day" | "model" | "day_model";
+export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; reasoningTokens: number; costMicros: number };
 
 /**
  * Billable executions (COMPLETED, and CANCELLED with a charge) created in [fromMs, toMs), summed
- * per UTC day (YYYY-MM-DD) or per model, in group order. Read-only, for /v1/usage.
+ * per UTC day (YYYY-MM-DD), per model, or per both, in group order. Read-only, for /v1/usage.
  */
 export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: number, groupBy: UsageGroupBy): UsageTotals[] {
-  const group = groupBy === "day" ? sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')` : sql<string>`${executions.model}`;
+  const day = sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')`;
+  const group = groupBy === "day" ? day : groupBy === "model" ? sql<string>`${executions.model}` : sql<string>`${day} || ' ' || ${executions.model}`;
   return conn
     .select({
       group,
       executions: sql<number>`count(*)`,
       inputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.inputTokens')), 0)`,
       outputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.outputTokens')), 0)`,
+      reasoningTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.reasoningTokens')), 0)`,
       costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)`,
     })
     .from(executions)

@@ -53,7 +53,7 @@ export function usage(ctx: Pick<AppContext, "db" | "clock">, orgId: string, quer
     rows = [];
     for (let day = startOfUtcDay(fromMs); day < toMs; day += DAY_MS) {
       const key = dayKey(day);
-      rows.push(byDay.get(key) ?? { group: key, executions: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 });
+      rows.push(byDay.get(key) ?? { group: key, executions: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, costMicros: 0 });
     }
   }
   return {
