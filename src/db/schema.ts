@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Usage } from "../canonical/usage";
+import type { RoutePreferences } from "../providers/preferences";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
@@ -151,6 +152,8 @@ export const executions = sqliteTable(
     providerJob: json<Record<string, unknown>>("provider_job"),
     /** The unguessable part of the URL an asynchronous upstream calls back on. */
     callbackToken: text("callback_token"),
+    /** The caller's preferences among the model's routes (OpenRouter's `provider`); null: all, in order. */
+    routing: json<RoutePreferences>("routing"),
     deadlineAt: integer("deadline_at"),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),

@@ -14,6 +14,7 @@ import { AppError } from "../errors";
 import * as Idempotency from "../http/idempotency";
 import * as Catalog from "../modules/catalog/service";
 import type { BusEvent } from "../modules/executions/bus";
+import type { RoutePreferences } from "../providers/preferences";
 import * as Executions from "../modules/executions/service";
 import { isTerminal, type ExecutionRow } from "../modules/executions/store";
 import type { Caller } from "../modules/keys/service";
@@ -27,6 +28,8 @@ export type DialectRequest = {
   idempotencyKey?: string;
   /** Which surface created it, kept in the execution's metadata. */
   dialect: string;
+  /** The caller's preferences among the model's routes (OpenRouter's `provider`). */
+  routing?: RoutePreferences;
 };
 
 export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; row: ExecutionRow };
@@ -44,7 +47,7 @@ async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode:
   try {
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
     const body = { model: req.model, input: req.input, metadata: { dialect: req.dialect } };
-    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart }), replayed: false };
+    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing }), replayed: false };
   } finally {
     started?.release();
   }

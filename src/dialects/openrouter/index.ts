@@ -1,11 +1,18 @@
 /**
- * The OpenRouter-compatible surface under `/api/v1`, for code written against OpenRouter: the
+ * The OpenRouter-compatible surface under `/api/v1`, for code written against OpenRouter: chat
+ * completions with OpenRouter's routing fields and `usage.cost`, embeddings, the
  * account endpoints (`key`, `credits`, `generation`), key management (`keys`), the model list in
  * OpenRouter's shape and the providers. Errors come in OpenRouter's shape (dialects/openrouter/errors.ts).
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
+import { requestIdOf } from "../../http/request-id";
+import type * as Catalog from "../../modules/catalog/service";
+import { embeddingsResponse, parseEmbeddingsRequest } from "../openai/embeddings";
+import { OpenAIModel } from "../openai/model";
+import { errorOf, modelFor, runToEnd } from "../run";
+import { candidates, completeWithFallback, openrouterCompletion, parseOpenRouterChat, streamWithFallback } from "./chat";
 import { activity, credits, generation, keyInfo, modelsFor, providers } from "./account";
 import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
@@ -86,4 +93,57 @@ export const openrouterRoutes = (ctx: AppContext) =>
       auth: "inference",
       params: t.Object({ hash: t.String({ description: "The key's hash: its id (key_…)." }) }),
       detail: doc("Delete a key", "Revokes the key at once. Management keys only.", OpenRouterModel.deleted),
-    });
+    })
+    .post(
+      "/chat/completions",
+      async ({ body, caller, request, headers, server }) => {
+        const req = parseOpenRouterChat(body);
+        const models = candidates(ctx, req);
+        server?.timeout(request, 0);
+        // Fallback models run as executions of their own, without the Idempotency-Key the first one claimed.
+        const run = (model: Catalog.Model, first: boolean) => ({
+          model: model.slug,
+          input: req.chat.input as unknown as Record<string, unknown>,
+          request,
+          path: "/api/v1/chat/completions",
+          idempotencyKey: first ? headers["idempotency-key"] : undefined,
+          dialect: "openrouter",
+          routing: req.routing,
+        });
+        if (!req.chat.stream) return openrouterCompletion(await completeWithFallback(ctx, caller, models, run));
+        return streamWithFallback(ctx, caller, models, run, req.chat.includeUsage, { "x-request-id": requestIdOf(request) }) as never;
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create a chat completion (OpenRouter)",
+          description:
+            "OpenAI's chat completions with OpenRouter's routing: `models` (a fallback list), `provider` (`order`, `only`, `ignore`, `allow_fallbacks`, `max_price`). " +
+            "`usage.cost` is the charge in USD; the `id` is the execution's (`GET /api/v1/generation?id=`). Streams send `: OPENROUTER PROCESSING` while waiting.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.chatRequest as never } } },
+          responses: { 200: { description: "A chat.completion with usage.cost, or a stream of chunks.", content: { "application/json": { schema: OpenAIModel.chatCompletion as never } } } },
+        },
+      },
+    )
+    .post(
+      "/embeddings",
+      async ({ body, caller, request, headers }) => {
+        const req = parseEmbeddingsRequest(Object.fromEntries(Object.entries((body ?? {}) as Record<string, unknown>).filter(([k]) => k !== "provider" && k !== "input_type")));
+        modelFor(ctx, req.model, ["embedding"], "embeddings");
+        const row = await runToEnd(ctx, caller, { model: req.model, input: req.input, request, path: "/api/v1/embeddings", idempotencyKey: headers["idempotency-key"], dialect: "openrouter" });
+        if (row.status !== "COMPLETED") throw errorOf(row);
+        const answer = embeddingsResponse(row, req.encoding);
+        return { ...answer, id: row.id, usage: { ...answer.usage, cost: (row.costMicros ?? 0) / 1_000_000 } };
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create embeddings (OpenRouter)",
+          description: "OpenAI's embeddings with OpenRouter's `usage.cost` and the execution's `id`.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.embeddingsRequest as never } } },
+          responses: { 200: { description: "The vectors.", content: { "application/json": { schema: OpenAIModel.embeddings as never } } } },
+        },
+      },
+    );

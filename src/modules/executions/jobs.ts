@@ -15,11 +15,14 @@ import type { StreamEvent } from "../../canonical/stream";
 import * as Ledger from "../ledger/service";
 import { awaitUpstream, callbackUrl, newCallbackToken } from "./async";
 import { CancelRequested } from "./cancel-request";
+import { preferredRoutes } from "../../providers/preferences";
 import type * as State from "./state";
 import { complete, failure, move } from "./finish";
 import * as store from "./store";
 
 const SWEEP_BATCH = 500;
+/** Tasks whose output is tokens bounded by `max_tokens`. */
+const OUTPUT_BOUNDED_TASKS = new Set(["chat", "text-generation"]);
 const PURGE_BATCH = 1000;
 
 /**
@@ -43,7 +46,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     await move(ctx, id, "FAILED", { errorCode: "MODEL_UNAVAILABLE", errorMessage: `The model ${row.model} was removed from the catalog.` });
     return;
   }
-  const routes = Catalog.routesOf(ctx.db, model);
+  const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), row.routing);
   const asynchronous = ctx.router.isAsync(routes);
   const now = ctx.clock.now();
   if (row.status === "PENDING") {
@@ -79,6 +82,9 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   try {
     // The row was just read and parsed: defaults may be filled into it in place.
     const input = Catalog.validateInput(model, row.input ?? {}, { inPlace: true });
+    // The hold covered this many output tokens: the upstream may not produce more.
+    if (OUTPUT_BOUNDED_TASKS.has(model.task) && input.max_tokens === undefined && (model.pricing.outputPer1mTokensMicros ?? 0) > 0)
+      input.max_tokens = model.maxOutputTokens ?? Ledger.DEFAULT_MAX_OUTPUT_TOKENS;
     // Resolved again at run time: a file deleted since the create fails the run with FILE_NOT_FOUND.
     const fileFields = Catalog.fileFields(model);
     const files = fileFields.length ? await Files.resolveInputFiles(ctx, row.orgId, fileFields, input, model.inputSchema) : [];

@@ -18,6 +18,7 @@ import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
 import { CancelRequested } from "./cancel-request";
+import { preferredRoutes, type RoutePreferences } from "../../providers/preferences";
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
@@ -52,6 +53,8 @@ function checkMetadata(metadata: Record<string, unknown> | undefined): FieldIssu
 
 export type CreateOptions = {
   idempotency?: Idempotency.Claim;
+  /** The caller's preferences among the model's routes; refused (503) when none qualifies. */
+  routing?: RoutePreferences;
   /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
   beforeStart?: (executionId: string) => void;
 };
@@ -67,7 +70,8 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
   if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
-  const routes = Catalog.routesOf(ctx.db, model);
+  const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
+  if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
   const holdMicros = Ledger.maxCostMicros(
     { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
     validated,
@@ -93,6 +97,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
       holdMicros,
       deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
       createdAt: now,
+      routing: opts.routing ?? null,
     });
     // 402 when the balance or one of the key's spend limits cannot cover the hold.
     Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });

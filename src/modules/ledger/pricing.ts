@@ -36,12 +36,20 @@ export function costMicros(pricing: Pricing, usage: Usage): number {
   return Math.ceil(scaled / PER_MILLION);
 }
 
+/**
+ * The output bound of a call priced per output token when neither the caller (`max_tokens`) nor
+ * the model (`max_output_tokens`) gives one. The run passes it upstream as `max_tokens`, so the
+ * hold covers whatever the upstream may produce.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
 export type HoldBasis = { pricing: Pricing; maxOutputTokens: number | null; task: string; timeoutMs: number };
 
 /** The most this input can cost on this model: the amount held at create. */
 export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>): number {
   const requestedMax = typeof input.max_tokens === "number" ? input.max_tokens : null;
-  const outputTokens = requestedMax ?? model.maxOutputTokens ?? 0;
+  const pricedByOutput = (model.pricing.outputPer1mTokensMicros ?? 0) > 0;
+  const outputTokens = requestedMax ?? model.maxOutputTokens ?? (pricedByOutput ? DEFAULT_MAX_OUTPUT_TOKENS : 0);
   const images = model.pricing.perImageMicros ? Number(input.num_images ?? 1) : 0;
   const bound = inputTokenBound(input);
   return costMicros(model.pricing, {
