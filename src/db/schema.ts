@@ -370,3 +370,23 @@ export const auditLog = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
 );
+
+/**
+ * A response of the OpenAI Responses API kept for `GET /v1/responses/{id}` and
+ * `previous_response_id`: the execution holds the conversation and the output; this row holds
+ * what the Responses object echoes back. No row when the request said `store: false`.
+ */
+export const storedResponses = sqliteTable(
+  "stored_responses",
+  {
+    executionId: text("execution_id").primaryKey().references(() => executions.id),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    previousResponseId: text("previous_response_id"),
+    /** The request's `instructions`: the execution's first message, not carried to the next turn. */
+    instructions: text("instructions"),
+    /** The request's parameters as the Responses object echoes them (tools, tool_choice, text, …). */
+    echo: json<Record<string, unknown>>("echo").notNull(),
+    deletedAt: integer("deleted_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+);
