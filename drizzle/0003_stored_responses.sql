@@ -3,6 +3,7 @@ CREATE TABLE `stored_responses` (
 	`org_id` text NOT NULL,
 	`previous_response_id` text,
 	`instructions` text,
+	`history_messages` integer DEFAULT 0 NOT NULL,
 	`echo` text NOT NULL,
 	`deleted_at` integer,
 	`created_at` integer NOT NULL,

@@ -384,6 +384,8 @@ export const storedResponses = sqliteTable(
     previousResponseId: text("previous_response_id"),
     /** The request's `instructions`: the execution's first message, not carried to the next turn. */
     instructions: text("instructions"),
+    /** How many of the execution's messages came from `previous_response_id` (left out of its input items). */
+    historyMessages: integer("history_messages").notNull().default(0),
     /** The request's parameters as the Responses object echoes them (tools, tool_choice, text, …). */
     echo: json<Record<string, unknown>>("echo").notNull(),
     deletedAt: integer("deleted_at"),
