@@ -7,6 +7,7 @@ import { publicUrl, type AppContext } from "./context";
 import { dialectErrorFor } from "./dialects/errors";
 import { anthropicRoutes } from "./dialects/anthropic";
 import { openaiRoutes } from "./dialects/openai";
+import { responsesRoutes } from "./dialects/openai/responses";
 import { openrouterRoutes } from "./dialects/openrouter";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
@@ -60,8 +61,10 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(webhookRoutes(ctx))
     .use(callbackRoutes(ctx))
     .use(openaiRoutes(ctx))
+    .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
     .use(openrouterRoutes(ctx))
+    .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))
     .use(ledgerAdminRoutes(ctx));

@@ -11,7 +11,7 @@ import { openrouterError } from "./openrouter/errors";
 export type RenderedError = { status: number; body: unknown; headers?: Record<string, string> };
 export type DialectErrorRenderer = (error: AppError, requestId: string) => RenderedError;
 
-const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations)\/?$/;
+const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|responses(\/[^/]+(\/cancel|\/input_items)?)?)\/?$/;
 const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$/;
 
 const OPENROUTER_PATHS = /^\/api\/v1\//;

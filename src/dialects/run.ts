@@ -10,6 +10,7 @@
 import { textOf, type ChatOutput } from "../canonical/chat";
 import type { StreamEvent } from "../canonical/stream";
 import type { AppContext } from "../context";
+import type { Tx } from "../db/client";
 import { AppError } from "../errors";
 import * as Idempotency from "../http/idempotency";
 import * as Catalog from "../modules/catalog/service";
@@ -30,6 +31,8 @@ export type DialectRequest = {
   dialect: string;
   /** The caller's preferences among the model's routes (OpenRouter's `provider`). */
   routing?: RoutePreferences;
+  /** Runs in the create transaction (a stored response written with its execution). */
+  inTransaction?: (tx: Tx, executionId: string) => void;
 };
 
 export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; row: ExecutionRow };
@@ -42,15 +45,20 @@ export type DialectStream = {
   abandon(): void;
 };
 
-async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode: "SYNC" | "STREAMING", beforeStart?: (id: string) => void) {
+async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode: ExecutionRow["mode"], beforeStart?: (id: string) => void) {
   const started = Idempotency.begin(ctx, caller.orgId, req.request, req.path, req.idempotencyKey);
   try {
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
     const body = { model: req.model, input: req.input, metadata: { dialect: req.dialect } };
-    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing }), replayed: false };
+    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, inTransaction: req.inTransaction }), replayed: false };
   } finally {
     started?.release();
   }
+}
+
+/** Queues the execution and returns it at once (a background response), or the one an Idempotency-Key already made. */
+export async function runInBackground(ctx: AppContext, caller: Caller, req: DialectRequest): Promise<ExecutionRow> {
+  return (await begin(ctx, caller, req, "ASYNC")).row;
 }
 
 const waitMs = (ctx: AppContext) => ctx.config.syncWaitMaxSeconds * 1000;

@@ -30,6 +30,10 @@ const CODES: Partial<Record<string, string>> = {
 /** `input.messages[0].content` (the execution's view) is `messages[0].content` to the client. */
 export const paramOf = (field: string | undefined) => (field ? field.replace(/^input\./, "").replace(/^body\.?/, "") || null : null);
 
+/** OpenAI's code: `model_not_found` only for an unknown model (a missing response or file is plain `not_found`). */
+const codeOf = (error: AppError) =>
+  error.code === "NOT_FOUND" && error.details[0]?.field !== "model" ? "not_found" : (CODES[error.code] ?? error.code.toLowerCase());
+
 export function openaiError(error: AppError, _requestId: string): RenderedError {
   const status = error.status;
   return {
@@ -39,7 +43,7 @@ export function openaiError(error: AppError, _requestId: string): RenderedError 
         message: error.message,
         type: TYPES[status] ?? (status >= 500 ? "server_error" : "invalid_request_error"),
         param: paramOf(error.details[0]?.field),
-        code: CODES[error.code] ?? error.code.toLowerCase(),
+        code: codeOf(error),
       },
     },
   };

@@ -6,6 +6,44 @@ import { Type } from "@sinclair/typebox";
 
 const open = { additionalProperties: true } as const;
 const EXAMPLE_ID = "exec_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07";
+const RESPONSE_EXAMPLE = {
+  id: EXAMPLE_ID,
+  object: "response",
+  created_at: 1764662400,
+  status: "completed",
+  background: false,
+  error: null,
+  incomplete_details: null,
+  instructions: "Be brief.",
+  max_output_tokens: 64,
+  max_tool_calls: null,
+  model: "mock-chat",
+  output: [
+    {
+      id: "msg_01938a4e7c1a7d2e9f3b2a6c4e8b1d070000",
+      type: "message",
+      status: "completed",
+      role: "assistant",
+      content: [{ type: "output_text", text: "Hello!", annotations: [], logprobs: [] }],
+    },
+  ],
+  parallel_tool_calls: true,
+  previous_response_id: null,
+  reasoning: { effort: null, summary: null },
+  service_tier: "default",
+  store: true,
+  temperature: 1,
+  text: { format: { type: "text" } },
+  tool_choice: "auto",
+  tools: [],
+  top_logprobs: 0,
+  top_p: 1,
+  truncation: "disabled",
+  usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 1, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 6 },
+  user: null,
+  metadata: {},
+  completed_at: 1764662400,
+};
 
 export namespace OpenAIModel {
   export const chatRequest = Type.Object(
@@ -115,6 +153,59 @@ export namespace OpenAIModel {
     {
       description: "The images, as base64 or links.",
       examples: [{ created: 1764662400, data: [{ url: "http://127.0.0.1:8080/v1/files/file_01938a4e-7c1a-7d2e-9f3b-2a6c4e8b1d07/content?expires=1764666000&signature=9f2c…" }] }],
+    },
+  );
+
+  export const responsesRequest = Type.Object(
+    {
+      model: Type.String({ description: "A chat model's slug (GET /v1/models)." }),
+      input: Type.Union([Type.String(), Type.Array(Type.Object({}, open))], { description: "A string (one user message) or input items." }),
+      instructions: Type.Optional(Type.String({ description: "A system message for this turn only (not carried by previous_response_id)." })),
+      previous_response_id: Type.Optional(Type.String({ description: "A stored response to continue." })),
+      store: Type.Optional(Type.Boolean({ description: "false: not retrievable nor continuable (default true)." })),
+      stream: Type.Optional(Type.Boolean()),
+      background: Type.Optional(Type.Boolean({ description: "Answer at once with a queued response; poll GET /v1/responses/{id}." })),
+      tools: Type.Optional(Type.Array(Type.Object({}, open), { description: 'Function tools: {"type":"function","name","description","parameters"}.' })),
+      max_output_tokens: Type.Optional(Type.Integer()),
+    },
+    {
+      ...open,
+      description: "OpenAI's Responses request. Unknown parameters are refused as OpenAI refuses them; hosted tools are refused naming the tool.",
+      examples: [{ model: "mock-chat", instructions: "Be brief.", input: "Say hello.", max_output_tokens: 64 }],
+    },
+  );
+
+  export const response = Type.Object(
+    {
+      id: Type.String({ description: "The execution's id." }),
+      object: Type.Literal("response"),
+      created_at: Type.Integer(),
+      status: Type.Union(["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"].map((s) => Type.Literal(s))),
+      model: Type.String(),
+      output: Type.Array(Type.Object({ type: Type.String() }, open)),
+      usage: Type.Union([Type.Object({ input_tokens: Type.Integer(), output_tokens: Type.Integer(), total_tokens: Type.Integer() }, open), Type.Null()]),
+    },
+    { ...open, description: "A response.", examples: [RESPONSE_EXAMPLE] },
+  );
+
+  export const responseDeleted = Type.Object(
+    { id: Type.String(), object: Type.Literal("response"), deleted: Type.Literal(true) },
+    { description: "The deleted response.", examples: [{ id: EXAMPLE_ID, object: "response", deleted: true }] },
+  );
+
+  export const inputItems = Type.Object(
+    { object: Type.Literal("list"), data: Type.Array(Type.Object({ id: Type.String(), type: Type.String() }, open)), first_id: Type.Union([Type.String(), Type.Null()]), last_id: Type.Union([Type.String(), Type.Null()]), has_more: Type.Boolean() },
+    {
+      description: "A page of input items.",
+      examples: [
+        {
+          object: "list",
+          data: [{ id: "in_01938a4e7c1a7d2e9f3b2a6c4e8b1d0700001_0", type: "message", role: "user", status: "completed", content: [{ type: "input_text", text: "Say hello." }] }],
+          first_id: "in_01938a4e7c1a7d2e9f3b2a6c4e8b1d0700001_0",
+          last_id: "in_01938a4e7c1a7d2e9f3b2a6c4e8b1d0700001_0",
+          has_more: false,
+        },
+      ],
     },
   );
 }

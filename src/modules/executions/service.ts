@@ -4,6 +4,7 @@
  * through state.ts, money through the ledger.
  */
 import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
 import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
@@ -57,6 +58,8 @@ export type CreateOptions = {
   routing?: RoutePreferences;
   /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
   beforeStart?: (executionId: string) => void;
+  /** Runs inside the create transaction: a dialect records what it keeps beside the execution (a stored response). */
+  inTransaction?: (tx: Tx, executionId: string) => void;
 };
 
 /**
@@ -103,6 +106,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
     ctx.scheduler.enqueue(tx, RUN_JOB, { executionId: id }, { maxAttempts: 10 });
     if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, id, now);
+    opts.inTransaction?.(tx, id);
   });
   opts.beforeStart?.(id);
   ctx.scheduler.wake(RUN_JOB);
