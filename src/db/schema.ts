@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { Usage } from "../canonical/usage";
 import type { RoutePreferences } from "../providers/preferences";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
 
@@ -391,4 +391,66 @@ export const storedResponses = sqliteTable(
     deletedAt: integer("deleted_at"),
     createdAt: integer("created_at").notNull(),
   },
+);
+
+/**
+ * What an AIMP-compatible run (`POST /api/runs`) adds to its execution: the mode, the vector
+ * scope, the item an `index` run writes, and once settled what it did (the item indexed, or a
+ * search's hits). Execute runs have a row too, so `GET /api/runs/{id}` can say what was asked.
+ */
+export const aimpRuns = sqliteTable(
+  "aimp_runs",
+  {
+    executionId: text("execution_id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    mode: text("mode", { enum: ["execute", "index", "search"] }).notNull(),
+    scope: text("scope"),
+    /** index: the item id (given or generated at create); search: null. */
+    itemId: text("item_id"),
+    /** index: the item's metadata and input reference; search: top_k and the filter. */
+    request: json<Record<string, unknown>>("request"),
+    /** Null until settled: the run's output as `GET /api/runs/{id}` shows it. */
+    result: json<Record<string, unknown>>("result"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("aimp_runs_org").on(t.orgId, t.executionId)],
+);
+
+/** One vector scope: (organization, model, scope) with its dimensions and a version that changes on every write. */
+export const vectorScopes = sqliteTable(
+  "vector_scopes",
+  {
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    model: text("model").notNull(),
+    scope: text("scope").notNull(),
+    dimensions: integer("dimensions").notNull(),
+    itemCount: integer("item_count").notNull(),
+    /** Changes on every write; an index snapshot on disk is used only when it was saved at this version. */
+    version: text("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.model, t.scope] })],
+);
+
+/** An indexed item: its vector (little-endian float32), metadata and a reference to its input. */
+export const vectorItems = sqliteTable(
+  "vector_items",
+  {
+    /** The key of the item in the in-memory index. */
+    rowId: integer("row_id").primaryKey({ autoIncrement: true }),
+    orgId: text("org_id").notNull(),
+    model: text("model").notNull(),
+    scope: text("scope").notNull(),
+    itemId: text("item_id").notNull(),
+    vector: blob("vector", { mode: "buffer" }).notNull(),
+    metadata: json<Record<string, unknown>>("metadata").notNull(),
+    /** What was embedded: `{text}` (cut to 1,000 characters) or `{media_ref}`. */
+    inputRef: json<Record<string, unknown>>("input_ref").notNull(),
+    /** The index run that wrote it last. */
+    runId: text("run_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("vector_items_key").on(t.orgId, t.model, t.scope, t.itemId), index("vector_items_scope").on(t.orgId, t.model, t.scope, t.rowId)],
 );
