@@ -8,46 +8,28 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { startFakeAnthropic, type FakeAnthropic } from "../helpers/fake-anthropic";
-import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai";
-import { startTestServer, type TestServer } from "../helpers/server";
+import { balanceOf, micros, startDialectUpstreams, type DialectUpstreams } from "../helpers/dialect-upstreams";
+import type { FakeAnthropic } from "../helpers/fake-anthropic";
+import type { FakeOpenAI } from "../helpers/fake-openai";
+import type { TestServer } from "../helpers/server";
 
 let server: TestServer;
 let anthropicUpstream: FakeAnthropic;
 let openaiUpstream: FakeOpenAI;
+let upstreams: DialectUpstreams;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
-const admin = (method: string, path: string, body?: unknown) =>
-  server.request(method, path, { key: null, body, headers: { authorization: `Bearer ${server.adminToken}` } });
-
 beforeAll(async () => {
-  anthropicUpstream = await startFakeAnthropic();
-  openaiUpstream = await startFakeOpenAI();
-  server = await startTestServer();
-  const applied = await admin("PUT", "/admin/v1/catalog", {
-    providers: [
-      { id: "claude-box", kind: "anthropic", base_url: anthropicUpstream.url, api_key: "upstream-anthropic-key" },
-      { id: "oai-box", kind: "openai", base_url: openaiUpstream.url, api_key: "upstream-openai-key" },
-    ],
-    models: [
-      { slug: "claude-sonnet", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "3.00", output_per_1m_tokens: "15.00", cached_input_per_1m_tokens: "0.30" }, routes: [{ provider: "claude-box", upstream_model: "claude-sonnet-4-5", retries: 0 }] },
-      { slug: "gpt-mini", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "0.15", output_per_1m_tokens: "0.60" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-    ],
-  });
-  expect(applied.status).toBe(200);
+  upstreams = await startDialectUpstreams();
+  ({ server, anthropic: anthropicUpstream, openai: openaiUpstream } = upstreams);
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.apiKey, maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: server.url, apiKey: server.apiKey, maxRetries: 0 });
 });
-afterAll(async () => {
-  await server.stop();
-  await anthropicUpstream.stop();
-  await openaiUpstream.stop();
-});
+afterAll(() => upstreams.stop());
 
-const balance = async () => (await (await server.get("/v1/balance")).json()).available as string;
+const balance = () => balanceOf(server);
 const execution = async (id: string) => (await server.get(`/v1/executions/${id}`)).json();
-const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
 const weather = { type: "function" as const, function: { name: "weather", description: "The weather in a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } };
 
 describe("the openai client", () => {

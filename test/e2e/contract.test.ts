@@ -22,7 +22,7 @@ const MONEY_KEYS = new Set(["cost", "available", "held", "amount", "captured", "
  * The OpenAI- and Anthropic-compatible surfaces answer in their own dialects' shapes, not the
  * envelope: their contract is the official SDKs', tested in test/dialects/.
  */
-const COMPATIBLE_SURFACE = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|messages)(\/|$)/;
+const COMPATIBLE_SURFACE = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|messages|responses)(\/|$)/;
 /** Signed links and provider callbacks: the URL is the credential, so API-key rules do not apply to them. */
 const URL_IS_CREDENTIAL = (op: Operation) => op.template === "/v1/files/{file_id}/content" || op.template === "/v1/providers/callbacks/{token}";
 /** Inference keys get 403 here (docs/decisions.md "Created keys default to `inference`"). */

@@ -53,7 +53,8 @@ function contentParts(content: unknown, at: string): string | ContentPart[] {
   });
 }
 
-function parseArguments(raw: unknown, at: string): Record<string, unknown> {
+/** A tool call's `arguments`: a JSON object encoded as a string (empty means `{}`). */
+export function parseArguments(raw: unknown, at: string): Record<string, unknown> {
   if (typeof raw !== "string") throw bad(at, `${at} must be a JSON string.`);
   try {
     const value = raw.trim() === "" ? {} : JSON.parse(raw);

@@ -9,6 +9,7 @@
 import type { ChatInput, ChatMessage, ContentPart, ResponseFormat, ToolChoice } from "../../../canonical/chat";
 import { invalidField } from "../../../errors";
 import { objectBody, openaiUnknown } from "../../body";
+import { parseArguments } from "../chat";
 
 const TRANSLATED = new Set([
   "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens", "temperature", "top_p", "text",
@@ -69,17 +70,6 @@ function partsOf(content: unknown, at: string, role: string): string | ContentPa
   });
 }
 
-function argumentsOf(raw: unknown, at: string): Record<string, unknown> {
-  if (typeof raw !== "string") throw bad(at, `${at} must be a JSON string.`);
-  try {
-    const value = raw.trim() === "" ? {} : JSON.parse(raw);
-    if (value && typeof value === "object" && !Array.isArray(value)) return value;
-  } catch {
-    // refused below
-  }
-  throw bad(at, `${at} must be a JSON object encoded as a string.`);
-}
-
 /** Appends a part to the last message when it has the role (one assistant turn, one user turn of tool results). */
 function append(out: ChatMessage[], role: "user" | "assistant", part: ContentPart, joins: (p: ContentPart) => boolean) {
   const last = out.at(-1);
@@ -106,7 +96,7 @@ export function itemsToMessages(input: unknown): ChatMessage[] {
       } else throw bad(`${at}.role`, `${at}.role must be user, assistant, system or developer.`);
     } else if (type === "function_call") {
       if (typeof item.call_id !== "string" || typeof item.name !== "string") throw bad(at, `${at} needs a call_id and a name.`);
-      append(out, "assistant", { type: "tool_use", id: item.call_id, name: item.name, input: argumentsOf(item.arguments, `${at}.arguments`) }, (p) => p.type !== "tool_result");
+      append(out, "assistant", { type: "tool_use", id: item.call_id, name: item.name, input: parseArguments(item.arguments, `${at}.arguments`) }, (p) => p.type !== "tool_result");
     } else if (type === "function_call_output") {
       if (typeof item.call_id !== "string") throw bad(`${at}.call_id`, `${at}.call_id is required.`);
       const output = typeof item.output === "string" ? item.output : partsOf(item.output, `${at}.output`, "user");
