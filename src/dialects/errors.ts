@@ -12,13 +12,14 @@ export type RenderedError = { status: number; body: unknown; headers?: Record<st
 export type DialectErrorRenderer = (error: AppError, requestId: string) => RenderedError;
 
 const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|responses(\/[^/]+(\/cancel|\/input_items)?)?)\/?$/;
-const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$/;
+/** OpenRouter serves Anthropic's Messages at /api/v1/messages, with Anthropic's errors. */
+const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$|^\/api\/v1\/messages\/?$/;
 
 const OPENROUTER_PATHS = /^\/api\/v1\//;
 
 export function dialectErrorFor(path: string): DialectErrorRenderer | null {
+  if (ANTHROPIC_PATHS.test(path)) return anthropicError;
   if (OPENROUTER_PATHS.test(path)) return openrouterError;
   if (OPENAI_PATHS.test(path)) return openaiError;
-  if (ANTHROPIC_PATHS.test(path)) return anthropicError;
   return null;
 }

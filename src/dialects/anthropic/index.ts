@@ -10,11 +10,9 @@ import { estimateTokens } from "../../canonical/usage";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
-import { errorOf, modelFor, runStreaming, runToEnd } from "../run";
-import { namedFrame, sseResponse } from "../sse";
-import { anthropicError } from "./errors";
+import { errorOf, modelFor, runStreaming, runCompleted } from "../run";
 import { AnthropicModel } from "./model";
-import { EventWriter, messageOf, parseMessagesRequest } from "./messages";
+import { messageOf, messageStream, parseMessagesRequest } from "./messages";
 
 const security = [{ apiKey: [] }];
 
@@ -30,23 +28,10 @@ export const anthropicRoutes = (ctx: AppContext) =>
         set.headers["request-id"] = requestIdOf(request);
         server?.timeout(request, 0);
         if (!req.stream) {
-          const row = await runToEnd(ctx, caller, run);
-          if (row.status !== "COMPLETED") throw errorOf(row);
+          const row = await runCompleted(ctx, caller, run);
           return messageOf(row.id, row.model, row.output as unknown as ChatOutput, row.usage);
         }
-        const stream = await runStreaming(ctx, caller, run);
-        const writer = new EventWriter(stream.executionId, model.slug, req.input);
-        return sseResponse(
-          stream,
-          (item) => {
-            if (item.kind === "event") return writer.event(item.event);
-            if (item.row.status !== "COMPLETED") return [namedFrame("error", anthropicError(errorOf(item.row), requestIdOf(request)).body)];
-            return writer.end((item.row.output as unknown as ChatOutput).finish_reason, item.row.usage);
-          },
-          [],
-          { "request-id": requestIdOf(request) },
-          () => writer.start(),
-        ) as never;
+        return messageStream(await runStreaming(ctx, caller, run), model.slug, req.input, requestIdOf(request)) as never;
       },
       {
         auth: "inference",

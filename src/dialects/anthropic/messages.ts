@@ -11,8 +11,11 @@ import type { ChatInput, ChatMessage, ChatOutput, ContentPart, FinishReason, Too
 import type { StreamEvent } from "../../canonical/stream";
 import { estimateTokens, type Usage } from "../../canonical/usage";
 import { invalidField } from "../../errors";
+import type { ExecutionRow } from "../../modules/executions/store";
 import { objectBody } from "../body";
-import { namedFrame } from "../sse";
+import { errorOf, type DialectStream } from "../run";
+import { namedFrame, sseResponse } from "../sse";
+import { anthropicError } from "./errors";
 
 const KNOWN = new Set(["model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier"]);
 const REFUSED: Record<string, string> = { container: "Containers are not supported.", mcp_servers: "MCP servers are not supported." };
@@ -188,13 +191,33 @@ export class EventWriter {
     }
   }
 
-  end(finishReason: FinishReason | undefined, usage: Usage | null): string[] {
+  /** `extraUsage` joins the usage of `message_delta` (OpenRouter's `cost`). */
+  end(finishReason: FinishReason | undefined, usage: Usage | null, extraUsage: Record<string, unknown> = {}): string[] {
     const frames: string[] = [];
     if (this.open) frames.push(namedFrame("content_block_stop", { type: "content_block_stop", index: this.open.index }));
     this.open = null;
     const u = usageOf(usage);
-    frames.push(namedFrame("message_delta", { type: "message_delta", delta: { stop_reason: stopReasonOf(finishReason), stop_sequence: null }, usage: { output_tokens: u.output_tokens, input_tokens: u.input_tokens, cache_read_input_tokens: u.cache_read_input_tokens, cache_creation_input_tokens: u.cache_creation_input_tokens } }));
+    frames.push(namedFrame("message_delta", { type: "message_delta", delta: { stop_reason: stopReasonOf(finishReason), stop_sequence: null }, usage: { output_tokens: u.output_tokens, input_tokens: u.input_tokens, cache_read_input_tokens: u.cache_read_input_tokens, cache_creation_input_tokens: u.cache_creation_input_tokens, ...extraUsage } }));
     frames.push(namedFrame("message_stop", { type: "message_stop" }));
     return frames;
   }
+}
+
+/**
+ * A started stream as Anthropic's named events; an error after content is `event: error`.
+ * `extraUsage` adds fields to the final usage (OpenRouter's `cost`).
+ */
+export function messageStream(stream: DialectStream, model: string, input: ChatInput, requestId: string, extraUsage?: (row: ExecutionRow) => Record<string, unknown>): Response {
+  const writer = new EventWriter(stream.executionId, model, input);
+  return sseResponse(
+    stream,
+    (item) => {
+      if (item.kind === "event") return writer.event(item.event);
+      if (item.row.status !== "COMPLETED") return [namedFrame("error", anthropicError(errorOf(item.row), requestId).body)];
+      return writer.end((item.row.output as unknown as ChatOutput).finish_reason, item.row.usage, extraUsage?.(item.row));
+    },
+    [],
+    { "request-id": requestId },
+    () => writer.start(),
+  );
 }

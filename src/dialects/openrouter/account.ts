@@ -149,10 +149,11 @@ export function openrouterModel(model: Catalog.Model) {
   };
 }
 
-/** Output modalities asked for (`output_modalities`, default text; "all" for every model). */
-export function modelsFor(ctx: AppContext, outputModalities: string | undefined) {
+/** Output modalities asked for (`output_modalities`, default text; "all" for every model), of the models `keep` keeps. */
+export function modelsFor(ctx: AppContext, outputModalities: string | undefined, keep: (model: Catalog.Model) => boolean = () => true) {
   const wanted = (outputModalities ?? "text").split(",").map((m) => m.trim());
   return Catalog.listModels(ctx.db)
+    .filter(keep)
     .map(openrouterModel)
     .filter((m) => wanted.includes("all") || m.architecture.output_modalities.some((o) => wanted.includes(o)));
 }

@@ -1,19 +1,27 @@
 /**
  * The OpenRouter-compatible surface under `/api/v1`, for code written against OpenRouter: chat
- * completions with OpenRouter's routing fields and `usage.cost`, embeddings, the
+ * completions, legacy completions and Anthropic's messages with OpenRouter's routing fields and
+ * `usage.cost`, embeddings, the
  * account endpoints (`key`, `credits`, `generation`), key management (`keys`), the model list in
- * OpenRouter's shape and the providers. Errors come in OpenRouter's shape (dialects/openrouter/errors.ts).
+ * OpenRouter's shape (all, the key's own, a model's endpoints) and the providers. Errors come in
+ * OpenRouter's shape (dialects/openrouter/errors.ts), and in Anthropic's on `/messages`.
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
-import type * as Catalog from "../../modules/catalog/service";
+import type { ChatOutput } from "../../canonical/chat";
+import { messageOf, messageStream } from "../anthropic/messages";
+import { inputFor } from "../openai/completions";
 import { embeddingsResponse, parseEmbeddingsRequest } from "../openai/embeddings";
 import { OpenAIModel } from "../openai/model";
 import { errorOf, modelFor, runToEnd } from "../run";
-import { candidates, completeWithFallback, openrouterCompletion, parseOpenRouterChat, streamWithFallback } from "./chat";
+import { chatRenderer, costOf, openrouterCompletion, parseOpenRouterChat } from "./chat";
+import { COMPLETION_TASKS, completionRenderer, openrouterTextCompletion, parseOpenRouterCompletion } from "./completions";
 import { activity, credits, generation, keyInfo, modelsFor, providers } from "./account";
+import { parseOpenRouterMessages } from "./messages";
+import { modelEndpoints, userModels } from "./models";
+import { candidates, completeWithFallback, runOf, startWithFallback, streamWithFallback } from "./routing";
 import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
 
@@ -55,6 +63,29 @@ export const openrouterRoutes = (ctx: AppContext) =>
       auth: "inference",
       query: t.Object({ output_modalities: t.Optional(t.String({ description: 'A comma-separated list (text, image, embeddings) or "all"; default text.' })) }),
       detail: doc("Count models", "How many models the list would show.", OpenRouterModel.count),
+    })
+    .get("/models/user", ({ caller, query }) => userModels(ctx, caller, query.output_modalities), {
+      auth: "inference",
+      query: t.Object({ output_modalities: t.Optional(t.String({ description: 'A comma-separated list (text, image, embeddings) or "all"; default text.' })) }),
+      detail: doc(
+        "List the key's models",
+        "The models the calling key can run, in OpenRouter's model shape: those its guardrail allows (allowed and blocked models) that have at least one route. 404 when there is none.",
+        OpenRouterModel.models,
+      ),
+    })
+    .get("/models/:author/:slug/endpoints", ({ params }) => modelEndpoints(ctx, params.author, params.slug), {
+      auth: "inference",
+      params: t.Object({
+        author: t.String({ description: "The part of the model's slug before its `/`, or the model's owner when its slug has none." }),
+        slug: t.String({ description: "The rest of the model's slug." }),
+      }),
+      detail: doc(
+        "List a model's endpoints",
+        "The model's routes in failover order as OpenRouter endpoints: the catalog provider's id (what `provider.order` and `only` take), the model's prices and limits, supported parameters, " +
+          "`status` (0 taking calls, -1 cooling down or probing, -2 breaker open) and `uptime_last_30m` (percent of this process's calls on the route that did not fail by the provider's fault; null before the first). " +
+          "Upstream addresses, upstream model names and keys are never shown.",
+        OpenRouterModel.endpoints,
+      ),
     })
     .get("/providers", () => providers(ctx), {
       auth: "inference",
@@ -98,20 +129,11 @@ export const openrouterRoutes = (ctx: AppContext) =>
       "/chat/completions",
       async ({ body, caller, request, headers, server }) => {
         const req = parseOpenRouterChat(body);
-        const models = candidates(ctx, req);
+        const models = candidates(ctx, req, ["chat"], "chat completions");
         server?.timeout(request, 0);
-        // Fallback models run as executions of their own, without the Idempotency-Key the first one claimed.
-        const run = (model: Catalog.Model, first: boolean) => ({
-          model: model.slug,
-          input: req.chat.input as unknown as Record<string, unknown>,
-          request,
-          path: "/api/v1/chat/completions",
-          idempotencyKey: first ? headers["idempotency-key"] : undefined,
-          dialect: "openrouter",
-          routing: req.routing,
-        });
+        const run = runOf(request, headers, "/api/v1/chat/completions", req.routing, () => req.chat.input as unknown as Record<string, unknown>);
         if (!req.chat.stream) return openrouterCompletion(await completeWithFallback(ctx, caller, models, run));
-        return streamWithFallback(ctx, caller, models, run, req.chat.includeUsage, { "x-request-id": requestIdOf(request) }) as never;
+        return streamWithFallback(ctx, caller, models, run, chatRenderer(req.chat.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
       },
       {
         auth: "inference",
@@ -123,6 +145,59 @@ export const openrouterRoutes = (ctx: AppContext) =>
           security,
           requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.chatRequest as never } } },
           responses: { 200: { description: "A chat.completion with usage.cost, or a stream of chunks.", content: { "application/json": { schema: OpenAIModel.chatCompletion as never } } } },
+        },
+      },
+    )
+    .post(
+      "/completions",
+      async ({ body, caller, request, headers, server }) => {
+        const req = parseOpenRouterCompletion(body);
+        const models = candidates(ctx, req, COMPLETION_TASKS, "completions");
+        server?.timeout(request, 0);
+        const run = runOf(request, headers, "/api/v1/completions", req.routing, (model) => inputFor(model, req.completion));
+        if (!req.completion.stream) return openrouterTextCompletion(await completeWithFallback(ctx, caller, models, run));
+        return streamWithFallback(ctx, caller, models, run, completionRenderer(req.completion.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create a completion (OpenRouter, legacy)",
+          description:
+            "OpenAI's legacy text completions (one `prompt`) for a text-generation or chat model, with OpenRouter's `models` and `provider` routing and `usage.cost` in USD. " +
+            "Streams send `: OPENROUTER PROCESSING` while waiting; an error after text is a chunk with a top-level `error` and `finish_reason: \"error\"`.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.completionRequest as never } } },
+          responses: { 200: { description: "A text_completion with usage.cost, or with `stream: true` a stream of text_completion chunks ending with `data: [DONE]`.", content: { "application/json": { schema: OpenRouterModel.completion as never } } } },
+        },
+      },
+    )
+    .post(
+      "/messages",
+      async ({ body, caller, request, headers, server, set }) => {
+        const req = parseOpenRouterMessages(body);
+        const models = candidates(ctx, req, ["chat"], "messages");
+        const requestId = requestIdOf(request);
+        set.headers["request-id"] = requestId;
+        server?.timeout(request, 0);
+        const run = runOf(request, headers, "/api/v1/messages", req.routing, () => req.messages.input as unknown as Record<string, unknown>);
+        if (!req.messages.stream) {
+          const row = await completeWithFallback(ctx, caller, models, run);
+          const message = messageOf(row.id, row.model, row.output as unknown as ChatOutput, row.usage);
+          return { ...message, usage: { ...message.usage, ...costOf(row) } };
+        }
+        const { model, stream } = await startWithFallback(ctx, caller, models, run);
+        return messageStream(stream, model.slug, req.messages.input, requestId, costOf) as never;
+      },
+      {
+        auth: "inference",
+        detail: {
+          summary: "Create a message (OpenRouter)",
+          description:
+            "Anthropic's Messages API as OpenRouter serves it, for the `@anthropic-ai/sdk` client with base URL `/api`: any chat model of the catalog, with `models` (a fallback list), " +
+            "`provider` preferences and `usage.cost` in USD. Errors on this path are in Anthropic's shape. A stream starts at its first content, so a failure before it is a plain error.",
+          security,
+          requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.messagesRequest as never } } },
+          responses: { 200: { description: "A message with usage.cost, or with `stream: true` a text/event-stream of named events.", content: { "application/json": { schema: OpenRouterModel.message as never } } } },
         },
       },
     )

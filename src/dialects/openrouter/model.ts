@@ -148,4 +148,135 @@ export namespace OpenRouterModel {
       ],
     },
   );
+
+  const routingFields = {
+    models: Type.Optional(Type.Array(Type.String(), { description: "Fallback models, tried in order when one fails before answering." })),
+    provider: Type.Optional(Type.Object({}, { ...open, description: "Provider preferences: order, only, ignore, allow_fallbacks, max_price." })),
+  };
+
+  export const completionRequest = Type.Object(
+    { model: Type.String(), prompt: Type.String(), max_tokens: Type.Optional(Type.Integer()), stream: Type.Optional(Type.Boolean()), ...routingFields },
+    { ...open, description: "OpenAI's legacy completions request with OpenRouter's routing fields.", examples: [{ model: "demo-model", prompt: "Write a haiku about gateways", max_tokens: 32, models: ["demo-model", "mock-chat"] }] },
+  );
+
+  export const completion = Type.Object(
+    {
+      id: Type.String(),
+      object: Type.Literal("text_completion"),
+      created: Type.Integer(),
+      model: Type.String(),
+      choices: Type.Array(Type.Object({ text: Type.String(), index: Type.Integer(), finish_reason: Type.String() }, open)),
+      usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer(), cost: Type.Number() }, open),
+    },
+    {
+      ...open,
+      description: "A text_completion; `usage.cost` is the charge in USD.",
+      examples: [
+        {
+          id: EXAMPLE_ID,
+          object: "text_completion",
+          created: 1764662400,
+          model: "demo-model",
+          provider: "modelroute",
+          choices: [{ text: "Requests flow in, / one door routes them all", index: 0, logprobs: null, finish_reason: "stop" }],
+          usage: { prompt_tokens: 7, completion_tokens: 12, total_tokens: 19, cost: 0.000019, is_byok: false },
+        },
+      ],
+    },
+  );
+
+  export const messagesRequest = Type.Object(
+    {
+      model: Type.String({ description: "A chat model's slug." }),
+      max_tokens: Type.Integer(),
+      messages: Type.Array(Type.Object({ role: Type.String(), content: Type.Union([Type.String(), Type.Array(Type.Object({}, open))]) }, open)),
+      system: Type.Optional(Type.Union([Type.String(), Type.Array(Type.Object({}, open))])),
+      stream: Type.Optional(Type.Boolean()),
+      ...routingFields,
+    },
+    { ...open, description: "Anthropic's Messages request with OpenRouter's routing fields.", examples: [{ model: "mock-chat", max_tokens: 256, system: "Be brief.", messages: [{ role: "user", content: "Say hello." }], provider: { only: ["mock"] } }] },
+  );
+
+  export const message = Type.Object(
+    {
+      id: Type.String({ description: "The execution's id." }),
+      type: Type.Literal("message"),
+      role: Type.Literal("assistant"),
+      model: Type.String(),
+      content: Type.Array(Type.Object({ type: Type.String() }, open)),
+      stop_reason: Type.String(),
+      usage: Type.Object({ input_tokens: Type.Integer(), output_tokens: Type.Integer(), cost: Type.Number() }, open),
+    },
+    {
+      ...open,
+      description: "A message; `usage.cost` is the charge in USD.",
+      examples: [
+        {
+          id: EXAMPLE_ID,
+          type: "message",
+          role: "assistant",
+          model: "mock-chat",
+          content: [{ type: "text", text: "Hello!" }],
+          stop_reason: "end_turn",
+          stop_sequence: null,
+          usage: { input_tokens: 5, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost: 0.000004, is_byok: false },
+        },
+      ],
+    },
+  );
+
+  export const endpoints = Type.Object(
+    {
+      data: Type.Object(
+        {
+          id: Type.String(),
+          name: Type.String(),
+          endpoints: Type.Array(
+            Type.Object(
+              {
+                name: Type.String(),
+                provider_name: Type.String(),
+                pricing: Type.Object({}, open),
+                status: Type.Integer({ description: "0 taking calls; -1 cooling down or probing; -2 breaker open." }),
+                uptime_last_30m: Type.Union([Type.Number(), Type.Null()], { description: "Percent of this process's calls on the route that did not fail by the provider's fault; null before the first." }),
+              },
+              open,
+            ),
+          ),
+        },
+        open,
+      ),
+    },
+    {
+      description: "A model and its endpoints (routes), in failover order.",
+      examples: [
+        {
+          data: {
+            id: exampleModel.id,
+            name: exampleModel.name,
+            created: exampleModel.created,
+            description: exampleModel.description,
+            architecture: exampleModel.architecture,
+            endpoints: [
+              {
+                name: "mock | mock-chat",
+                model_name: "mock-chat",
+                context_length: null,
+                pricing: exampleModel.pricing,
+                provider_name: "mock",
+                tag: "mock",
+                quantization: null,
+                max_completion_tokens: 1024,
+                max_prompt_tokens: null,
+                supported_parameters: exampleModel.supported_parameters,
+                status: 0,
+                uptime_last_30m: 99.5,
+                supports_implicit_caching: false,
+              },
+            ],
+          },
+        },
+      ],
+    },
+  );
 }

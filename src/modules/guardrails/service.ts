@@ -209,6 +209,15 @@ function compiledGuardrail(db: Db, id: string, now: number): Compiled | null {
   return fresh;
 }
 
+const rowAllows = (row: store.GuardrailRow, modelSlug: string) =>
+  !(row.blockedModels?.some((p) => modelMatches(p, modelSlug)) ?? false) && (row.allowedModels === null || row.allowedModels.some((p) => modelMatches(p, modelSlug)));
+
+/** Whether the key's guardrail (if any) lets it use the model. */
+export function allowsModel(ctx: Pick<AppContext, "db" | "clock">, caller: Pick<Caller, "guardrailId">, modelSlug: string): boolean {
+  const guardrail = caller.guardrailId ? compiledGuardrail(ctx.db, caller.guardrailId, ctx.clock.now()) : null;
+  return !guardrail || rowAllows(guardrail.row, modelSlug);
+}
+
 /**
  * Refuses an execution its key's guardrail does not allow, before anything is held or stored:
  * - model not allowed or blocked: 403 FORBIDDEN, details field `model`;
@@ -228,9 +237,7 @@ export function checkExecution(
   const guardrail = compiledGuardrail(ctx.db, caller.guardrailId, ctx.clock.now());
   if (!guardrail) return;
   const { row } = guardrail;
-  const blocked = row.blockedModels?.some((p) => modelMatches(p, modelSlug)) ?? false;
-  const allowed = row.allowedModels === null || row.allowedModels.some((p) => modelMatches(p, modelSlug));
-  if (blocked || !allowed) {
+  if (!rowAllows(row, modelSlug)) {
     const message = `This API key's guardrail "${row.name}" does not allow the model "${modelSlug}".`;
     throw new AppError("FORBIDDEN", message, [{ field: "model", code: "unsupported", message }]);
   }
