@@ -72,6 +72,13 @@ export async function runToEnd(ctx: AppContext, caller: Caller, req: DialectRequ
   return done;
 }
 
+/** The completed execution; the error its dialect renders when it ended otherwise. */
+export async function runCompleted(ctx: AppContext, caller: Caller, req: DialectRequest): Promise<ExecutionRow> {
+  const row = await runToEnd(ctx, caller, req);
+  if (row.status !== "COMPLETED") throw errorOf(row);
+  return row;
+}
+
 /** Canonical events of a finished output, for a replay asked as a stream. */
 function replayEvents(row: ExecutionRow): StreamItem[] {
   const output = (row.output ?? {}) as Partial<ChatOutput> & { text?: string };

@@ -4,17 +4,17 @@
  * and key changed (`x-api-key` or a bearer token; `anthropic-version` accepted). Every message is
  * an execution of the named chat model, whatever its upstream; errors come in Anthropic's shape.
  */
+import { operationDoc } from "../route-docs";
 import { Elysia } from "elysia";
 import { promptText, type ChatOutput } from "../../canonical/chat";
 import { estimateTokens } from "../../canonical/usage";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
-import { errorOf, modelFor, runStreaming, runCompleted } from "../run";
+import { modelFor, runCompleted, runStreaming } from "../run";
 import { AnthropicModel } from "./model";
 import { messageOf, messageStream, parseMessagesRequest } from "./messages";
 
-const security = [{ apiKey: [] }];
 
 export const anthropicRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/anthropic", seed: ctx.instanceId, prefix: "/v1/messages", tags: ["Anthropic compatible"] })
@@ -35,16 +35,14 @@ export const anthropicRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a message",
           description:
             "Anthropic's Messages API for any chat model of the catalog, whatever its upstream: `system`, text and image blocks, tools and `tool_choice`, " +
             "`stop_sequences`, `thinking`, `stream` with every event named. The answer's `id` is the execution's; it is held and charged like any execution. " +
             "Errors are in Anthropic's shape (529 `overloaded_error` when the model is at capacity).",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: AnthropicModel.messagesRequest as never } } },
-          responses: { 200: { description: "A message, or with `stream: true` a text/event-stream of named events.", content: { "application/json": { schema: AnthropicModel.message as never } } } },
-        },
+          request: AnthropicModel.messagesRequest, response: ["A message, or with `stream: true` a text/event-stream of named events.", AnthropicModel.message],
+        }),
       },
     )
     .post(
@@ -56,12 +54,11 @@ export const anthropicRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Count tokens",
-          description: "The input tokens of a Messages request, estimated by the gateway (about four bytes a token); nothing is run or charged.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: AnthropicModel.messagesRequest as never } } },
-          responses: { 200: { description: "The estimate.", content: { "application/json": { schema: AnthropicModel.tokenCount as never } } } },
-        },
+          description:
+            "The input tokens of a Messages request, estimated by the gateway (about four bytes a token); nothing is run or charged.",
+          request: AnthropicModel.messagesRequest, response: ["The estimate.", AnthropicModel.tokenCount],
+        }),
       },
     );

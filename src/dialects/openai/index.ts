@@ -5,13 +5,14 @@
  * the named model (its id is the answer's `id`), held, metered and settled like any other, and
  * listed in `/v1/executions`. Errors come in OpenAI's shape (dialects/errors.ts).
  */
+import { operationDoc } from "../route-docs";
 import { Elysia } from "elysia";
 import type { ChatOutput } from "../../canonical/chat";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
 import * as Files from "../../modules/files/service";
-import { errorOf, modelFor, runStreaming, runToEnd } from "../run";
+import { errorOf, modelFor, runStreaming, runCompleted } from "../run";
 import { dataFrame, sseResponse } from "../sse";
 import { ChunkWriter, completionOf, errorChunk, parseChatRequest } from "./chat";
 import { completionChunk, completionOf as legacyCompletionOf, inputFor, parseCompletionRequest, usageChunk } from "./completions";
@@ -19,7 +20,6 @@ import { embeddingsResponse, parseEmbeddingsRequest } from "./embeddings";
 import { parseImagesRequest } from "./images";
 import { OpenAIModel } from "./model";
 
-const security = [{ apiKey: [] }];
 
 export const openaiRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/openai", seed: ctx.instanceId, prefix: "/v1", tags: ["OpenAI compatible"] })
@@ -32,8 +32,7 @@ export const openaiRoutes = (ctx: AppContext) =>
         const run = { model: req.model, input: req.input as unknown as Record<string, unknown>, request, path: "/v1/chat/completions", idempotencyKey: headers["idempotency-key"], dialect: "openai" };
         server?.timeout(request, 0); // a long generation must not hit the idle timeout
         if (!req.stream) {
-          const row = await runToEnd(ctx, caller, run);
-          if (row.status !== "COMPLETED") throw errorOf(row);
+          const row = await runCompleted(ctx, caller, run);
           return completionOf(row.id, row.model, row.createdAt, row.output as unknown as ChatOutput, row.usage);
         }
         const stream = await runStreaming(ctx, caller, run);
@@ -56,16 +55,14 @@ export const openaiRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a chat completion",
           description:
             "OpenAI's chat completions for any chat model of the catalog, whatever its upstream: messages with text and images, tools and tool calls, " +
             "`tool_choice`, `response_format`, `n`, `stop`, `seed`, `logprobs`, `stream` with `stream_options.include_usage`. The answer's `id` is the " +
             "execution's (`GET /v1/executions/{id}`); it is held and charged like any execution. Send `Idempotency-Key` to retry safely. Errors are in OpenAI's shape.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.chatRequest as never } } },
-          responses: { 200: { description: "A chat.completion, or with `stream: true` a text/event-stream of chat.completion.chunk objects ending with `data: [DONE]`.", content: { "application/json": { schema: OpenAIModel.chatCompletion as never } } } },
-        },
+          request: OpenAIModel.chatRequest, response: ["A chat.completion, or with `stream: true` a text/event-stream of chat.completion.chunk objects ending with `data: [DONE]`.", OpenAIModel.chatCompletion],
+        }),
       },
     )
     .post(
@@ -73,19 +70,17 @@ export const openaiRoutes = (ctx: AppContext) =>
       async ({ body, caller, request, headers }) => {
         const req = parseEmbeddingsRequest(body);
         modelFor(ctx, req.model, ["embedding"], "embeddings");
-        const row = await runToEnd(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/embeddings", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
-        if (row.status !== "COMPLETED") throw errorOf(row);
+        const row = await runCompleted(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/embeddings", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
         return embeddingsResponse(row, req.encoding);
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create embeddings",
-          description: "OpenAI's embeddings for any embedding model of the catalog: `input` a string or a list, `dimensions`, `encoding_format` float or base64 (little-endian float32, as OpenAI sends it).",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.embeddingsRequest as never } } },
-          responses: { 200: { description: "The vectors, in input order.", content: { "application/json": { schema: OpenAIModel.embeddings as never } } } },
-        },
+          description:
+            "OpenAI's embeddings for any embedding model of the catalog: `input` a string or a list, `dimensions`, `encoding_format` float or base64 (little-endian float32, as OpenAI sends it).",
+          request: OpenAIModel.embeddingsRequest, response: ["The vectors, in input order.", OpenAIModel.embeddings],
+        }),
       },
     )
     .post(
@@ -96,8 +91,7 @@ export const openaiRoutes = (ctx: AppContext) =>
         const run = { model: req.model, input: inputFor(model, req), request, path: "/v1/completions", idempotencyKey: headers["idempotency-key"], dialect: "openai" };
         server?.timeout(request, 0);
         if (!req.stream) {
-          const row = await runToEnd(ctx, caller, run);
-          if (row.status !== "COMPLETED") throw errorOf(row);
+          const row = await runCompleted(ctx, caller, run);
           return legacyCompletionOf(row.id, row.model, row.createdAt, row.output, row.usage);
         }
         const stream = await runStreaming(ctx, caller, run);
@@ -117,13 +111,12 @@ export const openaiRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a completion (legacy)",
-          description: "OpenAI's legacy text completions, for a text-generation model or a chat model (the prompt becomes one user message). One prompt per request; streamed or not.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.completionRequest as never } } },
-          responses: { 200: { description: "A text_completion.", content: { "application/json": { schema: OpenAIModel.completion as never } } } },
-        },
+          description:
+            "OpenAI's legacy text completions, for a text-generation model or a chat model (the prompt becomes one user message). One prompt per request; streamed or not.",
+          request: OpenAIModel.completionRequest, response: ["A text_completion.", OpenAIModel.completion],
+        }),
       },
     )
     .post(
@@ -131,8 +124,7 @@ export const openaiRoutes = (ctx: AppContext) =>
       async ({ body, caller, request, headers }) => {
         const req = parseImagesRequest(body);
         modelFor(ctx, req.model, ["text-to-image"], "image generation");
-        const row = await runToEnd(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/images/generations", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
-        if (row.status !== "COMPLETED") throw errorOf(row);
+        const row = await runCompleted(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/images/generations", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
         const images = ((row.output ?? {}) as { images?: { file_id: string }[] }).images ?? [];
         const data = await Promise.all(
           images.map(async (image) => {
@@ -145,12 +137,11 @@ export const openaiRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create images",
-          description: "OpenAI's image generation for any text-to-image model of the catalog: `prompt`, `n`, `size`; images as `b64_json` (default) or presigned `url`s of the organization's files.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.imagesRequest as never } } },
-          responses: { 200: { description: "The images.", content: { "application/json": { schema: OpenAIModel.images as never } } } },
-        },
+          description:
+            "OpenAI's image generation for any text-to-image model of the catalog: `prompt`, `n`, `size`; images as `b64_json` (default) or presigned `url`s of the organization's files.",
+          request: OpenAIModel.imagesRequest, response: ["The images.", OpenAIModel.images],
+        }),
       },
     );

@@ -5,6 +5,7 @@
  * metered and listed in `/v1/executions` like any other; stored responses (the default) can be
  * retrieved and continued with `previous_response_id`.
  */
+import { operationDoc } from "../../route-docs";
 import { Elysia, t } from "elysia";
 import type { ChatMessage } from "../../../canonical/chat";
 import type { AppContext } from "../../../context";
@@ -15,14 +16,13 @@ import * as Executions from "../../../modules/executions/service";
 import * as Responses from "../../../modules/responses/service";
 import { insertStoredResponse } from "../../../modules/responses/store";
 import type { StoredResponseRow } from "../../../modules/responses/store";
-import { errorOf, modelFor, runInBackground, runStreaming, runToEnd } from "../../run";
+import { modelFor, runCompleted, runInBackground, runStreaming } from "../../run";
 import { sseResponse } from "../../sse";
 import { OpenAIModel } from "../model";
 import { inputItems, responseOf, type ResponseContext } from "./render";
 import { parseResponsesRequest, type ResponsesEcho } from "./request";
 import { ResponseEventWriter } from "./stream";
 
-const security = [{ apiKey: [] }];
 
 const contextOf = (stored: StoredResponseRow): ResponseContext => ({
   instructions: stored.instructions,
@@ -30,6 +30,9 @@ const contextOf = (stored: StoredResponseRow): ResponseContext => ({
   store: true,
   echo: stored.echo as ResponsesEcho,
 });
+
+/** OpenAI's extra fields to include; accepted, and the answer is the same. */
+const INCLUDE = t.Optional(t.Union([t.String(), t.Array(t.String())], { description: "Accepted and ignored: every field is always included." }));
 
 const idParam = t.Object({ id: t.String({ description: "The response's id (an execution id)." }) });
 
@@ -71,8 +74,7 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
         if (req.background) return responseOf(await runInBackground(ctx, caller, run), context);
         server?.timeout(request, 0); // a long generation must not hit the idle timeout
         if (!req.stream) {
-          const row = await runToEnd(ctx, caller, run);
-          if (row.status !== "COMPLETED") throw errorOf(row);
+          const row = await runCompleted(ctx, caller, run);
           return responseOf(row, context);
         }
         const stream = await runStreaming(ctx, caller, run);
@@ -81,7 +83,7 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a response",
           description:
             "OpenAI's Responses API for any chat model of the catalog, whatever its upstream: `input` as a string or items (messages with text and images, " +
@@ -89,15 +91,8 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
             "`max_output_tokens`, `temperature`, `top_p`. `stream: true` sends the Responses event sequence (`response.created` … `response.completed`); " +
             "`background: true` answers at once with a queued response to poll. Stored (the default) responses are continued with `previous_response_id`; " +
             "`store: false` keeps the response out of this API (its execution is still listed and metered). The response's `id` is the execution's.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.responsesRequest as never } } },
-          responses: {
-            200: {
-              description: "A response object, or with `stream: true` a text/event-stream of Responses events, each named by its `event:` line.",
-              content: { "application/json": { schema: OpenAIModel.response as never } },
-            },
-          },
-        },
+          request: OpenAIModel.responsesRequest, response: ["A response object, or with `stream: true` a text/event-stream of Responses events, each named by its `event:` line.", OpenAIModel.response],
+        }),
       },
     )
     .get(
@@ -110,24 +105,24 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
       {
         auth: "inference",
         params: idParam,
-        query: t.Object({ stream: t.Optional(t.String()), include: t.Optional(t.Union([t.String(), t.Array(t.String())])) }),
-        detail: {
+        query: t.Object({ stream: t.Optional(t.String({ description: "Not supported: a stored response is retrieved whole." })), include: INCLUDE }),
+        detail: operationDoc({
           summary: "Retrieve a response",
-          description: "A stored response: its status (queued, in_progress, completed, incomplete, failed, cancelled), output and usage. 404 for one created with `store: false` or deleted.",
-          security,
-          responses: { 200: { description: "The response.", content: { "application/json": { schema: OpenAIModel.response as never } } } },
-        },
+          description:
+            "A stored response: its status (queued, in_progress, completed, incomplete, failed, cancelled), output and usage. 404 for one created with `store: false` or deleted.",
+          response: ["The response.", OpenAIModel.response],
+        }),
       },
     )
     .delete("/responses/:id", ({ params, caller }) => Responses.remove(ctx, caller, params.id), {
       auth: "inference",
       params: idParam,
-      detail: {
+      detail: operationDoc({
         summary: "Delete a response",
-        description: "Removes a stored response from this API: it can no longer be retrieved or continued. Its execution stays, as the record of what was charged.",
-        security,
-        responses: { 200: { description: "Deleted.", content: { "application/json": { schema: OpenAIModel.responseDeleted as never } } } },
-      },
+        description:
+          "Removes a stored response from this API: it can no longer be retrieved or continued. Its execution stays, as the record of what was charged.",
+        response: ["Deleted.", OpenAIModel.responseDeleted],
+      }),
     })
     .post(
       "/responses/:id/cancel",
@@ -138,12 +133,12 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
       {
         auth: "inference",
         params: idParam,
-        detail: {
+        detail: operationDoc({
           summary: "Cancel a response",
-          description: "Stops a queued or running response (a background one, typically); what the upstream produced until then is charged. 409 when it has already ended.",
-          security,
-          responses: { 200: { description: "The cancelled response.", content: { "application/json": { schema: OpenAIModel.response as never } } } },
-        },
+          description:
+            "Stops a queued or running response (a background one, typically); what the upstream produced until then is charged. 409 when it has already ended.",
+          response: ["The cancelled response.", OpenAIModel.response],
+        }),
       },
     )
     .get(
@@ -162,15 +157,15 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
         params: idParam,
         query: t.Object({
           limit: t.Optional(t.String({ description: "1 to 100, default 20." })),
-          order: t.Optional(t.Union([t.Literal("asc"), t.Literal("desc")], { description: "desc (default) or asc." })),
+          order: t.Optional(t.String({ pattern: "^(asc|desc)$", description: "desc (default) or asc." })),
           after: t.Optional(t.String({ description: "An item id: the page starts after it." })),
-          include: t.Optional(t.Union([t.String(), t.Array(t.String())])),
+          include: INCLUDE,
         }),
-        detail: {
+        detail: operationDoc({
           summary: "List a response's input items",
-          description: "The items this response was given (not those of the responses it continues), newest first unless `order=asc`.",
-          security,
-          responses: { 200: { description: "A list of input items.", content: { "application/json": { schema: OpenAIModel.inputItems as never } } } },
-        },
+          description:
+            "The items this response was given (not those of the responses it continues), newest first unless `order=asc`.",
+          response: ["A list of input items.", OpenAIModel.inputItems],
+        }),
       },
     );

@@ -1,0 +1,20 @@
+/** The OpenAPI detail of a compatible-surface route: its summary, description, bodies, and the API-key security every one of them has. */
+
+export const apiKeySecurity = [{ apiKey: [] }];
+
+type OperationDoc = {
+  summary: string;
+  description: string;
+  /** The JSON request body's schema (the routes check bodies themselves, in their surface's terms). */
+  request?: unknown;
+  /** The 200 answer: what it is, and its JSON schema. */
+  response: [description: string, schema: unknown];
+};
+
+export const operationDoc = (doc: OperationDoc) => ({
+  summary: doc.summary,
+  description: doc.description,
+  security: apiKeySecurity,
+  ...(doc.request ? { requestBody: { required: true, content: { "application/json": { schema: doc.request as never } } } } : {}),
+  responses: { 200: { description: doc.response[0], content: { "application/json": { schema: doc.response[1] as never } } } },
+});
