@@ -165,6 +165,26 @@ describe("the openai client", () => {
   });
 });
 
+describe("limits in each SDK's classes", () => {
+  test("402 and 429 before any upstream call, as the openai and anthropic clients' own errors", async () => {
+    const err = (p: Promise<unknown>) => p.then(() => null, (e) => e);
+    const calls = anthropicUpstream.requests.length;
+    const broke = server.newOrgKey({ creditMicros: 0 }).key;
+    const poor = await err(new Anthropic({ baseURL: server.url, apiKey: broke, maxRetries: 0 }).messages.create({ model: "claude-sonnet", max_tokens: 5, messages: [{ role: "user", content: "x" }] }));
+    expect(poor).toBeInstanceOf(Anthropic.APIError);
+    expect(poor.status).toBe(402);
+    const created = await server.post("/v1/api-keys", { name: "one a minute", limits: { requests_per_minute: 1 } });
+    expect(created.status).toBe(201);
+    const slow = (await created.json()).key as string;
+    const slowOpenai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: slow, maxRetries: 0 });
+    const slowAnthropic = new Anthropic({ baseURL: server.url, apiKey: slow, maxRetries: 0 });
+    await slowOpenai.chat.completions.create({ model: "mock-chat", messages: [{ role: "user", content: "first" }] });
+    expect(await err(slowOpenai.chat.completions.create({ model: "claude-sonnet", messages: [{ role: "user", content: "second" }] }))).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(await err(slowAnthropic.messages.create({ model: "claude-sonnet", max_tokens: 5, messages: [{ role: "user", content: "third" }] }))).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(anthropicUpstream.requests.length).toBe(calls);
+  });
+});
+
 describe("the anthropic client", () => {
   test("messages on an OpenAI-compatible upstream: tools round trip, usage in Anthropic's terms", async () => {
     openaiUpstream.next({ reply: { toolCalls: [{ id: "call_9", name: "weather", arguments: '{"city":"Lima"}' }], usage: { prompt_tokens: 500, completion_tokens: 7, cached_tokens: 400 } } });
