@@ -1,11 +1,11 @@
-/** `npm run bench`: runs every scripts/bench/*.ts but this one, in name order, one at a time. */
+/** `npm run bench`: runs every scripts/bench/*.ts but this one and lib.ts (what they share), in name order, one at a time. */
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 
 const here = import.meta.dir;
 const self = basename(import.meta.path);
 const benches = readdirSync(here)
-  .filter((f) => f.endsWith(".ts") && f !== self)
+  .filter((f) => f.endsWith(".ts") && f !== self && f !== "lib.ts")
   .sort();
 
 const failed: string[] = [];

@@ -1,0 +1,264 @@
+/**
+ * What the gateway benchmarks share (not a benchmark itself: run-all.ts skips it):
+ *  - a closed-loop keep-alive load generator with warm-up, per-timing percentiles and a check of
+ *    every answer (`measure`, `Probe`);
+ *  - a minimal OpenAI-compatible upstream (Bun.serve in a child process, so it does not share an
+ *    event loop with the load) that answers POST /v1/chat/completions at once: a fixed
+ *    chat.completion, or with `"stream": true` an SSE stream (a role chunk, one content chunk
+ *    "hi", a finish chunk with usage, `data: [DONE]`); GET /_count tells how many it served;
+ *  - the gateway (`bun src/main.ts serve`, its own process, metering on) with a model `bench-chat`
+ *    routed to that upstream through PUT /admin/v1/catalog (`startGateway`);
+ *  - pinning where `taskset` exists: the gateway alone on CPU 0, the upstream and the load
+ *    generator on CPU 1, so "the gateway's requests/s" is what one core gives (`--no-pin` turns it off).
+ *
+ * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, spawnServer, type ServerProcess } from "../../test/helpers/process";
+
+export const WARMUP_MS = 500;
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+export const fmt = (n: number, digits = 2) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmtInt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+export const signed = (n: number, digits = 3) => `${n >= 0 ? "+" : ""}${fmt(n, digits)}`;
+
+/** `--seconds`, `--concurrency-high` and `--no-pin`. */
+export function benchArgs() {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: {
+      seconds: { type: "string", default: "3" },
+      "concurrency-high": { type: "string", default: "64" },
+      "no-pin": { type: "boolean", default: false },
+    },
+  });
+  return { seconds: Number(values.seconds), high: Number(values["concurrency-high"]), pin: !values["no-pin"] };
+}
+
+/** One request: its timings in ms (the first is the one the figures are about), and null when the answer is right, else what was wrong. */
+export type Attempt = { ms: number[]; problem: string | null };
+export type Probe = () => Promise<Attempt>;
+export type Stat = { p50: number; p99: number; max: number };
+export type Run = { n: number; sent: number; stats: Stat[]; rps: number; wrong: number; samples: string[] };
+
+/** `concurrency` closed-loop workers, each sending its next request once the last one answered. */
+async function load(probe: Probe, concurrency: number, ms: number, record: boolean): Promise<Run> {
+  const times: number[][] = [];
+  const samples: string[] = [];
+  let wrong = 0;
+  let sent = 0;
+  let n = 0;
+  const started = performance.now();
+  const deadline = started + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        let attempt: Attempt;
+        try {
+          attempt = await probe();
+        } catch (error) {
+          attempt = { ms: [performance.now() - t0], problem: `fetch failed: ${(error as Error).message}` };
+        }
+        sent++;
+        if (!record) continue;
+        n++;
+        attempt.ms.forEach((v, i) => (times[i] ??= []).push(v));
+        if (attempt.problem !== null) {
+          wrong++;
+          if (samples.length < 5) samples.push(attempt.problem);
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const stats = times.map((list) => {
+    list.sort((a, b) => a - b);
+    return { p50: percentile(list, 50), p99: percentile(list, 99), max: percentile(list, 100) };
+  });
+  return { n, sent, stats, rps: n / seconds, wrong, samples };
+}
+
+/** WARMUP_MS of unrecorded load, then `seconds` recorded; `sent` counts both. */
+export async function measure(probe: Probe, concurrency: number, seconds: number): Promise<Run> {
+  const warm = await load(probe, concurrency, WARMUP_MS, false);
+  const run = await load(probe, concurrency, seconds * 1000, true);
+  return { ...run, sent: warm.sent + run.sent };
+}
+
+export const post = (url: string, headers: Record<string, string>, body: unknown): [string, RequestInit] => [
+  url,
+  { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) },
+];
+
+/** A call timed to the end of its body; `check` says what is wrong with the answer, or null. */
+export const checkedProbe =
+  ([url, init]: [string, RequestInit], check: (status: number, text: string) => string | null): Probe =>
+  async () => {
+    const t0 = performance.now();
+    const res = await fetch(url, init);
+    const text = await res.text();
+    return { ms: [performance.now() - t0], problem: check(res.status, text) };
+  };
+
+export const parsed = <T>(text: string): T | null => {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null; // not JSON: the check reports it
+  }
+};
+
+/** A non-streamed chat completion: 200 and `choices[0].message.content === "hi"`. */
+export const completionProbe = (who: string, request: [string, RequestInit]): Probe =>
+  checkedProbe(request, (status, text) => {
+    const body = parsed<{ choices?: { message?: { content?: string } }[] }>(text);
+    return status === 200 && body?.choices?.[0]?.message?.content === "hi" ? null : `${who}: HTTP ${status} ${text.slice(0, 300)}`;
+  });
+
+export const row = (name: string, r: Run, s: Stat = r.stats[0]!) =>
+  `  ${name} p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max)} ms, ${fmtInt(r.rps)} req/s (${r.n} requests, ${r.wrong} wrong)`;
+
+export const wrongLines = (...runs: Run[]) => runs.flatMap((r) => r.samples).map((s) => `  WRONG ANSWER: ${s}`);
+
+/** The upstream process: answers at once, streamed when asked; GET /_count tells how many it served. */
+async function runUpstream(port: number) {
+  const created = Math.floor(Date.now() / 1000);
+  const usage = { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 };
+  const answer = JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created,
+    model: "bench",
+    choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+    usage,
+  });
+  const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+    new TextEncoder().encode(
+      `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model: "bench", choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`,
+    );
+  const frames = [chunk({ role: "assistant", content: "" }, null), chunk({ content: "hi" }, null), chunk({}, "stop", { usage }), new TextEncoder().encode("data: [DONE]\n\n")];
+  let served = 0;
+  Bun.serve({
+    hostname: "127.0.0.1",
+    port,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (req.method === "POST" && path === "/v1/chat/completions") {
+        served++;
+        const body = (await req.json().catch(() => null)) as { stream?: boolean } | null;
+        if (body?.stream !== true) return new Response(answer, { headers: { "content-type": "application/json" } });
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const frame of frames) controller.enqueue(frame);
+            controller.close();
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+      }
+      if (path === "/_count") return Response.json({ served });
+      return new Response("not found", { status: 404 });
+    },
+  });
+  await new Promise(() => {}); // served until killed
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { upstream: { type: "string" } } });
+  if (!values.upstream) throw new Error("usage: bun scripts/bench/lib.ts --upstream PORT (the benchmarks start it themselves)");
+  await runUpstream(Number(values.upstream));
+}
+
+const canPin = (pin: boolean) => pin && availableParallelism() >= 2 && Bun.which("taskset") !== null;
+const onCpu = (pin: boolean, cpu: number, cmd: string[]) => (canPin(pin) ? ["taskset", "-c", String(cpu), ...cmd] : cmd);
+
+export type Gateway = {
+  upstreamUrl: string;
+  server: ServerProcess;
+  apiKey: string;
+  /** How many chat completions the upstream has answered so far. */
+  served(): Promise<number>;
+  /** Runs the gateway probe and checks it called the upstream exactly once per request. */
+  throughGateway(probe: Probe, concurrency: number, seconds: number): Promise<{ g: Run; note: string }>;
+  /** What the run is (cores, pinning, bun), for the first lines of the output. */
+  setting: string;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts the upstream and the gateway on a fresh data directory (rate limit off, a large
+ * bootstrap credit so the ledger holds and settles every call), and routes `bench-chat` to the upstream.
+ */
+export async function startGateway(name: string, pin: boolean): Promise<Gateway> {
+  const pinned = canPin(pin);
+  // This process (the load) joins the upstream on CPU 1; the gateway gets CPU 0 to itself.
+  if (pinned) Bun.spawnSync(["taskset", "-a", "-cp", "1", String(process.pid)], { stdout: "ignore" });
+  const upstreamPort = await freePort();
+  const upstream = Bun.spawn(onCpu(pin, 1, [process.execPath, import.meta.path, "--upstream", String(upstreamPort)]), { stdout: "inherit", stderr: "inherit" });
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `modelroute-bench-${name}-`));
+  let server: ServerProcess | null = null;
+  const close = async () => {
+    if (server) {
+      server.proc.kill("SIGTERM");
+      await server.exited;
+    }
+    upstream.kill("SIGTERM");
+    await upstream.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (await fetch(`${upstreamUrl}/_count`).then((r) => r.ok, () => false)) break;
+      if (i === 200 || upstream.exitCode !== null) throw new Error("the upstream process did not start");
+      await Bun.sleep(25);
+    }
+    server = await spawnServer(dataDir, { MODELROUTE_RATE_LIMIT_RPM: "0", MODELROUTE_BOOTSTRAP_CREDIT: "1000000" });
+    if (pinned) Bun.spawnSync(["taskset", "-a", "-cp", "0", String(server.proc.pid)], { stdout: "ignore" });
+    const { api_key: apiKey, admin_token: adminToken } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
+    const catalog = {
+      providers: [{ id: "bench-upstream", kind: "openai", base_url: `${upstreamUrl}/v1` }],
+      models: [
+        {
+          slug: "bench-chat",
+          task: "chat",
+          pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" },
+          routes: [{ provider: "bench-upstream", upstream_model: "bench", retries: 0 }],
+        },
+      ],
+    };
+    const applied = await fetch(`${server.url}/admin/v1/catalog`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(catalog),
+    });
+    if (applied.status !== 200) throw new Error(`PUT /admin/v1/catalog answered ${applied.status}: ${await applied.text()}`);
+    await applied.arrayBuffer();
+    const served = async () => ((await (await fetch(`${upstreamUrl}/_count`)).json()) as { served: number }).served;
+    const cores = availableParallelism();
+    const setting = pinned
+      ? `${cores} cores, bun ${Bun.version}; gateway pinned alone to CPU 0, upstream and load generator to CPU 1`
+      : `${cores} cores, bun ${Bun.version}; load generator, gateway and upstream are 3 processes sharing the cores (not pinned)`;
+    return {
+      upstreamUrl,
+      server,
+      apiKey,
+      served,
+      setting,
+      close,
+      async throughGateway(probe, concurrency, seconds) {
+        const before = await served();
+        const g = await measure(probe, concurrency, seconds);
+        const calls = (await served()) - before;
+        return { g, note: `  upstream calls for the gateway's ${g.sent} requests (warm-up included): ${calls}${calls === g.sent ? "" : "  <- NOT ONE EACH"}` };
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
