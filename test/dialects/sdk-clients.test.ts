@@ -165,6 +165,21 @@ describe("the openai client", () => {
   });
 });
 
+describe("structured outputs across wire formats", () => {
+  const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
+  test("an OpenAI json_schema response_format reaches Anthropic as output_config.format", async () => {
+    anthropicUpstream.next({ reply: { text: '{"city":"Paris"}' } });
+    const completion = await openai.chat.completions.create({ model: "claude-sonnet", messages: [{ role: "user", content: "Where?" }], response_format: { type: "json_schema", json_schema: { name: "place", schema, strict: true } } });
+    expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ city: "Paris" });
+    expect(anthropicUpstream.requests.at(-1)!.body.output_config).toEqual({ format: { type: "json_schema", schema } });
+  });
+
+  test("an Anthropic output_config.format reaches an OpenAI upstream as response_format json_schema", async () => {
+    await anthropic.messages.create({ model: "gpt-mini", max_tokens: 50, messages: [{ role: "user", content: "Where?" }], output_config: { format: { type: "json_schema", schema } } });
+    expect(openaiUpstream.requests.at(-1)!.body.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema } });
+  });
+});
+
 describe("limits in each SDK's classes", () => {
   test("402 and 429 before any upstream call, as the openai and anthropic clients' own errors", async () => {
     const err = (p: Promise<unknown>) => p.then(() => null, (e) => e);

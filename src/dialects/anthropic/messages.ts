@@ -17,7 +17,7 @@ import { errorOf, type DialectStream } from "../run";
 import { namedFrame, sseResponse } from "../sse";
 import { anthropicError } from "./errors";
 
-const KNOWN = new Set(["model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier"]);
+const KNOWN = new Set(["model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier", "output_config", "cache_control", "diagnostics", "inference_geo", "speed"]);
 const REFUSED: Record<string, string> = { container: "Containers are not supported.", mcp_servers: "MCP servers are not supported." };
 
 const bad = (param: string, message: string) => invalidField(param, "invalid_format", message);
@@ -89,6 +89,11 @@ export function parseMessagesRequest(body: unknown, opts: { countOnly?: boolean 
   if (typeof b.top_p === "number") input.top_p = b.top_p;
   if (b.thinking?.type === "enabled" && typeof b.thinking.budget_tokens === "number") input.thinking = { budget_tokens: b.thinking.budget_tokens };
   if (typeof b.metadata?.user_id === "string") input.user = b.metadata.user_id;
+  const format = b.output_config?.format;
+  if (format !== undefined && format !== null) {
+    if (format.type !== "json_schema" || typeof format.schema !== "object" || format.schema === null) throw bad("output_config.format", 'output_config.format must be {"type":"json_schema","schema":{…}}.');
+    input.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
+  }
   return { model: b.model, input, stream: b.stream === true };
 }
 

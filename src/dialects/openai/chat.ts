@@ -18,7 +18,7 @@ const TRANSLATED = new Set([
   "stop", "seed", "n", "response_format", "logprobs", "top_logprobs", "presence_penalty", "frequency_penalty", "user", "stream", "stream_options",
 ]);
 /** Accepted and ignored: they change nothing the caller can see, or are about OpenAI's own storage and tiers. */
-const IGNORED = new Set(["metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity", "reasoning_effort"]);
+const IGNORED = new Set(["metadata", "store", "service_tier", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention", "safety_identifier", "verbosity", "reasoning_effort"]);
 /** Documented by OpenAI, but not something the gateway can honour on any upstream: refused with the reason. */
 const REFUSED: Record<string, string> = {
   audio: "Audio output is not supported on this endpoint.",
@@ -26,6 +26,7 @@ const REFUSED: Record<string, string> = {
   prediction: "Predicted outputs are not supported.",
   web_search_options: "Web search is not supported.",
   logit_bias: "logit_bias is not supported.",
+  moderation: "Moderated completions are not supported.",
   functions: "The deprecated `functions` parameter is not supported; use `tools`.",
   function_call: "The deprecated `function_call` parameter is not supported; use `tool_choice`.",
 };

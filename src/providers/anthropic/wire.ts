@@ -98,6 +98,8 @@ export function messagesRequest(input: ChatInput, route: { upstreamModel: string
     ...(input.tools?.length ? { tools: input.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters ?? { type: "object", properties: {} } })) } : {}),
     ...(input.thinking ? { thinking: { type: "enabled", budget_tokens: input.thinking.budget_tokens } } : {}),
     ...(input.user ? { metadata: { user_id: input.user } } : {}),
+    // Structured outputs: Anthropic takes the JSON schema itself (there is no schema-less JSON mode).
+    ...(input.response_format?.type === "json_schema" ? { output_config: { format: { type: "json_schema", schema: input.response_format.json_schema.schema ?? { type: "object" } } } } : {}),
     ...(stream ? { stream: true } : {}),
   };
   const choice = toolChoice(input);

@@ -16,10 +16,12 @@ const TRANSLATED = new Set([
   "top_logprobs", "previous_response_id", "store", "stream", "background", "metadata", "user", "reasoning",
 ]);
 /** Accepted and ignored: about OpenAI's own storage, caching, tiers and extra output it would include. */
-const IGNORED = new Set(["include", "service_tier", "prompt_cache_key", "safety_identifier", "truncation", "stream_options", "max_tool_calls", "prompt_cache_retention"]);
+const IGNORED = new Set(["include", "service_tier", "prompt_cache_key", "safety_identifier", "truncation", "stream_options", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options"]);
 const REFUSED: Record<string, string> = {
   prompt: "Prompt templates are not supported; send the input itself.",
   conversation: "Conversations are not supported; continue a response with previous_response_id.",
+  context_management: "Context management (compaction) is not supported.",
+  moderation: "Moderated responses are not supported.",
 };
 const ACCEPTED = new Set([...TRANSLATED, ...IGNORED]);
 

@@ -1,0 +1,59 @@
+/**
+ * Every parameter the installed `openai` SDK documents for chat completions and responses is
+ * known to the gateway: translated, ignored or refused with its reason, never answered as an
+ * unknown parameter ("Unrecognized request argument", "Extra inputs are not permitted"). The list is read from the SDK's own type
+ * declarations, so a parameter a new SDK adds fails here until it is decided.
+ */
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AppError } from "../../src/errors";
+import { parseMessagesRequest } from "../../src/dialects/anthropic/messages";
+import { parseChatRequest } from "../../src/dialects/openai/chat";
+import { parseResponsesRequest } from "../../src/dialects/openai/responses/request";
+
+function documented(file: string, iface: string, sdk = "openai"): string[] {
+  const text = readFileSync(join(dirname(require.resolve(`${sdk}/package.json`)), file), "utf8");
+  const body = text.slice(text.indexOf(`export interface ${iface} {`));
+  const end = body.indexOf("\n}");
+  return [...body.slice(0, end).matchAll(/^ {4}([a-z_]+)\??:/gm)].map((m) => m[1]!);
+}
+
+function verdict(parse: () => unknown): string {
+  try {
+    parse();
+    return "accepted";
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    return e.details[0]?.code === "unknown_field" ? "unknown" : "refused";
+  }
+}
+
+test("chat completions: every documented parameter is known", () => {
+  const names = documented("resources/chat/completions/completions.d.ts", "ChatCompletionCreateParamsBase");
+  expect(names.length).toBeGreaterThan(30);
+  const unknown = names.filter((name) => verdict(() => parseChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], [name]: (name === "model" ? "m" : name === "messages" ? [{ role: "user", content: "x" }] : null) })) === "unknown");
+  expect(unknown).toEqual([]);
+});
+
+test("responses: every documented parameter is known", () => {
+  const names = documented("resources/responses/responses.d.ts", "ResponseCreateParamsBase");
+  expect(names.length).toBeGreaterThan(25);
+  const unknown = names.filter((name) => verdict(() => parseResponsesRequest({ model: "m", input: "x", ...(name === "model" || name === "input" ? {} : { [name]: null }) })) === "unknown");
+  expect(unknown).toEqual([]);
+});
+
+test("anthropic messages: every documented body parameter is known", () => {
+  // user_profile_id and workspace_id are header parameters in the SDK's list.
+  const names = documented("resources/messages/messages.d.ts", "MessageCreateParamsBase", "@anthropic-ai/sdk").filter((name) => name !== "user_profile_id" && name !== "workspace_id");
+  expect(names.length).toBeGreaterThan(12);
+  const base = { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] };
+  const unknown = names.filter((name) => verdict(() => parseMessagesRequest({ ...base, ...(name in base ? {} : { [name]: null }) })) === "unknown");
+  expect(unknown).toEqual([]);
+});
+
+test("a parameter no SDK documents is refused as unknown, in each API's words", () => {
+  expect(verdict(() => parseChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
+  expect(verdict(() => parseResponsesRequest({ model: "m", input: "x", frobnicate: 1 }))).toBe("unknown");
+  expect(verdict(() => parseMessagesRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
+});
