@@ -15,6 +15,7 @@ import { errors } from "./http/errors";
 import { headerLimit } from "./http/header-limit";
 import { observe } from "./http/observe";
 import { adminRoutes } from "./modules/admin";
+import { aimpRoutes } from "./modules/aimp";
 import { callbackRoutes, isCallbackRequest } from "./modules/callbacks";
 import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes, type DocumentedApp } from "./modules/docs";
@@ -64,6 +65,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
     .use(openrouterRoutes(ctx))
+    .use(aimpRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))
     .use(balanceRoutes(ctx))
     .use(usageRoutes(ctx))

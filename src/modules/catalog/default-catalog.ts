@@ -97,6 +97,26 @@ export const DEFAULT_MODELS: CatalogModel[] = [
     routes: [{ provider: "mock", upstreamModel: "mock-embed", timeoutMs: 60_000, retries: 0 }],
   },
   {
+    slug: "mock-image-embed",
+    task: "embedding",
+    description: "Demo model (built-in mock provider): embeds an uploaded image (its format, pixel size and checksum) with an optional caption, or a text, into one unit-length vector. $0.02 per 1M input tokens (an image is one).",
+    ownedBy: "modelroute",
+    pricing: { inputPer1mTokensMicros: 20_000 },
+    maxOutputTokens: 0,
+    inputSchema: {
+      type: "object",
+      additionalProperties: false,
+      anyOf: [{ required: ["image"] }, { required: ["input"] }],
+      properties: {
+        image: { type: "string", format: "file-id", "x-accept": ["image/png", "image/jpeg", "image/webp", "image/gif"], description: "A file id (an AIMP media_ref) of the image to embed." },
+        input: { type: "string", minLength: 1, maxLength: 100_000, description: "A caption embedded with the image, or a text on its own." },
+        dimensions: { type: "integer", minimum: 1, maximum: 3072, default: 256 },
+        ...mockControls,
+      },
+    },
+    routes: [{ provider: "mock", upstreamModel: "mock-image-embed", timeoutMs: 60_000, retries: 0 }],
+  },
+  {
     slug: "mock-vision",
     task: "image-to-text",
     description: "Demo model (built-in mock provider): describes an uploaded image (PNG, JPEG, WEBP, GIF) from its real bytes: format, pixel size, checksum. Shows file inputs end to end. $0.50 / $1.50 per 1M input / output tokens.",

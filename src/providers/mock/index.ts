@@ -91,17 +91,44 @@ const textToImage: TaskRunner = async (call) => {
   };
 };
 
+/**
+ * A hashed bag of words, normalised: each lowercase word adds ±1 to the dimension its hash picks,
+ * so texts that share words are close (cosine) and the same text is the same vector. Vector
+ * search behaves meaningfully offline (docs/compatibility.md "AIMP gateway").
+ */
+export function bagOfWords(words: string[], dimensions: number): number[] {
+  const v = new Float64Array(dimensions);
+  for (const word of words) {
+    const h = Bun.hash.wyhash(word);
+    v[Number(h % BigInt(dimensions))]! += (h >> 63n) === 0n ? 1 : -1;
+  }
+  const norm = Math.hypot(...v);
+  if (norm === 0) v[0] = 1; // no words (punctuation only): one fixed vector rather than zeros
+  return Array.from(v, (x) => Math.round((norm === 0 ? x : x / norm) * 1e6) / 1e6);
+}
+
+const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+/** An image's "words": its format, its pixel size and its checksum, so the same image embeds the same. */
+async function imageWords(file: TaskCall["files"][number]): Promise<string[]> {
+  const bytes = await file.bytes();
+  const size = imageSize(bytes);
+  const digest = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  return [`format:${file.contentType}`, ...(size ? [`width:${size.width}`, `height:${size.height}`] : []), `sha256:${digest}`];
+}
+
 const embedding: TaskRunner = async (call) => {
   await sleep(latencyOf(call), call.signal);
   failIfAsked(call);
-  const texts = Array.isArray(call.input.input) ? (call.input.input as string[]) : [String(call.input.input)];
   const dimensions = Number(call.input.dimensions ?? 256);
-  const embeddings = texts.map((text) => {
-    const seed = seedOf(text);
-    const raw = Array.from({ length: dimensions }, (_, i) => Math.sin(seed + i * 12.9898) * 43758.5453 % 1);
-    const norm = Math.hypot(...raw) || 1;
-    return raw.map((v) => Math.round((v / norm) * 1e6) / 1e6);
-  });
+  if (call.files.length > 0) {
+    // An image model: one vector for the image (and the caption, when one is given).
+    const caption = typeof call.input.input === "string" ? wordsOf(call.input.input) : [];
+    const words = [...caption, ...(await Promise.all(call.files.map(imageWords))).flat()];
+    return { output: { embeddings: [bagOfWords(words, dimensions)], dimensions }, usage: { inputTokens: caption.length + call.files.length, outputTokens: 0 } };
+  }
+  const texts = Array.isArray(call.input.input) ? (call.input.input as string[]) : [String(call.input.input)];
+  const embeddings = texts.map((text) => bagOfWords(wordsOf(text), dimensions));
   return { output: { embeddings, dimensions }, usage: { inputTokens: texts.reduce((n, t) => n + countTokens(t), 0), outputTokens: 0 } };
 };
 
