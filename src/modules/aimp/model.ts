@@ -81,9 +81,9 @@ const marketplaceExample = {
 
 const usageRow = t.Object({
   group: t.String({ description: "The UTC day (YYYY-MM-DD) or the model slug." }),
-  executions: t.Integer(),
-  input_tokens: t.Integer(),
-  output_tokens: t.Integer(),
+  executions: strictInteger(),
+  input_tokens: strictInteger(),
+  output_tokens: strictInteger(),
   cost: t.String({ description: "USD, a decimal string." }),
 });
 
@@ -98,7 +98,7 @@ export namespace AimpModel {
       options: t.Optional(
         t.Object(
           {
-            wait: t.Optional(t.Integer({ minimum: 0, maximum: 300, description: "Seconds to wait for the run to finish before answering 202 (default 60)." })),
+            wait: t.Optional(strictInteger({ minimum: 0, maximum: 300, description: "Seconds to wait for the run to finish before answering 202 (default 60)." })),
             webhook_url: t.Optional(t.String({ description: "Receives the run's terminal webhook." })),
             metadata: t.Optional(t.Record(t.String(), t.String(), { description: "Kept on the execution." })),
           },
@@ -124,7 +124,7 @@ export namespace AimpModel {
       created_at: t.String({ format: "date-time" }),
       started_at: nullable(t.String({ format: "date-time" })),
       completed_at: nullable(t.String({ format: "date-time" })),
-      latency_ms: nullable(t.Integer()),
+      latency_ms: nullable(strictInteger()),
     },
     { description: "A run: an execution seen through the AIMP surface.", examples: [runExample, searchRunExample] },
   );
@@ -178,7 +178,7 @@ export namespace AimpModel {
       media_type: enumOf(["image", "audio", "video", "file"] as const),
       filename: t.String(),
       content_type: t.String(),
-      size_bytes: t.Integer(),
+      size_bytes: strictInteger(),
       sha256: nullable(t.String()),
       created_at: t.String({ format: "date-time" }),
       expires_at: nullable(t.String({ format: "date-time" })),
@@ -245,7 +245,7 @@ export namespace AimpModel {
       from: t.String({ format: "date-time" }),
       to: t.String({ format: "date-time" }),
       currency: t.Literal("USD"),
-      total: t.Object({ executions: t.Integer(), input_tokens: t.Integer(), output_tokens: t.Integer(), cost: t.String() }),
+      total: t.Object({ executions: strictInteger(), input_tokens: strictInteger(), output_tokens: strictInteger(), cost: t.String() }),
       by_day: t.Array(usageRow, { description: "As GET /v1/usage." }),
       by_model: t.Array(usageRow, { description: "As GET /v1/usage?group_by=model." }),
     },
@@ -266,7 +266,7 @@ export namespace AimpModel {
   );
 
   export const scope = t.Object(
-    { object: t.Literal("vector_scope"), model: t.String(), scope: t.String(), item_count: t.Integer(), dimensions: t.Integer(), created_at: t.String({ format: "date-time" }), updated_at: t.String({ format: "date-time" }) },
+    { object: t.Literal("vector_scope"), model: t.String(), scope: t.String(), item_count: strictInteger(), dimensions: strictInteger(), created_at: t.String({ format: "date-time" }), updated_at: t.String({ format: "date-time" }) },
     { examples: [scopeExample] },
   );
   export const scopes = t.Object({ object: t.Literal("list"), data: t.Array(scope), has_more: t.Boolean() }, { examples: [{ object: "list", data: [scopeExample], has_more: false }] });
@@ -287,7 +287,7 @@ export namespace AimpModel {
       object: t.Literal("vector_item"),
       metadata: t.Record(t.String(), t.Unknown()),
       input: t.Record(t.String(), t.Unknown(), { description: "What was embedded: `text` (its first 1,000 characters) and/or `media_ref`." }),
-      dimensions: t.Integer(),
+      dimensions: strictInteger(),
       run_id: t.String({ description: "The index run that wrote it last." }),
       created_at: t.String({ format: "date-time" }),
       updated_at: t.String({ format: "date-time" }),
@@ -304,7 +304,7 @@ export namespace AimpModel {
     { examples: [{ id: "faq-1", object: "vector_item", deleted: true }] },
   );
   export const deletedScope = t.Object(
-    { object: t.Literal("vector_scope"), model: t.String(), scope: t.String(), deleted: t.Literal(true), items_deleted: t.Integer() },
+    { object: t.Literal("vector_scope"), model: t.String(), scope: t.String(), deleted: t.Literal(true), items_deleted: strictInteger() },
     { examples: [{ object: "vector_scope", model: "mock-embed", scope: "docs", deleted: true, items_deleted: 1 }] },
   );
 }
