@@ -26,10 +26,11 @@ let loaded: NativeModule | null | undefined;
 function native(): NativeModule | null {
   if (loaded !== undefined) return loaded;
   try {
-    // Each path is a literal so the bundler embeds the addon into the compiled binary.
-    if (process.platform === "linux" && process.arch === "x64") loaded = require("usearch/prebuilds/linux-x64/usearch.node");
-    else if (process.platform === "linux" && process.arch === "arm64") loaded = require("usearch/prebuilds/linux-arm64/usearch.node");
-    else if (process.platform === "darwin") loaded = require("usearch/prebuilds/darwin-arm64+x64/usearch.node");
+    // Each path is a literal so the bundler embeds the addon into the compiled binary (the package's
+    // `exports` hide the prebuilds, so they are reached by their path in node_modules).
+    if (process.platform === "linux" && process.arch === "x64") loaded = require("../../../node_modules/usearch/prebuilds/linux-x64/usearch.node");
+    else if (process.platform === "linux" && process.arch === "arm64") loaded = require("../../../node_modules/usearch/prebuilds/linux-arm64/usearch.node");
+    else if (process.platform === "darwin") loaded = require("../../../node_modules/usearch/prebuilds/darwin-arm64+x64/usearch.node");
     else loaded = null;
   } catch {
     loaded = null; // a platform whose addon does not load (old glibc, musl): exact search still works
