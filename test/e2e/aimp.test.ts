@@ -21,7 +21,7 @@ const aimp = (method: string, path: string, key: string, body?: unknown, headers
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
 
-/** The seed's curl, verbatim apart from the URL and key. */
+/** The API document's curl, verbatim apart from the URL and key. */
 async function curl(args: string[]) {
   const proc = Bun.spawn(["curl", "-s", "-w", "\n%{http_code}", ...args], { stdout: "pipe", env: { ...process.env, AIMP_GATEWAY_URL: server.url, AIMP_API_KEY: server.apiKey } });
   const out = await new Response(proc.stdout).text();
