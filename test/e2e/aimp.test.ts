@@ -187,3 +187,27 @@ test("the OpenRouter surface keeps its own error shape beside /api", async () =>
   expect(res.status).toBe(401);
   expect(typeof (await res.json()).error.code).toBe("number");
 });
+
+test("indexed vectors survive a restart, exactly and through the graph", async () => {
+  const env = { MODELROUTE_RATE_LIMIT_RPM: "1000000" }; // thousands of index runs in a few seconds
+  const first = await startTestServer({ keepDataDir: true, env });
+  const post = (s: TestServer, body: unknown) =>
+    fetch(`${s.url}/api/runs`, { method: "POST", headers: { "X-API-Key": s.apiKey, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+  // Over 4,096 items the scope moves from the exact scan to the HNSW graph.
+  const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+  const bulk = Array.from({ length: 4200 }, (_, i) => ({ model: "mock-embed", mode: "index", scope: "big", input: { id: `n${i}`, text: `${words[i % 8]} ${words[(i >> 3) % 8]} item${i}` } }));
+  for (let i = 0; i < bulk.length; i += 100) await Promise.all(bulk.slice(i, i + 100).map((b) => post(first, b)));
+  await post(first, { model: "mock-embed", mode: "index", scope: "small", input: { id: "kept", text: "kept across restarts" } });
+  const before = await post(first, { model: "mock-embed", mode: "search", scope: "big", input: { text: "delta hotel item123" }, params: { top_k: 3 } });
+  await first.stop();
+  const second = await startTestServer({ dataDir: first.dataDir, env });
+  try {
+    const small = await post(second, { model: "mock-embed", mode: "search", scope: "small", input: { text: "kept across restarts" } });
+    expect(small.output.results[0]).toMatchObject({ item_id: "kept", score: 1 });
+    const after = await post(second, { model: "mock-embed", mode: "search", scope: "big", input: { text: "delta hotel item123" }, params: { top_k: 3 } });
+    expect(after.output.results[0].item_id).toBe("n123");
+    expect(after.output.results).toEqual(before.output.results);
+  } finally {
+    await second.stop();
+  }
+}, 60_000);
