@@ -6,6 +6,7 @@
  * OpenRouter's shape (all, the key's own, a model's endpoints) and the providers. Errors come in
  * OpenRouter's shape (dialects/openrouter/errors.ts), and in Anthropic's on `/messages`.
  */
+import { operationDoc } from "../route-docs";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
@@ -25,13 +26,7 @@ import { candidates, completeWithFallback, runOf, startWithFallback, streamWithF
 import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
 
-const security = [{ apiKey: [] }];
-const doc = (summary: string, description: string, schema: unknown) => ({
-  summary,
-  description,
-  security,
-  responses: { 200: { description: summary, content: { "application/json": { schema: schema as never } } } },
-});
+const doc = (summary: string, description: string, schema: unknown) => operationDoc({ summary, description, response: [summary, schema] });
 
 export const openrouterRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/openrouter", seed: ctx.instanceId, prefix: "/api/v1", tags: ["OpenRouter compatible"] })
@@ -137,15 +132,13 @@ export const openrouterRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a chat completion (OpenRouter)",
           description:
             "OpenAI's chat completions with OpenRouter's routing: `models` (a fallback list), `provider` (`order`, `only`, `ignore`, `allow_fallbacks`, `max_price`). " +
             "`usage.cost` is the charge in USD; the `id` is the execution's (`GET /api/v1/generation?id=`). Streams send `: OPENROUTER PROCESSING` while waiting.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.chatRequest as never } } },
-          responses: { 200: { description: "A chat.completion with usage.cost, or a stream of chunks.", content: { "application/json": { schema: OpenAIModel.chatCompletion as never } } } },
-        },
+          request: OpenAIModel.chatRequest, response: ["A chat.completion with usage.cost, or a stream of chunks.", OpenAIModel.chatCompletion],
+        }),
       },
     )
     .post(
@@ -160,15 +153,13 @@ export const openrouterRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a completion (OpenRouter, legacy)",
           description:
             "OpenAI's legacy text completions (one `prompt`) for a text-generation or chat model, with OpenRouter's `models` and `provider` routing and `usage.cost` in USD. " +
             "Streams send `: OPENROUTER PROCESSING` while waiting; an error after text is a chunk with a top-level `error` and `finish_reason: \"error\"`.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.completionRequest as never } } },
-          responses: { 200: { description: "A text_completion with usage.cost, or with `stream: true` a stream of text_completion chunks ending with `data: [DONE]`.", content: { "application/json": { schema: OpenRouterModel.completion as never } } } },
-        },
+          request: OpenRouterModel.completionRequest, response: ["A text_completion with usage.cost, or with `stream: true` a stream of text_completion chunks ending with `data: [DONE]`.", OpenRouterModel.completion],
+        }),
       },
     )
     .post(
@@ -190,15 +181,13 @@ export const openrouterRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create a message (OpenRouter)",
           description:
             "Anthropic's Messages API as OpenRouter serves it, for the `@anthropic-ai/sdk` client with base URL `/api`: any chat model of the catalog, with `models` (a fallback list), " +
             "`provider` preferences and `usage.cost` in USD. Errors on this path are in Anthropic's shape. A stream starts at its first content, so a failure before it is a plain error.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenRouterModel.messagesRequest as never } } },
-          responses: { 200: { description: "A message with usage.cost, or with `stream: true` a text/event-stream of named events.", content: { "application/json": { schema: OpenRouterModel.message as never } } } },
-        },
+          request: OpenRouterModel.messagesRequest, response: ["A message with usage.cost, or with `stream: true` a text/event-stream of named events.", OpenRouterModel.message],
+        }),
       },
     )
     .post(
@@ -213,12 +202,11 @@ export const openrouterRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: {
+        detail: operationDoc({
           summary: "Create embeddings (OpenRouter)",
-          description: "OpenAI's embeddings with OpenRouter's `usage.cost` and the execution's `id`.",
-          security,
-          requestBody: { required: true, content: { "application/json": { schema: OpenAIModel.embeddingsRequest as never } } },
-          responses: { 200: { description: "The vectors.", content: { "application/json": { schema: OpenAIModel.embeddings as never } } } },
-        },
+          description:
+            "OpenAI's embeddings with OpenRouter's `usage.cost` and the execution's `id`.",
+          request: OpenAIModel.embeddingsRequest, response: ["The vectors.", OpenAIModel.embeddings],
+        }),
       },
     );
