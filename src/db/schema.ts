@@ -157,6 +157,8 @@ export const executions = sqliteTable(
     deadlineAt: integer("deadline_at"),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
+    /** When an asynchronous upstream took it (AWAITING_WEBHOOK); the status history is derived from these times. */
+    awaitingAt: integer("awaiting_at"),
     completedAt: integer("completed_at"),
     purgedAt: integer("purged_at"),
   },
@@ -166,17 +168,6 @@ export const executions = sqliteTable(
     index("executions_completed").on(t.completedAt),
     uniqueIndex("executions_callback_token").on(t.callbackToken),
   ],
-);
-
-export const executionEvents = sqliteTable(
-  "execution_events",
-  {
-    seq: integer("seq").primaryKey({ autoIncrement: true }),
-    executionId: text("execution_id").notNull(),
-    status: text("status").notNull(),
-    at: integer("at").notNull(),
-  },
-  (t) => [index("execution_events_execution").on(t.executionId, t.seq)],
 );
 
 export const jobs = sqliteTable(

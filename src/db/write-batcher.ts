@@ -11,9 +11,14 @@ import type { Db, Tx } from "./client";
 
 type Item = { fn: (tx: Tx) => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
+/** How long deferred work may wait for a batch to ride along with before it commits on its own. */
+const DEFER_MAX_MS = 50;
+
 export class WriteBatcher {
   private queue: Item[] = [];
   private scheduled = false;
+  private deferred: ((tx: Tx) => void)[] = [];
+  private deferTimer: ReturnType<typeof setTimeout> | null = null;
 
   private savepoint: Statement;
   private release: Statement;
@@ -38,14 +43,33 @@ export class WriteBatcher {
     });
   }
 
+  /**
+   * Housekeeping that must commit but not necessarily now (deleting finished jobs): it rides in
+   * the next batch instead of paying a commit of its own, and commits alone after DEFER_MAX_MS
+   * when no batch comes. Losing it in a crash is harmless by contract (a finished job that runs
+   * again finds its work done).
+   */
+  defer(fn: (tx: Tx) => void) {
+    this.deferred.push(fn);
+    if (this.deferTimer || this.scheduled) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = null;
+      if (this.deferred.length > 0 && this.queue.length === 0) this.flush();
+    }, DEFER_MAX_MS);
+    this.deferTimer.unref?.();
+  }
+
   /** Commits everything queued so far (also called on shutdown). */
   flush() {
     this.scheduled = false;
+    if (this.queue.length === 0 && this.deferred.length > 0) this.queue.push({ fn: () => undefined, resolve: () => {}, reject: () => {} });
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
+      const deferred = this.deferred.splice(0);
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       try {
         this.db.transaction((tx) => {
+          for (const fn of deferred) fn(tx);
           for (const item of batch) {
             this.savepoint.run();
             try {
@@ -59,6 +83,7 @@ export class WriteBatcher {
         });
       } catch (error) {
         for (const item of batch) item.reject(error); // the commit itself failed: nothing was written
+        this.deferred.unshift(...deferred); // kept for the next batch
         continue;
       }
       batch.forEach((item, i) => {

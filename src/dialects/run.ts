@@ -65,8 +65,10 @@ const waitMs = (ctx: AppContext) => ctx.config.syncWaitMaxSeconds * 1000;
 
 /** The finished execution (or a 504 naming it, when it outlives the longest wait). */
 export async function runToEnd(ctx: AppContext, caller: Caller, req: DialectRequest): Promise<ExecutionRow> {
-  const { row } = await begin(ctx, caller, req, "SYNC");
-  const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
+  // Watched from before the run starts: its end is never missed, and never read back.
+  let watch: Executions.TerminalWatch | undefined;
+  const { row } = await begin(ctx, caller, req, "SYNC", (id) => (watch = Executions.watchTerminal(ctx, id)));
+  const done = isTerminal(row.status) ? row : watch ? await watch.wait(waitMs(ctx)) : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
   if (!isTerminal(done.status))
     throw new AppError("GENERATION_TIMEOUT", `The execution ${row.id} is still running; look it up in /v1/executions/${row.id}.`);
   return done;
@@ -114,7 +116,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     executionId = id;
     unsubscribe = ctx.bus.subscribe(id, (event: BusEvent) => {
       if (event.type === "stream") push({ kind: "event", event: event.event });
-      else if (event.type === "status" && isTerminal(event.status as ExecutionRow["status"])) push({ kind: "end", row: Executions.find(ctx, caller, id) });
+      else if (event.type === "status" && isTerminal(event.status as ExecutionRow["status"])) push({ kind: "end", row: event.row ?? Executions.find(ctx, caller, id) });
       else if (event.type === "shutdown") push({ kind: "end", row: Executions.find(ctx, caller, id) });
     });
   };

@@ -35,6 +35,20 @@ export function insertJob(conn: Conn, kind: string, payload: Record<string, unkn
   insertStatement(conn).run({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, createdAt: now });
 }
 
+const insertLeasedStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(jobs)
+    .values(placeholders("kind", "payload", "runAt", "maxAttempts", "createdAt", "attempts", "lockedUntil"))
+    .returning({ id: jobs.id })
+    .prepare(),
+);
+
+/** Adds a job already claimed (attempt 1, leased until `lockedUntil`) by the process that will run it at once. */
+export function insertLeasedJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, lockedUntil: number, maxAttempts: number): JobRow {
+  const { id } = insertLeasedStatement(conn).get({ kind, payload, runAt: now, maxAttempts, createdAt: now, attempts: 1, lockedUntil })!;
+  return { id, kind, payload: JSON.stringify(payload), run_at: now, attempts: 1, max_attempts: maxAttempts, locked_until: lockedUntil, last_error: null, unique_key: null };
+}
+
 /** Raw prepared statements for the worker loop: it runs thousands of times a second. */
 export class JobStatements {
   private claim: Statement;

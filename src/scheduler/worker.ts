@@ -6,7 +6,7 @@
  */
 import type { AppContext } from "../context";
 import type { Conn } from "../db/client";
-import { insertJob, JobStatements, type EnqueueOptions, type JobRow } from "./store";
+import { insertJob, insertLeasedJob, JobStatements, type EnqueueOptions, type JobRow } from "./store";
 import { RetryLater, type Job, type JobHandler, type JobKind, type JobPayloads, type KindOptions } from "./types";
 
 const IDLE_POLL_MS = 1000;
@@ -14,6 +14,19 @@ const CLAIM_BATCH = 64;
 
 const defaultBackoff = (attempt: number) => Math.min(60_000, 500 * 2 ** (attempt - 1));
 const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
+
+/**
+ * A run slot of a kind taken before the transaction that creates the work: the job is inserted
+ * already leased to this process (`insert`, in that transaction) and started right after the
+ * commit (`start`), skipping the claim and its commit. `cancel` gives the slot back when the
+ * transaction did not commit. After a crash the lease lapses and the job runs as any other.
+ */
+export type ReservedSlot<K extends JobKind> = {
+  insert(conn: Conn, payload: JobPayloads[K], maxAttempts: number): void;
+  /** Runs `handler` (by default the kind's) for the inserted job, with the kind's retries. */
+  start(handler?: JobHandler<K>): void;
+  cancel(): void;
+};
 
 type KindState = {
   kind: JobKind;
@@ -53,6 +66,33 @@ export class Scheduler {
     insertJob(conn, kind, payload as Record<string, unknown>, now, opts);
     const state = this.kinds.get(kind);
     if (state && opts?.runAt !== undefined && opts.runAt > now) this.armAt(state, opts.runAt, now);
+  }
+
+  /** A slot to run a job of `kind` at once, or null when the kind is at its concurrency (enqueue instead). */
+  reserve<K extends JobKind>(kind: K): ReservedSlot<K> | null {
+    const state = this.kinds.get(kind);
+    if (!state || !this.started || this.stopping || state.running >= state.options.concurrency) return null;
+    state.running++;
+    let row: JobRow | null = null;
+    let open = true;
+    const giveBack = () => {
+      if (!open) return;
+      open = false;
+      state.running--;
+    };
+    return {
+      insert: (conn, payload, maxAttempts) => {
+        const now = this.ctx.clock.now();
+        row = insertLeasedJob(conn, kind, payload as Record<string, unknown>, now, now + state.options.leaseMs, maxAttempts);
+      },
+      start: (handler) => {
+        if (!open || !row) throw new Error(`reserved ${kind} slot started without a committed job`);
+        open = false;
+        state.running--; // run() counts it again
+        this.run(state, row, handler as JobHandler<never> | undefined);
+      },
+      cancel: giveBack,
+    };
   }
 
   /** Starts the loops; leases left by a crashed process are released first. */
@@ -128,7 +168,7 @@ export class Scheduler {
     state.timer.unref?.();
   }
 
-  private run(state: KindState, row: JobRow) {
+  private run(state: KindState, row: JobRow, handler: JobHandler<never> = state.handler) {
     state.running++;
     const job: Job = {
       id: row.id,
@@ -140,7 +180,7 @@ export class Scheduler {
     };
     const task = (async () => {
       try {
-        await (state.handler as JobHandler)(this.ctx, job);
+        await (handler as JobHandler)(this.ctx, job);
         this.finish(state, job);
       } catch (error) {
         this.fail(state, job, error);
@@ -163,12 +203,15 @@ export class Scheduler {
     this.completed.push(job.id);
   }
 
-  /** Deletes the jobs finished since the last flush; a crash before it only re-runs idempotent handlers. */
+  /**
+   * Deletes the jobs finished since the last flush, in the writer's next batch rather than in a
+   * commit of their own; a crash before it only re-runs idempotent handlers.
+   */
   private flushCompleted() {
     if (this.completed.length === 0) return;
     const ids = this.completed;
     this.completed = [];
-    this.statements.complete(ids);
+    this.ctx.writer.defer(() => this.statements.complete(ids));
   }
 
   private fail(state: KindState, job: Job, error: unknown) {
@@ -196,6 +239,7 @@ export class Scheduler {
       await Promise.race([all, Bun.sleep(1000)]);
     }
     this.flushCompleted();
+    this.ctx.writer.flush();
   }
 
   get runningCount() {

@@ -4,9 +4,11 @@
  * published before it subscribed is never missed.
  */
 import type { StreamEvent } from "../../canonical/stream";
+import type { ExecutionRow } from "./store";
 
 export type BusEvent =
-  | { type: "status"; status: string; seq: number; at: number }
+  /** `row` is the execution as the transition committed it: a waiter needs no read. */
+  | { type: "status"; status: string; seq: number; at: number; row?: ExecutionRow }
   /** A canonical stream event of a STREAMING execution (text, thinking, tool calls, usage). */
   | { type: "stream"; event: StreamEvent }
   | { type: "shutdown" };

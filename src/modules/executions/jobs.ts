@@ -7,7 +7,7 @@
 import type { AppContext } from "../../context";
 import * as Idempotency from "../../http/idempotency";
 import type { ProviderResult } from "../../providers/types";
-import type { JobHandler } from "../../scheduler/types";
+import type { Job, JobHandler } from "../../scheduler/types";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
 import { estimateTokens } from "../../canonical/usage";
@@ -77,17 +77,52 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     const fresh = token;
     await ctx.writer.run((tx) => store.setCallbackToken(tx, id, fresh));
   }
+  let input: Record<string, unknown>;
+  let files: Files.ResolvedFile[];
+  try {
+    // The row was just read and parsed: defaults may be filled into it in place.
+    input = Catalog.validateInput(model, row.input ?? {}, { inPlace: true });
+    // Resolved again at run time: a file deleted since the create fails the run with FILE_NOT_FOUND.
+    const fileFields = Catalog.fileFields(model);
+    files = fileFields.length ? await Files.resolveInputFiles(ctx, row.orgId, fileFields, input, model.inputSchema) : [];
+  } catch (error) {
+    ctx.running.delete(id);
+    await move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
+    return;
+  }
+  await callProvider(ctx, job, { row, model, routes, input, files, controller, callbackToken: token });
+};
+
+/** An execution moved to PROCESSING in this process, with what its run needs already at hand. */
+export type Started = {
+  row: store.ExecutionRow;
+  model: Catalog.Model;
+  routes: ReturnType<typeof Catalog.routesOf>;
+  /** Validated, defaults filled in. */
+  input: Record<string, unknown>;
+  files: Files.ResolvedFile[];
+  /** Already in ctx.running. */
+  controller: AbortController;
+  callbackToken?: string | null;
+};
+
+/**
+ * The run of an execution that its create transaction started (executions/service.ts): the row,
+ * model and validated input come from the create, not from reading them back.
+ */
+export const runStarted = (ctx: AppContext, job: Job<"execution.run">, started: Started) => callProvider(ctx, job, started);
+
+/** Calls the model's routes, then ends the execution with the result, the error or the cancel. */
+async function callProvider(ctx: AppContext, job: Job<"execution.run">, started: Started) {
+  const { row, model, routes, input, files, controller } = started;
+  const id = row.id;
+  const token = started.callbackToken ?? null;
   let result: ProviderResult & { routeId: string };
   const produced: StreamEvent[] = [];
   try {
-    // The row was just read and parsed: defaults may be filled into it in place.
-    const input = Catalog.validateInput(model, row.input ?? {}, { inPlace: true });
     // The hold covered this many output tokens: the upstream may not produce more.
     if (OUTPUT_BOUNDED_TASKS.has(model.task) && input.max_tokens === undefined && (model.pricing.outputPer1mTokensMicros ?? 0) > 0)
       input.max_tokens = model.maxOutputTokens ?? Ledger.DEFAULT_MAX_OUTPUT_TOKENS;
-    // Resolved again at run time: a file deleted since the create fails the run with FILE_NOT_FOUND.
-    const fileFields = Catalog.fileFields(model);
-    const files = fileFields.length ? await Files.resolveInputFiles(ctx, row.orgId, fileFields, input, model.inputSchema) : [];
     result = await ctx.router.run(model.task, input, routes, {
       files,
       signal: AbortSignal.any([controller.signal, job.signal]),
@@ -122,7 +157,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     return;
   }
   await complete(ctx, row, model, result, ["PROCESSING"]);
-};
+}
 
 /** Expires executions past their deadline (queue TTL, or an async provider that never called back). */
 export const sweepExecutions: JobHandler<"execution.sweep"> = async (ctx) => {

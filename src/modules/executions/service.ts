@@ -23,9 +23,11 @@ import { preferredRoutes, type RoutePreferences } from "../../providers/preferen
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
+import { runStarted } from "./jobs";
 import { asCreated, executionView, resultView } from "./view";
 
 export const RUN_JOB = "execution.run";
+const RUN_MAX_ATTEMPTS = 10;
 /** Kind of the job that forwards a cancel to an asynchronous upstream (handled in async.ts). */
 const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
 /** How long a cancel waits for the running call to stop and settle before it settles alone. */
@@ -72,7 +74,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   if (issues.length) throw invalidFields(issues);
   const validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
-  if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
+  const files = fileFields.length ? await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema) : [];
   const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
   if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
   const holdMicros = Ledger.maxCostMicros(
@@ -84,33 +86,51 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
-  await ctx.writer.run((tx) => {
-    if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
-      throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
-    store.insertExecution(tx, {
-      id,
-      orgId: caller.orgId,
-      keyId: caller.keyId,
-      model: model.slug,
-      status: "PENDING",
-      mode,
-      input: body.input,
-      metadata: body.metadata ?? null,
-      webhookUrl: body.webhook_url ?? null,
-      holdMicros,
-      deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
-      createdAt: now,
-      routing: opts.routing ?? null,
+  // A free run slot and a synchronous upstream: the execution starts in the create transaction
+  // and runs at once in this process, without a claim, a commit and a re-read of its own.
+  const slot = ctx.router.isAsync(routes) ? null : ctx.scheduler.reserve(RUN_JOB);
+  const controller = slot ? new AbortController() : null;
+  // Registered before the commit, so a cancel that sees PROCESSING always finds the call to stop.
+  if (controller) ctx.running.set(id, controller);
+  let created: { row: store.ExecutionRow; started: State.Transitioned | null };
+  try {
+    created = await ctx.writer.run((tx) => {
+      if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
+        throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
+      const inserted = State.insert(tx, {
+        id,
+        orgId: caller.orgId,
+        keyId: caller.keyId,
+        model: model.slug,
+        mode,
+        input: body.input,
+        metadata: body.metadata ?? null,
+        webhookUrl: body.webhook_url ?? null,
+        holdMicros,
+        deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+        createdAt: now,
+        routing: opts.routing ?? null,
+      }, slot !== null);
+      // 402 when the balance or one of the key's spend limits cannot cover the hold.
+      Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
+      if (slot) slot.insert(tx, { executionId: id }, RUN_MAX_ATTEMPTS);
+      else ctx.scheduler.enqueue(tx, RUN_JOB, { executionId: id }, { maxAttempts: RUN_MAX_ATTEMPTS });
+      if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, id, now);
+      opts.inTransaction?.(tx, id);
+      return inserted;
     });
-    // 402 when the balance or one of the key's spend limits cannot cover the hold.
-    Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
-    ctx.scheduler.enqueue(tx, RUN_JOB, { executionId: id }, { maxAttempts: 10 });
-    if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, id, now);
-    opts.inTransaction?.(tx, id);
-  });
+  } catch (error) {
+    slot?.cancel();
+    if (controller) ctx.running.delete(id);
+    throw error;
+  }
+  if (created.started) announce(ctx, created.started);
   opts.beforeStart?.(id);
-  ctx.scheduler.wake(RUN_JOB);
-  return store.byId(ctx.db, id)!;
+  if (slot && created.started) {
+    const started = { row: created.started.row, model, routes, input: validated, files, controller: controller! };
+    slot.start((c, job) => runStarted(c, job, started));
+  } else ctx.scheduler.wake(RUN_JOB);
+  return created.row;
 }
 
 export type SubmitRequest = {
@@ -142,11 +162,13 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
     req.keepOpen();
     stream = executionStream(ctx, id, 0, req.streamHeaders(id));
   };
+  let watch: TerminalWatch | undefined;
+  const watchEnd = (id: string) => (watch = watchTerminal(ctx, id));
   let row: store.ExecutionRow;
   try {
     row = started?.replay
       ? find(ctx, caller, started.replay.resourceId!)
-      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : undefined });
+      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : mode === "SYNC" ? watchEnd : undefined });
   } finally {
     started?.release();
   }
@@ -162,9 +184,12 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
     req.keepOpen();
     const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
     headers["preference-applied"] = `wait=${seconds}`;
-    row = await waitForTerminal(ctx, row.id, seconds * 1000);
+    row = watch ? await watch.wait(seconds * 1000) : await waitForTerminal(ctx, row.id, seconds * 1000);
   }
-  return { executionId: row.id, status: store.isTerminal(row.status) ? 200 : 202, execution: executionView(row), headers };
+  // An ASYNC create is answered as created, whether or not its run has started meanwhile: the
+  // same body as an idempotent replay gives.
+  const shown = mode === "ASYNC" && !started?.replay ? asCreated(row) : row;
+  return { executionId: row.id, status: store.isTerminal(row.status) ? 200 : 202, execution: executionView(shown), headers };
 }
 
 /** The caller's execution, or 404 for an unknown, malformed or foreign id. */
@@ -220,8 +245,42 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
 
 /** After a committed transition: wakes SYNC waiters and streams, and the outbox dispatcher. */
 export function announce(ctx: AppContext, moved: State.Transitioned) {
-  ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at });
+  ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at, row: moved.row });
   if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB);
+}
+
+/** Watches one execution from now on; `wait` resolves once it is terminal (or as it stands after the wait, or at shutdown). */
+export type TerminalWatch = { wait(timeoutMs: number): Promise<store.ExecutionRow>; stop(): void };
+
+/**
+ * Subscribes at once, so an end committed from here on is never missed; for an execution that
+ * may have ended already, use waitForTerminal.
+ */
+export function watchTerminal(ctx: AppContext, id: string): TerminalWatch {
+  let ended: store.ExecutionRow | null = null;
+  let settle: (() => void) | null = null;
+  const unsubscribe = ctx.bus.subscribe(id, (event) => {
+    if (event.type === "shutdown") ended ??= store.byId(ctx.db, id)!;
+    else if (event.type === "status" && store.isTerminal(event.status as store.Status)) ended ??= event.row ?? store.byId(ctx.db, id)!;
+    else return;
+    unsubscribe();
+    settle?.();
+  });
+  return {
+    wait(timeoutMs) {
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(ended ?? store.byId(ctx.db, id)!);
+        };
+        const timer = setTimeout(done, timeoutMs);
+        if (ended) done();
+        else settle = done;
+      });
+    },
+    stop: unsubscribe,
+  };
 }
 
 /**
@@ -229,21 +288,11 @@ export function announce(ctx: AppContext, moved: State.Transitioned) {
  * the server shuts down. Never rejects for a slow model.
  */
 export function waitForTerminal(ctx: AppContext, id: string, timeoutMs: number): Promise<store.ExecutionRow> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(store.byId(ctx.db, id)!);
-    };
-    const unsubscribe = ctx.bus.subscribe(id, (event) => {
-      if (event.type === "shutdown" || (event.type === "status" && store.isTerminal(event.status as store.Status))) finish();
-    });
-    const timer = setTimeout(finish, timeoutMs);
-    if (store.isTerminal(store.byId(ctx.db, id)!.status)) finish();
-  });
+  const watch = watchTerminal(ctx, id);
+  const now = store.byId(ctx.db, id)!;
+  if (!store.isTerminal(now.status)) return watch.wait(timeoutMs);
+  watch.stop();
+  return Promise.resolve(now);
 }
 
 /** RFC 7240 `Prefer: wait` / `wait=N` → seconds, or null when absent. */

@@ -2,7 +2,7 @@
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { placeholders, preparedByShape, preparedPerConnection } from "../../db/prepared";
-import { executionEvents, executions } from "../../db/schema";
+import { executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -11,33 +11,19 @@ export type Status = ExecutionRow["status"];
 export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"];
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
-type NewExecution = Required<Pick<typeof executions.$inferInsert,
-  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "routing">>;
+export type NewExecution = Required<Pick<typeof executions.$inferInsert,
+  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing">>;
 
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(executions)
-    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "routing"))
+    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing"))
+    .returning()
     .prepare(),
 );
 
-/** Inserts a new execution and its first execution_events row; returns that row's sequence. */
-export function insertExecution(tx: Conn, row: NewExecution): number {
-  insertStatement(tx).run(row);
-  return insertEvent(tx, row.id, row.status, row.createdAt);
-}
-
-const insertEventStatement = preparedPerConnection((conn) =>
-  conn
-    .insert(executionEvents)
-    .values(placeholders("executionId", "status", "at"))
-    .returning({ seq: executionEvents.seq })
-    .prepare(),
-);
-
-export function insertEvent(tx: Conn, executionId: string, status: string, at: number): number {
-  return insertEventStatement(tx).get({ executionId, status, at })!.seq;
-}
+/** Inserts a new execution (state.ts decides its first status); returns the row as stored. */
+export const insertExecution = (tx: Conn, row: NewExecution): ExecutionRow => insertStatement(tx).get(row)!;
 
 const byIdStatement = preparedPerConnection((conn) => conn.select().from(executions).where(eq(executions.id, sql.placeholder("id"))).prepare());
 
@@ -71,14 +57,6 @@ export function page(db: Conn, orgId: string, req: PageRequest, filters: { statu
   );
   return db.select().from(executions).where(where).orderBy(orderBy).limit(take).all();
 }
-
-export const eventsSince = (db: Conn, executionId: string, afterSeq: number) =>
-  db
-    .select()
-    .from(executionEvents)
-    .where(and(eq(executionEvents.executionId, executionId), sql`${executionEvents.seq} > ${afterSeq}`))
-    .orderBy(executionEvents.seq)
-    .all();
 
 export const byCallbackToken = (conn: Conn, token: string): ExecutionRow | undefined => conn.select().from(executions).where(eq(executions.callbackToken, token)).get();
 

@@ -1,11 +1,12 @@
 /**
  * Server-sent events of one execution (docs/decisions.md "Foundation and executions engine"): `status` events with the
- * execution_events sequence as `id:`, `output.delta` for text as it is produced, a final
+ * status's place in the history as `id:` (state.ts STATUS_SEQ), `output.delta` for text as it is produced, a final
  * `execution` event with the whole object, then close; `: ping` every 5 s so idle proxies and
  * Bun's idle timeout do not cut the stream. `Last-Event-ID` resumes after that sequence.
  */
 import type { AppContext } from "../../context";
 import type { BusEvent } from "./bus";
+import { statusHistory } from "./state";
 import * as store from "./store";
 import { executionView } from "./view";
 
@@ -51,8 +52,9 @@ export function executionStream(ctx: AppContext, executionId: string, lastEventI
         clearInterval(ping);
         unsubscribe();
       };
-      for (const e of store.eventsSince(ctx.db, executionId, lastEventId)) onStatus(e.seq, e.status, e.at);
-      if (!closed && store.isTerminal(store.byId(ctx.db, executionId)!.status)) close();
+      const row = store.byId(ctx.db, executionId)!;
+      for (const e of statusHistory(row)) onStatus(e.seq, e.status, e.at);
+      if (!closed && store.isTerminal(row.status)) close();
     },
     cancel() {
       cleanup(); // the client went away
