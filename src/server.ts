@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { createApp } from "./app";
 import type { Config } from "./config";
 import { publicUrl, systemClock, type AppContext, type Clock } from "./context";
+import { startCheckpointer } from "./db/checkpointer";
 import { closeDatabase, migrate, openDatabase } from "./db/client";
 import { DataDirInUse, lockDataDir, type DataDirLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
@@ -131,6 +132,7 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
   ctx.boundPort = port;
   // Background work starts once the server answers: a request in the meantime only queues.
   const starting = setImmediate(() => ctx.scheduler.start());
+  const checkpointer = startCheckpointer(ctx.sqlite, ctx.handle.path, (message) => ctx.log.warn("WAL checkpoint failed; the server's own connection will checkpoint", { error: message }));
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
   lastUsedTimer.unref();
 
@@ -147,6 +149,7 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
       ctx.writer.flush();
       clearInterval(lastUsedTimer);
       flushLastUsed(ctx.db, ctx.keyCache);
+      await checkpointer.stop();
       closeDatabase(ctx.handle);
       dataDirLock.release();
     })());

@@ -38,6 +38,12 @@ type KindState = {
   timerAt: number;
   /** A wake() arrived for a periodic kind: run it now rather than at its next period. */
   runSoon: boolean;
+  /**
+   * Jobs may be waiting to be claimed: set by enqueue, wake and the timer, cleared by a claim
+   * that found fewer than it could take. A run that ends only looks for more while it is set,
+   * so a process running at once what it creates does not pay a claim query per finished job.
+   */
+  backlog: boolean;
 };
 
 export class Scheduler {
@@ -57,7 +63,7 @@ export class Scheduler {
   }
 
   register<K extends JobKind>(kind: K, handler: JobHandler<K>, options: KindOptions) {
-    this.kinds.set(kind, { kind, handler: handler as JobHandler<never>, options, running: 0, scheduled: false, timer: null, timerAt: 0, runSoon: false });
+    this.kinds.set(kind, { kind, handler: handler as JobHandler<never>, options, running: 0, scheduled: false, timer: null, timerAt: 0, runSoon: false, backlog: true });
   }
 
   /** Adds a job in the caller's transaction; call wake(kind) after the commit. */
@@ -65,6 +71,7 @@ export class Scheduler {
     const now = this.ctx.clock.now();
     insertJob(conn, kind, payload as Record<string, unknown>, now, opts);
     const state = this.kinds.get(kind);
+    if (state) state.backlog = true;
     if (state && opts?.runAt !== undefined && opts.runAt > now) this.armAt(state, opts.runAt, now);
   }
 
@@ -115,7 +122,10 @@ export class Scheduler {
   wake(kind: JobKind) {
     const state = this.kinds.get(kind);
     if (state?.options.everyMs) state.runSoon = true;
-    if (state) this.pumpSoon(state);
+    if (state) {
+      state.backlog = true;
+      this.pumpSoon(state);
+    }
   }
 
   private pumpSoon(state: KindState) {
@@ -139,9 +149,12 @@ export class Scheduler {
       state.runSoon = false;
       this.statements.runPeriodicNow(state.kind, now);
     }
-    const claimed = this.statements.claimDue(state.kind, now, Math.min(free, CLAIM_BATCH), state.options.leaseMs);
+    if (!state.backlog) return this.armTimer(state, now);
+    const limit = Math.min(free, CLAIM_BATCH);
+    const claimed = this.statements.claimDue(state.kind, now, limit, state.options.leaseMs);
     for (const row of claimed) this.run(state, row);
-    if (claimed.length === Math.min(free, CLAIM_BATCH) && claimed.length > 0) return this.pumpSoon(state);
+    if (claimed.length === limit) return this.pumpSoon(state);
+    state.backlog = false;
     this.armTimer(state, now);
   }
 
@@ -163,6 +176,7 @@ export class Scheduler {
     state.timerAt = fireAt;
     state.timer = setTimeout(() => {
       state.timer = null;
+      state.backlog = true; // a job due later, or enqueued by another process
       this.pumpSoon(state);
     }, Math.max(0, fireAt - now));
     state.timer.unref?.();

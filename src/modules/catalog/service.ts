@@ -126,15 +126,20 @@ function validatorCompiler(): import("ajv").default {
   ajv.addFormat("file-id", (value: string) => isId("file", value));
   return ajv;
 }
-const validators = new Map<string, ValidateFunction>();
+/** Compiled validators by schema text; a schema object the snapshot parsed again is looked up once by its text, then by identity. */
+const validatorsByText = new Map<string, ValidateFunction>();
+const validatorsBySchema = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(model: Model): ValidateFunction {
-  const key = `${model.slug}\u0000${JSON.stringify(model.inputSchema)}`;
-  let validate = validators.get(key);
+  let validate = validatorsBySchema.get(model.inputSchema);
+  if (validate) return validate;
+  const text = JSON.stringify(model.inputSchema);
+  validate = validatorsByText.get(text);
   if (!validate) {
     validate = validatorCompiler().compile(model.inputSchema);
-    validators.set(key, validate);
+    validatorsByText.set(text, validate);
   }
+  validatorsBySchema.set(model.inputSchema, validate);
   return validate;
 }
 
