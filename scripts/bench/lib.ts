@@ -11,7 +11,12 @@
  *  - pinning where `taskset` exists: the gateway alone on CPU 0, the upstream and the load
  *    generator on CPU 1, so "the gateway's requests/s" is what one core gives (`--no-pin` turns it off).
  *
- * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process.
+ *  - a bare pass-through proxy (Bun.serve forwarding every request to the upstream and its
+ *    answer back, streamed, with no auth and no metering): the floor of any gateway on this stack,
+ *    measured in the same run (`bareProxyUrl`), pinned like the gateway.
+ *
+ * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process; with
+ * `--bare-proxy PORT --to URL` it is the bare proxy.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -167,10 +172,25 @@ async function runUpstream(port: number) {
   await new Promise(() => {}); // served until killed
 }
 
+/** The bare pass-through proxy process: what Bun itself costs to receive, forward and answer a request. */
+async function runBareProxy(port: number, upstreamUrl: string) {
+  Bun.serve({
+    hostname: "127.0.0.1",
+    port,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const upstream = await fetch(upstreamUrl + url.pathname + url.search, { method: req.method, headers: { "content-type": req.headers.get("content-type") ?? "application/json" }, body: req.body ? await req.arrayBuffer() : undefined });
+      return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" } });
+    },
+  });
+  await new Promise(() => {}); // served until killed
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { upstream: { type: "string" } } });
-  if (!values.upstream) throw new Error("usage: bun scripts/bench/lib.ts --upstream PORT (the benchmarks start it themselves)");
-  await runUpstream(Number(values.upstream));
+  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { upstream: { type: "string" }, "bare-proxy": { type: "string" }, to: { type: "string" } } });
+  if (values["bare-proxy"] && values.to) await runBareProxy(Number(values["bare-proxy"]), values.to);
+  else if (values.upstream) await runUpstream(Number(values.upstream));
+  else throw new Error("usage: bun scripts/bench/lib.ts --upstream PORT | --bare-proxy PORT --to URL (the benchmarks start them themselves)");
 }
 
 const canPin = (pin: boolean) => pin && availableParallelism() >= 2 && Bun.which("taskset") !== null;
@@ -178,6 +198,8 @@ const onCpu = (pin: boolean, cpu: number, cmd: string[]) => (canPin(pin) ? ["tas
 
 export type Gateway = {
   upstreamUrl: string;
+  /** The bare pass-through proxy in front of the same upstream (no auth, no metering). */
+  bareProxyUrl: string;
   server: ServerProcess;
   apiKey: string;
   /** How many chat completions the upstream has answered so far. */
@@ -200,6 +222,9 @@ export async function startGateway(name: string, pin: boolean): Promise<Gateway>
   const upstreamPort = await freePort();
   const upstream = Bun.spawn(onCpu(pin, 1, [process.execPath, import.meta.path, "--upstream", String(upstreamPort)]), { stdout: "inherit", stderr: "inherit" });
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const bareProxyPort = await freePort();
+  const bareProxy = Bun.spawn(onCpu(pin, 0, [process.execPath, import.meta.path, "--bare-proxy", String(bareProxyPort), "--to", upstreamUrl]), { stdout: "inherit", stderr: "inherit" });
+  const bareProxyUrl = `http://127.0.0.1:${bareProxyPort}`;
   const dataDir = mkdtempSync(join(tmpdir(), `modelroute-bench-${name}-`));
   let server: ServerProcess | null = null;
   const close = async () => {
@@ -208,13 +233,19 @@ export async function startGateway(name: string, pin: boolean): Promise<Gateway>
       await server.exited;
     }
     upstream.kill("SIGTERM");
-    await upstream.exited;
+    bareProxy.kill("SIGTERM");
+    await Promise.all([upstream.exited, bareProxy.exited]);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; ; i++) {
       if (await fetch(`${upstreamUrl}/_count`).then((r) => r.ok, () => false)) break;
       if (i === 200 || upstream.exitCode !== null) throw new Error("the upstream process did not start");
+      await Bun.sleep(25);
+    }
+    for (let i = 0; ; i++) {
+      if (await fetch(`${bareProxyUrl}/_count`).then((r) => r.ok, () => false)) break;
+      if (i === 200 || bareProxy.exitCode !== null) throw new Error("the bare proxy process did not start");
       await Bun.sleep(25);
     }
     server = await spawnServer(dataDir, { MODELROUTE_RATE_LIMIT_RPM: "0", MODELROUTE_BOOTSTRAP_CREDIT: "1000000" });
@@ -241,10 +272,11 @@ export async function startGateway(name: string, pin: boolean): Promise<Gateway>
     const served = async () => ((await (await fetch(`${upstreamUrl}/_count`)).json()) as { served: number }).served;
     const cores = availableParallelism();
     const setting = pinned
-      ? `${cores} cores, bun ${Bun.version}; gateway pinned alone to CPU 0, upstream and load generator to CPU 1`
+      ? `${cores} cores, bun ${Bun.version}; gateway (and the bare proxy, measured apart) pinned to CPU 0, upstream and load generator to CPU 1`
       : `${cores} cores, bun ${Bun.version}; load generator, gateway and upstream are 3 processes sharing the cores (not pinned)`;
     return {
       upstreamUrl,
+      bareProxyUrl,
       server,
       apiKey,
       served,
