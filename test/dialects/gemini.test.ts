@@ -270,6 +270,17 @@ describe("the @google/genai client", () => {
     expect((await execution(chunks[0]!.responseId)).status).toBe("COMPLETED");
   });
 
+  test("a stream whose upstream drops after content ends with an error chunk the client raises as ApiError", async () => {
+    geminiUpstream.next({ reply: { text: "alpha beta gamma delta" }, cutAfterChunks: 2 });
+    let text = "";
+    const failure = await (async () => {
+      for await (const chunk of await ai.models.generateContentStream({ model: "gemini-flash", contents: "go" })) text += chunk.text ?? "";
+    })().then(() => null, (e) => e);
+    expect(text).toBe("alpha beta");
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure.status).toBe(503);
+  });
+
   test("a Gemini upstream behind the Gemini client: thought signatures ride back on the function call they came with", async () => {
     geminiUpstream.next({ reply: { functionCalls: [{ name: "weather", args: { city: "Rome" } }], thoughtSignature: "c2lnbmVkLXN0YXRl" } });
     const tools = [{ functionDeclarations: [weather] }];
