@@ -29,6 +29,21 @@ const ACTIONS = ["generateContent", "streamGenerateContent", "countTokens", "emb
 type Action = (typeof ACTIONS)[number];
 const COUNT_REQUEST = new Set(["contents", "generateContentRequest"]);
 
+/** The path parameters and query of the wildcard routes, as the API docs show them (`x-path`: see modules/docs). */
+const modelParameter = { name: "model", in: "path", required: true, description: "A model's slug (`models/` before it is optional), as `GET /v1beta/models` lists them.", schema: { type: "string" }, example: "mock-chat" };
+const keyParameter = { name: "key", in: "query", required: false, description: "The API key, when it is not sent as `x-goog-api-key` or a bearer token.", schema: { type: "string" } };
+const actionParameters = [
+  modelParameter,
+  { name: "action", in: "path", required: true, description: "What to do with the model.", schema: { type: "string", enum: [...ACTIONS] } },
+  { name: "alt", in: "query", required: false, description: "`sse` for server-sent events from `streamGenerateContent`; without it, a JSON array.", schema: { type: "string", enum: ["sse"] } },
+  keyParameter,
+];
+const listParameters = [
+  { name: "pageSize", in: "query", required: false, description: "Models per page (default 50, at most 1000).", schema: { type: "integer", minimum: 0, maximum: 1000 } },
+  { name: "pageToken", in: "query", required: false, description: "The `nextPageToken` of the previous page.", schema: { type: "string" } },
+  keyParameter,
+];
+
 /** A model's name (and action) from the path, decoded; a stray `%` leaves it as sent, which no model has. */
 function targetName(raw: string): string {
   try {
@@ -94,15 +109,22 @@ export const geminiRoutes = (ctx: AppContext) =>
     .use(auth(ctx))
     .get("/", ({ query }) => listModels(ctx, query), {
       auth: "inference",
-      detail: operationDoc({
-        summary: "List models (Gemini)",
-        description: "The chat and embedding models of the catalog as Gemini's `models` resource, with the methods each takes; `pageSize` (default 50, at most 1000) and `pageToken` page it.",
-        response: ["A page of models.", GeminiModel.modelList],
-      }),
+      detail: {
+        ...operationDoc({
+          summary: "List models (Gemini)",
+          description: "The chat and embedding models of the catalog as Gemini's `models` resource, with the methods each takes; `pageSize` (default 50, at most 1000) and `pageToken` page it.",
+          response: ["A page of models.", GeminiModel.modelList],
+        }),
+        parameters: listParameters as never,
+      },
     })
     .get("/*", ({ params }) => geminiModel(servedModel(ctx, targetName(params["*"]))), {
       auth: "inference",
-      detail: operationDoc({ summary: "Get a model (Gemini)", description: "One chat or embedding model by name: `models/{model}`.", response: ["The model.", GeminiModel.model] }),
+      detail: {
+        ...operationDoc({ summary: "Get a model (Gemini)", description: "One chat or embedding model by name: `models/{model}`.", response: ["The model.", GeminiModel.model] }),
+        parameters: [modelParameter, keyParameter] as never,
+        "x-path": "/v1beta/models/{model}",
+      },
     })
     .post(
       "/*",
@@ -127,6 +149,10 @@ export const geminiRoutes = (ctx: AppContext) =>
       },
       {
         auth: "inference",
-        detail: operationDoc({ summary: "Run a model action (Gemini)", description: ACTION_DOC, request: GeminiModel.generateRequest, response: ["The action's answer: a GenerateContentResponse (or a stream of them), a token count, or embeddings.", GeminiModel.generateResponse] }),
+        detail: {
+          ...operationDoc({ summary: "Run a model action (Gemini)", description: ACTION_DOC, request: GeminiModel.generateRequest, response: ["The action's answer: a GenerateContentResponse (or a stream of them), a token count, or embeddings.", GeminiModel.generateResponse] }),
+          parameters: actionParameters as never,
+          "x-path": "/v1beta/models/{model}:{action}",
+        },
       },
     );
