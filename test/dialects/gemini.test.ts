@@ -270,6 +270,36 @@ describe("the @google/genai client", () => {
     expect((await execution(chunks[0]!.responseId)).status).toBe("COMPLETED");
   });
 
+  test("Google's Schema in `parameters` reaches an OpenAI upstream as JSON Schema", async () => {
+    openaiUpstream.next({ reply: { text: "ok" } });
+    await ai.models.generateContent({
+      model: "gpt-mini",
+      contents: "x",
+      config: { tools: [{ functionDeclarations: [{ name: "find", parameters: { type: "OBJECT" as never, properties: { city: { type: "STRING" as never, nullable: true }, tags: { type: "ARRAY" as never, items: { type: "STRING" as never } } }, required: ["city"], propertyOrdering: ["city", "tags"] } }] }] },
+    });
+    expect(openaiUpstream.requests.at(-1)!.body.tools[0].function.parameters).toEqual({ type: "object", properties: { city: { type: ["string", "null"] }, tags: { type: "array", items: { type: "string" } } }, required: ["city"] });
+  });
+
+  test("thinking on a Gemini upstream: the budget and topK go through, thoughts are shown only with includeThoughts, thoughts are counted apart", async () => {
+    geminiUpstream.next({ reply: { thought: "pondering it deeply", text: "Forty-two." } });
+    const shown = await ai.models.generateContent({ model: "gemini-flash", contents: "The answer?", config: { topK: 20, thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } } });
+    expect(geminiUpstream.requests.at(-1)!.body.generationConfig).toEqual({ topK: 20, maxOutputTokens: 1024, thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } }); // the model's max_output_tokens bounds every call
+    expect(shown.candidates![0]!.content!.parts).toEqual([{ text: "pondering it deeply", thought: true }, { text: "Forty-two." }]);
+    expect(shown.text).toBe("Forty-two.");
+    expect(shown.usageMetadata).toMatchObject({ candidatesTokenCount: 1, thoughtsTokenCount: 3, totalTokenCount: shown.usageMetadata!.promptTokenCount! + 4 });
+
+    geminiUpstream.next({ reply: { thought: "pondering it deeply", text: "Forty-two." } });
+    const hidden = await ai.models.generateContent({ model: "gemini-flash", contents: "The answer?", config: { thinkingConfig: { thinkingBudget: 2048 } } });
+    expect(hidden.candidates![0]!.content!.parts).toEqual([{ text: "Forty-two." }]);
+
+    geminiUpstream.next({ reply: { thought: "pondering it deeply", text: "Forty-two." } });
+    const parts = [];
+    for await (const chunk of await ai.models.generateContentStream({ model: "gemini-flash", contents: "The answer?", config: { thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } } }))
+      parts.push(...(chunk.candidates?.[0]?.content?.parts ?? []));
+    expect(parts.filter((p) => p.thought).map((p) => p.text).join("")).toBe("pondering it deeply");
+    expect(parts.filter((p) => !p.thought).map((p) => p.text).join("")).toBe("Forty-two.");
+  });
+
   test("a stream whose upstream drops after content ends with an error chunk the client raises as ApiError", async () => {
     geminiUpstream.next({ reply: { text: "alpha beta gamma delta" }, cutAfterChunks: 2 });
     let text = "";
