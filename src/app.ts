@@ -6,6 +6,7 @@ import { Elysia } from "elysia";
 import { publicUrl, type AppContext } from "./context";
 import { dialectErrorFor } from "./dialects/errors";
 import { anthropicRoutes } from "./dialects/anthropic";
+import { geminiRoutes } from "./dialects/gemini";
 import { openaiRoutes } from "./dialects/openai";
 import { responsesRoutes } from "./dialects/openai/responses";
 import { openrouterRoutes } from "./dialects/openrouter";
@@ -64,6 +65,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(openaiRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
+    .use(geminiRoutes(ctx))
     .use(openrouterRoutes(ctx))
     .use(aimpRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))

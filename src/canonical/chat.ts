@@ -32,6 +32,8 @@ export type ChatInput = {
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
+  /** Sample from the k likeliest tokens, where the upstream has it (Anthropic, Gemini); ignored elsewhere. */
+  top_k?: number;
   stop?: string | string[];
   seed?: number;
   n?: number;
@@ -40,7 +42,7 @@ export type ChatInput = {
   top_logprobs?: number;
   presence_penalty?: number;
   frequency_penalty?: number;
-  /** Extended thinking where the upstream has it (Anthropic); ignored elsewhere. */
+  /** Extended thinking where the upstream has it (Anthropic, Gemini); ignored elsewhere. */
   thinking?: { budget_tokens: number };
   user?: string;
 };

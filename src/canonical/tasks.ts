@@ -82,6 +82,7 @@ export const CHAT_INPUT_SCHEMA = {
     max_tokens: { type: "integer", minimum: 1 },
     temperature: { type: "number", minimum: 0, maximum: 2 },
     top_p: { type: "number", minimum: 0, maximum: 1 },
+    top_k: { type: "integer", minimum: 1 },
     stop: { oneOf: [text(1000), { type: "array", maxItems: 16, items: text(1000) }] },
     seed: { type: "integer" },
     n: { type: "integer", minimum: 1, maximum: 16 },

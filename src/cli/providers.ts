@@ -20,6 +20,7 @@ RESULT is reachable, auth failed, not found, unreachable, timeout, error or skip
 
   openai     GET {base_url}/models         Authorization: Bearer <key>
   anthropic  GET {base_url}/v1/models      x-api-key: <key>, anthropic-version: 2023-06-01
+  gemini     GET {base_url}/models         x-goog-api-key: <key>
   cog        GET {base_url}/health-check
   replicate  GET {base_url}/account        Authorization: Bearer <key>
   mock       built in: reachable without a call
@@ -47,7 +48,7 @@ const MAX_TIMEOUT_MS = 600_000;
 const ANTHROPIC_VERSION = "2023-06-01";
 const MESSAGE_LIMIT = 160;
 /** The kinds callFor() knows a request for (mock needs none). */
-const CHECKED_KINDS = new Set(["openai", "anthropic", "cog", "replicate"]);
+const CHECKED_KINDS = new Set(["openai", "anthropic", "gemini", "cog", "replicate"]);
 
 export type ProbeResult = "reachable" | "auth failed" | "not found" | "unreachable" | "timeout" | "error" | "skipped";
 type Probe = { result: ProbeResult; latencyMs: number | null; detail: string };
@@ -80,6 +81,8 @@ function callFor(p: ProviderRow, key: string | null): Call {
         url: joinUrl(base, "v1/models"),
         headers: { "anthropic-version": String(p.config.anthropic_version ?? ANTHROPIC_VERSION), ...extra, ...(key ? { "x-api-key": key } : {}) },
       };
+    case "gemini":
+      return { url: joinUrl(base, "models"), headers: { ...extra, ...(key ? { "x-goog-api-key": key } : {}) } };
     case "cog":
       return { url: joinUrl(base, "health-check"), headers: {} }; // the cog adapter sends no key
     case "replicate":
@@ -139,6 +142,7 @@ function okDetail(kind: string, text: string): { result: ProbeResult; detail: st
     return { result: "reachable", detail: "OK" };
   }
   if ((kind === "openai" || kind === "anthropic") && Array.isArray(body?.data)) return { result: "reachable", detail: `${body.data.length} model(s) listed` };
+  if (kind === "gemini" && Array.isArray(body?.models)) return { result: "reachable", detail: `${body.models.length} model(s) listed` };
   if (kind === "replicate" && typeof body?.username === "string") return { result: "reachable", detail: `account ${body.username}` };
   if (kind === "cog" && typeof body?.status === "string") {
     const failed = body.status === "SETUP_FAILED" || body.status === "DEFUNCT";

@@ -5,6 +5,7 @@
  */
 import type { AppError } from "../errors";
 import { anthropicError } from "./anthropic/errors";
+import { geminiError } from "./gemini/errors";
 import { openaiError } from "./openai/errors";
 import { openrouterError } from "./openrouter/errors";
 
@@ -16,10 +17,12 @@ const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/g
 const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$|^\/api\/v1\/messages\/?$/;
 
 const OPENROUTER_PATHS = /^\/api\/v1\//;
+const GEMINI_PATHS = /^\/v1beta\/models(\/|$)/;
 
 export function dialectErrorFor(path: string): DialectErrorRenderer | null {
   if (ANTHROPIC_PATHS.test(path)) return anthropicError;
   if (OPENROUTER_PATHS.test(path)) return openrouterError;
+  if (GEMINI_PATHS.test(path)) return geminiError;
   if (OPENAI_PATHS.test(path)) return openaiError;
   return null;
 }

@@ -6,11 +6,22 @@ import type { DialectStream, StreamItem } from "./run";
 
 const KEEP_ALIVE_MS = 5000;
 
+/** How the frames travel: server-sent events by default; Gemini's unframed JSON-array stream keeps alive with whitespace. */
+export type Framing = { contentType: string; keepAlive: string };
+const SSE_FRAMING: Framing = { contentType: "text/event-stream; charset=utf-8", keepAlive: ": keep-alive\n\n" };
+
 /**
  * `render` turns each item into frames (already `event:`/`data:` formatted); it may return none.
  * `openingLate` frames are written after the first item is rendered and before its frames.
  */
-export function sseResponse(run: DialectStream, render: (item: StreamItem) => string[], opening: string[], headers: Record<string, string>, openingLate?: () => string[]): Response {
+export function sseResponse(
+  run: DialectStream,
+  render: (item: StreamItem) => string[],
+  opening: string[],
+  headers: Record<string, string>,
+  openingLate?: () => string[],
+  framing: Framing = SSE_FRAMING,
+): Response {
   const encoder = new TextEncoder();
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
@@ -19,7 +30,7 @@ export function sseResponse(run: DialectStream, render: (item: StreamItem) => st
       const write = (frames: string[]) => {
         if (open && frames.length) controller.enqueue(encoder.encode(frames.join("")));
       };
-      const keepAlive = setInterval(() => write([": keep-alive\n\n"]), KEEP_ALIVE_MS);
+      const keepAlive = setInterval(() => write([framing.keepAlive]), KEEP_ALIVE_MS);
       stop = () => {
         open = false;
         clearInterval(keepAlive);
@@ -51,7 +62,7 @@ export function sseResponse(run: DialectStream, render: (item: StreamItem) => st
   });
   return new Response(body, {
     status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no", ...headers },
+    headers: { "content-type": framing.contentType, "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no", ...headers },
   });
 }
 

@@ -5,7 +5,7 @@
  * CRLF, comments, a missing final blank line, no `[DONE]`. Adapters never retry (the router
  * does), so nothing here loops.
  */
-import { classifyStatus, ProviderError, retryAfterMs } from "./errors";
+import { classifyStatus, ProviderError, retryAfterMs, type FailureClass } from "./errors";
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
@@ -19,7 +19,11 @@ export type UpstreamRequest = {
   headersMs?: number;
   /** The message of an error body, in the upstream's own shape. */
   errorMessage: (body: unknown) => string | undefined;
+  /** What an error body says that its status does not: a class of its own (Google's 400 for a bad key), a retry delay in the body. */
+  errorHints?: (status: number, body: unknown) => ErrorHints;
 };
+
+export type ErrorHints = { failure?: FailureClass; retryAfterMs?: number };
 
 /** Aborts on the caller's signal or after `ms`; tells the two apart afterwards. */
 function withTimeout(signal: AbortSignal, ms: number | undefined) {
@@ -50,26 +54,27 @@ export async function send(request: UpstreamRequest): Promise<Response> {
     limit.clear();
   }
   if (response.ok) return response;
-  throw await statusError(response, request.errorMessage);
+  throw await statusError(response, request.errorMessage, request.errorHints);
 }
 
-async function statusError(response: Response, errorMessage: UpstreamRequest["errorMessage"]): Promise<ProviderError> {
+async function statusError(response: Response, errorMessage: UpstreamRequest["errorMessage"], errorHints: UpstreamRequest["errorHints"]): Promise<ProviderError> {
   let text = "";
   try {
     text = (await response.text()).slice(0, ERROR_BODY_LIMIT);
   } catch {
     // the body was cut: the status says enough
   }
-  let message: string | undefined;
+  let body: unknown;
   try {
-    message = errorMessage(JSON.parse(text));
+    body = JSON.parse(text);
   } catch {
-    message = undefined;
+    body = undefined;
   }
-  message ||= text.trim().slice(0, 300) || `HTTP ${response.status}`;
-  return new ProviderError(classifyStatus(response.status, message), `HTTP ${response.status}: ${message}`, {
+  const message = (body === undefined ? undefined : errorMessage(body)) || text.trim().slice(0, 300) || `HTTP ${response.status}`;
+  const hints = body === undefined ? {} : (errorHints?.(response.status, body) ?? {});
+  return new ProviderError(hints.failure ?? classifyStatus(response.status, message), `HTTP ${response.status}: ${message}`, {
     status: response.status,
-    retryAfterMs: retryAfterMs(response.headers),
+    retryAfterMs: retryAfterMs(response.headers) ?? hints.retryAfterMs,
   });
 }
 

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError } from "../../src/errors";
 import { parseMessagesRequest } from "../../src/dialects/anthropic/messages";
+import { parseGenerateRequest } from "../../src/dialects/gemini/request";
 import { parseChatRequest } from "../../src/dialects/openai/chat";
 import { parseResponsesRequest } from "../../src/dialects/openai/responses/request";
 
@@ -52,8 +53,33 @@ test("anthropic messages: every documented body parameter is known", () => {
   expect(unknown).toEqual([]);
 });
 
+/** The fields of an interface of `@google/genai`'s type declarations (its camelCase wire names). */
+function googleFields(iface: string): string[] {
+  const text = readFileSync(join(dirname(require.resolve("@google/genai")), "..", "genai.d.ts"), "utf8");
+  const body = text.slice(text.indexOf(`export declare interface ${iface} {`));
+  return [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {4}([A-Za-z_]+)\??:/gm)].map((m) => m[1]!);
+}
+
+test("gemini generateContent: every generationConfig, part, tool and declaration field the @google/genai SDK documents is known", () => {
+  const user = (part: Record<string, unknown>) => ({ contents: [{ role: "user", parts: [{ text: "x", ...part }] }] });
+  const cases: [string, (name: string) => unknown][] = [
+    ["GenerationConfig", (name) => ({ ...user({}), generationConfig: { [name]: null } })],
+    ["Part", (name) => user(name === "text" ? {} : { [name]: null })],
+    ["Tool", (name) => ({ ...user({}), tools: [{ [name]: null }] })],
+    ["FunctionDeclaration", (name) => ({ ...user({}), tools: [{ functionDeclarations: [{ name: "f", ...(name === "name" ? {} : { [name]: null }) }] }] })],
+    ["ThinkingConfig", (name) => ({ ...user({}), generationConfig: { thinkingConfig: { [name]: null } } })],
+    ["FunctionCallingConfig", (name) => ({ ...user({}), toolConfig: { functionCallingConfig: { [name]: null } } })],
+  ];
+  for (const [iface, body] of cases) {
+    const names = googleFields(iface);
+    expect(names.length).toBeGreaterThan(2);
+    expect({ iface, unknown: names.filter((name) => verdict(() => parseGenerateRequest(body(name))) === "unknown") }).toEqual({ iface, unknown: [] });
+  }
+});
+
 test("a parameter no SDK documents is refused as unknown, in each API's words", () => {
   expect(verdict(() => parseChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
   expect(verdict(() => parseResponsesRequest({ model: "m", input: "x", frobnicate: 1 }))).toBe("unknown");
   expect(verdict(() => parseMessagesRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
+  expect(verdict(() => parseGenerateRequest({ contents: [{ parts: [{ text: "x" }] }], generationConfig: { frobnicate: 1 } }))).toBe("unknown");
 });

@@ -138,3 +138,11 @@ test("error.code is the enum of every code the server uses", () => {
   expect(envelopes).toBeGreaterThan(100);
   expect([...enums]).toEqual([JSON.stringify(codes)]);
 });
+
+test("the Gemini routes are documented where clients call them, not at their wildcard", () => {
+  expect(Object.keys(doc.paths).filter((p) => p.includes("*"))).toEqual([]);
+  const action = doc.paths["/v1beta/models/{model}:{action}"]?.post;
+  expect(action.parameters.map((p: { name: string; in: string }) => `${p.in} ${p.name}`)).toEqual(["path model", "path action", "query alt", "query key"]);
+  expect(action.parameters[1].schema.enum).toContain("streamGenerateContent");
+  expect(doc.paths["/v1beta/models/{model}"]?.get.summary).toBe("Get a model (Gemini)");
+});

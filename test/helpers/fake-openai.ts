@@ -120,7 +120,7 @@ const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const countWords = (s: string | null | undefined) => (s ? words(s).length : 0);
 
 /** Splits text into word pieces that keep their leading whitespace and concatenate back to the text. */
-function pieces(text: string): string[] {
+export function pieces(text: string): string[] {
   const out: string[] = text.match(/\s*\S+/g) ?? [];
   const rest = text.slice(out.join("").length);
   if (rest) out.length ? (out[out.length - 1] += rest) : out.push(rest);
@@ -184,7 +184,7 @@ function errorBody(status: number, message?: string, model?: string): Json {
 }
 
 /** Deterministic float32-exact unit vector for `seed`. */
-function vector(seed: string, dims: number): number[] {
+export function vector(seed: string, dims: number): number[] {
   const out: number[] = [];
   let block = Buffer.alloc(0);
   for (let i = 0; out.length < dims; i++) {

@@ -87,6 +87,7 @@ export function parseMessagesRequest(body: unknown, opts: { countOnly?: boolean 
   if (Array.isArray(b.stop_sequences) && b.stop_sequences.length) input.stop = b.stop_sequences;
   if (typeof b.temperature === "number") input.temperature = b.temperature;
   if (typeof b.top_p === "number") input.top_p = b.top_p;
+  if (typeof b.top_k === "number") input.top_k = b.top_k;
   if (b.thinking?.type === "enabled" && typeof b.thinking.budget_tokens === "number") input.thinking = { budget_tokens: b.thinking.budget_tokens };
   if (typeof b.metadata?.user_id === "string") input.user = b.metadata.user_id;
   const format = b.output_config?.format;

@@ -48,6 +48,22 @@ export function withoutTrailingSlashes(document: OpenApiDocument): OpenApiDocume
   return { ...document, paths };
 }
 
+/**
+ * A route on a wildcard (`/v1beta/models/*`, whose one segment holds `{model}:{action}`) names in
+ * its detail's `x-path` the path to document it at, with its own path parameters.
+ */
+export function atDocumentedPaths(document: OpenApiDocument): OpenApiDocument {
+  if (!document.paths) return document;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, operations] of Object.entries(document.paths))
+    for (const [method, operation] of Object.entries(operations)) {
+      const { "x-path": named, ...rest } = operation as { "x-path"?: unknown };
+      const at = typeof named === "string" ? named : path;
+      paths[at] = { ...paths[at], [method]: typeof named === "string" ? rest : operation };
+    }
+  return { ...document, paths };
+}
+
 /** A route as the root app lists it: enough to find its body schema. */
 export type RouteBody = { method: string; path: string; hooks: { body?: unknown } };
 
@@ -159,7 +175,7 @@ async function buildDocument(app: DocumentedApp, serverUrl: string): Promise<Ope
     paths: generated.paths,
     components: { securitySchemes, schemas: generated.components.schemas },
   };
-  return withParameterDescriptions(withJsonBodies(withoutTrailingSlashes(document), app.routes));
+  return atDocumentedPaths(withParameterDescriptions(withJsonBodies(withoutTrailingSlashes(document), app.routes)));
 }
 
 export const docsRoutes = (app: () => DocumentedApp, serverUrl: () => string) => {

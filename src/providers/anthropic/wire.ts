@@ -94,6 +94,7 @@ export function messagesRequest(input: ChatInput, route: { upstreamModel: string
     ...(system ? { system } : {}),
     ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
     ...(input.top_p !== undefined ? { top_p: input.top_p } : {}),
+    ...(input.top_k !== undefined ? { top_k: input.top_k } : {}),
     ...(stop ? { stop_sequences: stop } : {}),
     ...(input.tools?.length ? { tools: input.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters ?? { type: "object", properties: {} } })) } : {}),
     ...(input.thinking ? { thinking: { type: "enabled", budget_tokens: input.thinking.budget_tokens } } : {}),
