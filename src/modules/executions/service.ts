@@ -72,12 +72,13 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   if (issues.length) throw invalidFields(issues);
   const validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
-  if (fileFields.length) await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema);
+  const files = fileFields.length ? await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema) : [];
   const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
   if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
   const holdMicros = Ledger.maxCostMicros(
     { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
     validated,
+    files,
   );
   Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);
   const limits = effectiveLimits(caller, ctx.clock.now());
