@@ -193,6 +193,19 @@ describe("transcriptions and translations", () => {
     expect(upstream.requests.at(-1)!.path).toBe("/v1/audio/translations");
   });
 
+  test("Idempotency-Key on a multipart body: a retry (a new boundary) replays the execution; other content is a 422", async () => {
+    const headers = { "Idempotency-Key": `media-${Date.now()}` };
+    const first = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(spoken) }, { headers });
+    const id = (await latestOf("mock-transcribe")).id;
+    const before = await balance();
+    const again = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(spoken) }, { headers });
+    expect(again).toEqual(first);
+    expect((await latestOf("mock-transcribe")).id).toBe(id);
+    expect(await balance()).toBe(before);
+    const other = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(silence(1)) }, { headers }).catch((e) => e);
+    expect(other).toBeInstanceOf(OpenAI.UnprocessableEntityError);
+  });
+
   test("a file that is not audio is refused naming file; an unknown field naming itself", async () => {
     const error = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await toFile(renderPng(8, 8, 1), "x.png", { type: "image/png" }) }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);

@@ -1,6 +1,6 @@
 /**
  * What every mock task shares: the controls a caller sets in the input (`mock_latency_ms`,
- * `mock_error`), the token count (whitespace-separated words) and the seed that makes the same
+ * `mock_error`), the token count (whitespace-separated words) and the hash that makes the same
  * input give the same output.
  */
 import { AppError, isErrorCode } from "../../errors";
