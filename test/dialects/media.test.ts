@@ -376,6 +376,17 @@ describe("errors as the SDK's classes", () => {
     expect(wrongTask.param).toBe("model");
   });
 
+  test("a transcription's hold is bounded by the file's size, not the route's timeout", async () => {
+    // 30 s of 16 kHz WAV: held as at most 121 s (8,000 bytes a second) at $0.0001, $0.0121; the timeout (60 s) would hold $0.006.
+    const { key } = server.newOrgKey({ creditMicros: 10_000 });
+    const small = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    const error = await small.audio.transcriptions.create({ model: "mock-transcribe", file: await toFile(silence(30), "long.wav") }).catch((e) => e);
+    expect(error.status).toBe(402);
+    expect(error.message).toContain("0.0121");
+    const short = await small.audio.transcriptions.create({ model: "mock-transcribe", file: await toFile(silence(5), "short.wav") });
+    expect(short.usage).toEqual({ type: "duration", seconds: 5 });
+  });
+
   test("a multipart body past 25 MB is a 413 in OpenAI's shape", async () => {
     const error = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await toFile(new Uint8Array(26 * 1024 * 1024), "big.wav") }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
