@@ -56,13 +56,13 @@ export type HeldFile = { contentType: string; sizeBytes: number };
  * 8 kHz 8-bit mono (8,000 bytes a second), compressed speech never below 8 kbit/s (1,000 bytes).
  */
 function audioSecondsBound(files: readonly HeldFile[]): number {
-  return files.reduce((total, f) => (f.contentType.startsWith("audio/") ? total + Math.ceil(f.sizeBytes / (f.contentType === "audio/wav" ? 8000 : 1000)) : total), 0);
+  return files.reduce((total, f) => total + Math.ceil(f.sizeBytes / (f.contentType === "audio/wav" ? 8000 : 1000)), 0);
 }
 
 /**
- * The most this input can cost on this model: the amount held at create. Priced by the second,
- * an input with audio files is bounded by their length (transcription); any other by the route's
- * total timeout (compute time).
+ * The most this input can cost on this model: the amount held at create. Priced by the second, a
+ * transcription is bounded by the length of its recording (the seconds it is charged are the
+ * audio's); any other call by the route's total timeout (the seconds are compute time).
  */
 export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>, files: readonly HeldFile[] = []): number {
   const requestedMax = typeof input.max_tokens === "number" ? input.max_tokens : null;
@@ -76,7 +76,7 @@ export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>, 
     cacheWriteTokens: (model.pricing.cacheWritePer1mTokensMicros ?? 0) > (model.pricing.inputPer1mTokensMicros ?? 0) ? bound : 0,
     outputTokens,
     images,
-    seconds: !model.pricing.perSecondMicros ? 0 : files.some((f) => f.contentType.startsWith("audio/")) ? audioSecondsBound(files) : model.timeoutMs / 1000,
+    seconds: !model.pricing.perSecondMicros ? 0 : model.task === "speech-to-text" ? audioSecondsBound(files) : model.timeoutMs / 1000,
     // Characters never outnumber the input's UTF-8 bytes.
     characters: model.pricing.per1mCharactersMicros ? bound : 0,
   });
