@@ -198,10 +198,13 @@ describe("transcriptions and translations", () => {
     const first = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(spoken) }, { headers });
     const id = (await latestOf("mock-transcribe")).id;
     const before = await balance();
+    const newestFile = async () => (await (await server.get("/v1/files?limit=1")).json()).data[0].id;
+    const filesBefore = await newestFile();
     const again = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(spoken) }, { headers });
     expect(again).toEqual(first);
     expect((await latestOf("mock-transcribe")).id).toBe(id);
     expect(await balance()).toBe(before);
+    expect(await newestFile()).toBe(filesBefore); // the replay stored no second copy of the upload
     const other = await openai.audio.transcriptions.create({ model: "mock-transcribe", file: await file(silence(1)) }, { headers }).catch((e) => e);
     expect(other).toBeInstanceOf(OpenAI.UnprocessableEntityError);
   });

@@ -41,15 +41,15 @@ async function audioResponse(ctx: AppContext, caller: Caller, row: ExecutionRow,
 }
 
 type Run = { ctx: AppContext; caller: Caller; request: Request; idempotencyKey: string | undefined };
-const run = (r: Run, path: string, model: string, input: Record<string, unknown>) =>
-  runCompleted(r.ctx, r.caller, { model, input, request: r.request, path, idempotencyKey: r.idempotencyKey, dialect: "openai" });
+/** `uploads` stores the request's files (as input fields) unless the call replays an Idempotency-Key. */
+const run = (r: Run, path: string, model: string, input: Record<string, unknown>, uploads?: () => Promise<Record<string, unknown>>) =>
+  runCompleted(r.ctx, r.caller, { model, input, request: r.request, path, idempotencyKey: r.idempotencyKey, dialect: "openai", uploads });
 
 async function transcribe(r: Run, translate: boolean) {
   const path = translate ? "/v1/audio/translations" : "/v1/audio/transcriptions";
   const req = parseTranscriptionForm(await readForm(r.request), translate);
   modelFor(r.ctx, req.model, ["speech-to-text"], translate ? "audio translations" : "audio transcriptions");
-  const file = await storeUploaded(r.ctx, r.caller.orgId, req.file);
-  const row = await run(r, path, req.model, { ...req.input, file });
+  const row = await run(r, path, req.model, req.input, async () => ({ file: await storeUploaded(r.ctx, r.caller.orgId, req.file) }));
   const rendered = renderTranscript(row, req.format, translate);
   if ("json" in rendered) return rendered.json;
   return new Response(rendered.text, { headers: answerHeaders(row, r.request, "text/plain; charset=utf-8") });
@@ -111,10 +111,11 @@ export const openaiMediaRoutes = (ctx: AppContext) =>
       async ({ caller, request, headers }) => {
         const req = parseImageEditForm(await readForm(request));
         modelFor(ctx, req.model, ["image-edit"], "image edits");
-        const images = await Promise.all(req.images.map((image) => storeUploaded(ctx, caller.orgId, image)));
-        const mask = req.mask ? await storeUploaded(ctx, caller.orgId, req.mask) : undefined;
-        const input = { ...req.input, images, ...(mask ? { mask } : {}) };
-        const row = await inOpenAIParams(IMAGE_PARAMS, () => run({ ctx, caller, request, idempotencyKey: headers["idempotency-key"] }, "/v1/images/edits", req.model, input));
+        const uploads = async () => ({
+          images: await Promise.all(req.images.map((image) => storeUploaded(ctx, caller.orgId, image))),
+          ...(req.mask ? { mask: await storeUploaded(ctx, caller.orgId, req.mask) } : {}),
+        });
+        const row = await inOpenAIParams(IMAGE_PARAMS, () => run({ ctx, caller, request, idempotencyKey: headers["idempotency-key"] }, "/v1/images/edits", req.model, req.input, uploads));
         return imagesResponse(ctx, caller.orgId, row, req.format);
       },
       {
@@ -132,8 +133,8 @@ export const openaiMediaRoutes = (ctx: AppContext) =>
       async ({ caller, request, headers }) => {
         const req = parseImageVariationForm(await readForm(request));
         modelFor(ctx, req.model, ["image-variation"], "image variations");
-        const image = await storeUploaded(ctx, caller.orgId, req.image);
-        const row = await inOpenAIParams(IMAGE_PARAMS, () => run({ ctx, caller, request, idempotencyKey: headers["idempotency-key"] }, "/v1/images/variations", req.model, { ...req.input, image }));
+        const uploads = async () => ({ image: await storeUploaded(ctx, caller.orgId, req.image) });
+        const row = await inOpenAIParams(IMAGE_PARAMS, () => run({ ctx, caller, request, idempotencyKey: headers["idempotency-key"] }, "/v1/images/variations", req.model, req.input, uploads));
         return imagesResponse(ctx, caller.orgId, row, req.format);
       },
       {
