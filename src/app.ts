@@ -8,8 +8,10 @@ import { dialectErrorFor } from "./dialects/errors";
 import { anthropicRoutes } from "./dialects/anthropic";
 import { geminiRoutes } from "./dialects/gemini";
 import { openaiRoutes } from "./dialects/openai";
+import { isMultipartDialectRequest, openaiMediaRoutes } from "./dialects/openai/media";
 import { responsesRoutes } from "./dialects/openai/responses";
 import { openrouterRoutes } from "./dialects/openrouter";
+import { rerankRoutes } from "./dialects/rerank";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
 import { errors } from "./http/errors";
@@ -51,7 +53,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers), dialectErrorFor))
     .use(headerLimit())
     .use(observe(ctx))
-    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || rawBodyRoutes(method, path)))
+    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || isMultipartDialectRequest(method, path) || rawBodyRoutes(method, path)))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
@@ -63,6 +65,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(webhookRoutes(ctx))
     .use(callbackRoutes(ctx))
     .use(openaiRoutes(ctx))
+    .use(openaiMediaRoutes(ctx))
+    .use(rerankRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
     .use(geminiRoutes(ctx))

@@ -14,7 +14,10 @@ export type Usage = {
   /** Of outputTokens, spent on reasoning the caller did not see as text. */
   reasoningTokens?: number;
   images?: number;
+  /** Prediction servers: compute time; transcription: seconds of audio. */
   seconds?: number;
+  /** Characters of text read (speech synthesis). */
+  characters?: number;
   /** True when the gateway counted, because the upstream reported nothing. */
   estimated?: boolean;
 };

@@ -81,6 +81,10 @@ export type Pricing = {
   inputPer1mTokensMicros?: number;
   outputPer1mTokensMicros?: number;
   perSecondMicros?: number;
+  /** Characters of text read (speech synthesis), per million. */
+  per1mCharactersMicros?: number;
+  /** Each completed call, whatever its size (moderation, rerank searches). */
+  perRequestMicros?: number;
   /** Input tokens read from a prompt cache; the input rate when unset. */
   cachedInputPer1mTokensMicros?: number;
   /** Input tokens written to a prompt cache; the input rate when unset. */

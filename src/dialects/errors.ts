@@ -12,7 +12,8 @@ import { openrouterError } from "./openrouter/errors";
 export type RenderedError = { status: number; body: unknown; headers?: Record<string, string> };
 export type DialectErrorRenderer = (error: AppError, requestId: string) => RenderedError;
 
-const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|responses(\/[^/]+(\/cancel|\/input_items)?)?)\/?$/;
+const OPENAI_PATHS =
+  /^\/v1\/(chat\/completions|completions|embeddings|images\/(generations|edits|variations)|audio\/(speech|transcriptions|translations)|moderations|rerank|responses(\/[^/]+(\/cancel|\/input_items)?)?)\/?$/;
 /** OpenRouter serves Anthropic's Messages at /api/v1/messages, with Anthropic's errors. */
 const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$|^\/api\/v1\/messages\/?$/;
 

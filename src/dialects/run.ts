@@ -33,6 +33,8 @@ export type DialectRequest = {
   routing?: RoutePreferences;
   /** Runs in the create transaction (a stored response written with its execution). */
   inTransaction?: (tx: Tx, executionId: string) => void;
+  /** Stores the files the request carried and gives their input fields; not called for a replay. */
+  uploads?: () => Promise<Record<string, unknown>>;
 };
 
 export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; row: ExecutionRow };
@@ -49,7 +51,8 @@ async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode:
   const started = Idempotency.begin(ctx, caller.orgId, req.request, req.path, req.idempotencyKey);
   try {
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
-    const body = { model: req.model, input: req.input, metadata: { dialect: req.dialect } };
+    const input = req.uploads ? { ...req.input, ...(await req.uploads()) } : req.input;
+    const body = { model: req.model, input, metadata: { dialect: req.dialect } };
     return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, inTransaction: req.inTransaction }), replayed: false };
   } finally {
     started?.release();

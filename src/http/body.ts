@@ -53,6 +53,9 @@ const fingerprints = new WeakMap<Request, string>();
 /** SHA-256 of the raw JSON body as received (the idempotency fingerprint); empty body → hash of "". */
 export const bodyFingerprint = (request: Request) => fingerprints.get(request) ?? new Bun.CryptoHasher("sha256").update("").digest("hex");
 
+/** For a route that reads its body itself (multipart forms): the fingerprint of what it read. */
+export const setBodyFingerprint = (request: Request, sha256Hex: string) => void fingerprints.set(request, sha256Hex);
+
 /** Paths whose handlers read the raw body themselves (uploads). */
 export type RawBodyRoutes = (method: string, path: string) => boolean;
 

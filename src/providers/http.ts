@@ -13,6 +13,7 @@ export type UpstreamRequest = {
   url: string;
   method?: string;
   headers: Record<string, string>;
+  /** JSON, or a FormData sent as multipart/form-data. */
   body?: unknown;
   signal: AbortSignal;
   /** Longest wait for the response headers (streams: the server answers headers at once). */
@@ -38,10 +39,12 @@ export async function send(request: UpstreamRequest): Promise<Response> {
   const limit = withTimeout(request.signal, request.headersMs);
   let response: Response;
   try {
+    // A form goes as multipart (fetch writes its boundary); anything else as JSON.
+    const form = request.body instanceof FormData;
     response = await fetch(request.url, {
       method: request.method ?? "POST",
-      headers: request.body === undefined ? request.headers : { "content-type": "application/json", ...request.headers },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      headers: request.body === undefined || form ? request.headers : { "content-type": "application/json", ...request.headers },
+      body: request.body === undefined ? undefined : form ? (request.body as FormData) : JSON.stringify(request.body),
       signal: limit.signal,
       redirect: "error",
     });

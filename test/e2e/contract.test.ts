@@ -17,12 +17,12 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const MONEY = /^-?\d+\.\d{3,6}$/;
 /** Keys whose value is money wherever they appear (`total` only inside a balance: elsewhere it counts things). */
 const MONEY_KEYS = new Set(["cost", "available", "held", "amount", "captured", "released", "spend_limit", "low_balance_threshold",
-  "max_cost_per_execution", "per_image", "input_per_1m_tokens", "output_per_1m_tokens", "per_second"]);
+  "max_cost_per_execution", "per_image", "input_per_1m_tokens", "output_per_1m_tokens", "per_second", "per_1m_characters", "per_request"]);
 /**
  * The OpenAI- and Anthropic-compatible surfaces answer in their own dialects' shapes, not the
  * envelope: their contract is the official SDKs', tested in test/dialects/.
  */
-const COMPATIBLE_SURFACE = /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|messages|responses)(\/|$)/;
+const COMPATIBLE_SURFACE = /^\/v1\/(chat\/completions|completions|embeddings|images\/(generations|edits|variations)|audio\/(speech|transcriptions|translations)|moderations|rerank|messages|responses)(\/|$)/;
 /** Signed links and provider callbacks: the URL is the credential, so API-key rules do not apply to them. */
 const URL_IS_CREDENTIAL = (op: Operation) => op.template === "/v1/files/{file_id}/content" || op.template === "/v1/providers/callbacks/{token}";
 /** Inference keys get 403 here (docs/decisions.md "Created keys default to `inference`"). */

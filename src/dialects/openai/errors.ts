@@ -3,7 +3,7 @@
  * `openai` SDK maps to its classes (BadRequestError, AuthenticationError, RateLimitError, …).
  * `param` names the request field at fault, in OpenAI's own terms.
  */
-import type { AppError } from "../../errors";
+import { AppError } from "../../errors";
 import type { RenderedError } from "../errors";
 
 const TYPES: Record<number, string> = {
@@ -47,4 +47,23 @@ export function openaiError(error: AppError, _requestId: string): RenderedError 
       },
     },
   };
+}
+
+/**
+ * An error of the canonical input (`input.num_images`) in the OpenAI request's own names (`n`):
+ * runs `work`, renaming the fields of an INPUT_VALIDATION_ERROR it throws by `params`.
+ */
+export async function inOpenAIParams<T>(params: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.details.length === 0) throw error;
+    const rename = (field: string) => {
+      const name = field.replace(/^input\./, "");
+      return params[name] ?? field;
+    };
+    let message = error.message;
+    for (const d of error.details) if (rename(d.field) !== d.field) message = message.split(d.field).join(rename(d.field));
+    throw new AppError(error.code, message, error.details.map((d) => ({ ...d, field: rename(d.field) })), error.headers);
+  }
 }

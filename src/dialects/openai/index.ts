@@ -11,13 +11,12 @@ import type { ChatOutput } from "../../canonical/chat";
 import type { AppContext } from "../../context";
 import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
-import * as Files from "../../modules/files/service";
 import { errorOf, modelFor, runStreaming, runCompleted } from "../run";
 import { dataFrame, sseResponse } from "../sse";
 import { ChunkWriter, completionOf, errorChunk, parseChatRequest } from "./chat";
 import { completionChunk, completionOf as legacyCompletionOf, inputFor, parseCompletionRequest, usageChunk } from "./completions";
 import { embeddingsResponse, parseEmbeddingsRequest } from "./embeddings";
-import { parseImagesRequest } from "./images";
+import { imagesResponse, parseImagesRequest } from "./images";
 import { OpenAIModel } from "./model";
 
 
@@ -125,15 +124,7 @@ export const openaiRoutes = (ctx: AppContext) =>
         const req = parseImagesRequest(body);
         modelFor(ctx, req.model, ["text-to-image"], "image generation");
         const row = await runCompleted(ctx, caller, { model: req.model, input: req.input, request, path: "/v1/images/generations", idempotencyKey: headers["idempotency-key"], dialect: "openai" });
-        const images = ((row.output ?? {}) as { images?: { file_id: string }[] }).images ?? [];
-        const data = await Promise.all(
-          images.map(async (image) => {
-            if (req.format === "url") return { url: (await Files.downloadUrl(ctx, caller.orgId, image.file_id)).url };
-            const download = await Files.download(ctx, caller.orgId, image.file_id, undefined);
-            return { b64_json: Buffer.from(await new Response(download.body).arrayBuffer()).toString("base64") };
-          }),
-        );
-        return { created: Math.floor(row.createdAt / 1000), data };
+        return imagesResponse(ctx, caller.orgId, row, req.format);
       },
       {
         auth: "inference",

@@ -119,6 +119,12 @@ const MODALITY: Record<string, { input: string[]; output: string[] }> = {
   embedding: { input: ["text"], output: ["embeddings"] },
   "text-to-image": { input: ["text"], output: ["image"] },
   "image-to-text": { input: ["image", "text"], output: ["text"] },
+  "text-to-speech": { input: ["text"], output: ["audio"] },
+  "speech-to-text": { input: ["audio"], output: ["text"] },
+  "image-edit": { input: ["image", "text"], output: ["image"] },
+  "image-variation": { input: ["image"], output: ["image"] },
+  moderation: { input: ["text", "image"], output: ["text"] },
+  rerank: { input: ["text"], output: ["text"] },
 };
 
 const CHAT_PARAMETERS = ["max_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs"];
@@ -138,7 +144,7 @@ export function openrouterModel(model: Catalog.Model) {
     pricing: {
       prompt: perToken(p.inputPer1mTokensMicros),
       completion: perToken(p.outputPer1mTokensMicros),
-      request: "0",
+      request: p.perRequestMicros === undefined ? "0" : String(usd(p.perRequestMicros)),
       image: p.perImageMicros === undefined ? "0" : String(usd(p.perImageMicros)),
       input_cache_read: perToken(p.cachedInputPer1mTokensMicros ?? p.inputPer1mTokensMicros),
       input_cache_write: perToken(p.cacheWritePer1mTokensMicros ?? p.inputPer1mTokensMicros),

@@ -21,7 +21,7 @@ const strict = { additionalProperties: false } as const;
 const json = Type.Record(Type.String(), Type.Unknown());
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "cached_input_per_1m_tokens", "cache_write_per_1m_tokens", "per_second"] as const;
+const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "cached_input_per_1m_tokens", "cache_write_per_1m_tokens", "per_second", "per_1m_characters", "per_request"] as const;
 const PRICE_COLUMNS = {
   per_image: "perImageMicros",
   input_per_1m_tokens: "inputPer1mTokensMicros",
@@ -29,6 +29,8 @@ const PRICE_COLUMNS = {
   cached_input_per_1m_tokens: "cachedInputPer1mTokensMicros",
   cache_write_per_1m_tokens: "cacheWritePer1mTokensMicros",
   per_second: "perSecondMicros",
+  per_1m_characters: "per1mCharactersMicros",
+  per_request: "perRequestMicros",
 } as const;
 const ENV_NAME = { minLength: 1, maxLength: 256, pattern: "^[A-Za-z_][A-Za-z0-9_]*$" };
 const ms = (description: string, minimum = 100) => Type.Optional(nullable(Type.Integer({ minimum, maximum: 3_600_000, description })));

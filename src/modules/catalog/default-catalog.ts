@@ -2,7 +2,10 @@
  * The embedded default catalog (docs/decisions.md "Foundation and executions engine"): demo models served by the built-in
  * mock provider so a first run works offline. Prices are integer micro-USD.
  */
-import { CHAT_INPUT_SCHEMA, EMBEDDING_INPUT_SCHEMA } from "../../canonical/tasks";
+import {
+  CHAT_INPUT_SCHEMA, EMBEDDING_INPUT_SCHEMA, IMAGE_EDIT_INPUT_SCHEMA, IMAGE_VARIATION_INPUT_SCHEMA, MODERATION_INPUT_SCHEMA, RERANK_INPUT_SCHEMA,
+  SPEECH_TO_TEXT_INPUT_SCHEMA, TEXT_TO_SPEECH_INPUT_SCHEMA,
+} from "../../canonical/tasks";
 import type { Pricing, ProviderKeyRefs } from "../../db/schema";
 
 export type CatalogModel = {
@@ -158,5 +161,69 @@ export const DEFAULT_MODELS: CatalogModel[] = [
       },
     },
     routes: [{ provider: "mock", upstreamModel: "demo-model", timeoutMs: 120_000, retries: 0 }],
+  },
+  {
+    slug: "mock-tts",
+    task: "text-to-speech",
+    description: "Demo model (built-in mock provider): speaks the text as a real 24 kHz 16-bit mono WAV (or raw pcm), 60 ms per character at speed 1, a tone per character. $15.00 per 1M characters.",
+    ownedBy: "modelroute",
+    pricing: { per1mCharactersMicros: 15_000_000 },
+    inputSchema: withMockControls(TEXT_TO_SPEECH_INPUT_SCHEMA, { format: { enum: ["wav", "pcm"], default: "wav", description: "The mock writes WAV or raw 16-bit PCM only." } }),
+    routes: [{ provider: "mock", upstreamModel: "mock-tts", timeoutMs: 60_000, retries: 0 }],
+  },
+  {
+    slug: "mock-transcribe",
+    task: "speech-to-text",
+    description: "Demo model (built-in mock provider): reads a WAV's header and gives back the text the mock speech model wrote into it, or describes the recording's duration and format. $0.0001 per second of audio.",
+    ownedBy: "modelroute",
+    pricing: { perSecondMicros: 100 },
+    inputSchema: withMockControls(SPEECH_TO_TEXT_INPUT_SCHEMA, {}),
+    routes: [{ provider: "mock", upstreamModel: "mock-transcribe", timeoutMs: 60_000, retries: 0 }],
+  },
+  {
+    slug: "mock-image-edit",
+    task: "image-edit",
+    description: "Demo model (built-in mock provider): decodes the PNG and inverts it, tinted by the prompt, where the mask is transparent (everywhere without one). $0.020 per image.",
+    ownedBy: "modelroute",
+    pricing: { perImageMicros: 20_000 },
+    inputSchema: withMockControls(IMAGE_EDIT_INPUT_SCHEMA, {
+      images: { ...IMAGE_EDIT_INPUT_SCHEMA.properties.images, items: { ...IMAGE_EDIT_INPUT_SCHEMA.properties.images.items, "x-accept": ["image/png"] } },
+      num_images: { type: "integer", minimum: 1, maximum: 4, default: 1 },
+      width: { type: "integer", minimum: 16, maximum: 2048 },
+      height: { type: "integer", minimum: 16, maximum: 2048 },
+    }),
+    routes: [{ provider: "mock", upstreamModel: "mock-image-edit", timeoutMs: 60_000, retries: 0 }],
+  },
+  {
+    slug: "mock-image-variation",
+    task: "image-variation",
+    description: "Demo model (built-in mock provider): decodes the PNG and rotates and shifts its colours, differently for each variation. $0.020 per image.",
+    ownedBy: "modelroute",
+    pricing: { perImageMicros: 20_000 },
+    inputSchema: withMockControls(IMAGE_VARIATION_INPUT_SCHEMA, {
+      image: { ...IMAGE_VARIATION_INPUT_SCHEMA.properties.image, "x-accept": ["image/png"] },
+      num_images: { type: "integer", minimum: 1, maximum: 4, default: 1 },
+      width: { type: "integer", minimum: 16, maximum: 2048 },
+      height: { type: "integer", minimum: 16, maximum: 2048 },
+    }),
+    routes: [{ provider: "mock", upstreamModel: "mock-image-variation", timeoutMs: 60_000, retries: 0 }],
+  },
+  {
+    slug: "mock-moderation",
+    task: "moderation",
+    description: "Demo model (built-in mock provider): scores each of OpenAI's moderation categories from a word list; flagged at 0.5. $0.0001 per request.",
+    ownedBy: "modelroute",
+    pricing: { perRequestMicros: 100 },
+    inputSchema: withMockControls(MODERATION_INPUT_SCHEMA, {}),
+    routes: [{ provider: "mock", upstreamModel: "mock-moderation", timeoutMs: 30_000, retries: 0 }],
+  },
+  {
+    slug: "mock-rerank",
+    task: "rerank",
+    description: "Demo model (built-in mock provider): ranks documents by the share of the query's words they contain. $0.002 per search.",
+    ownedBy: "modelroute",
+    pricing: { perRequestMicros: 2_000 },
+    inputSchema: withMockControls(RERANK_INPUT_SCHEMA, {}),
+    routes: [{ provider: "mock", upstreamModel: "mock-rerank", timeoutMs: 30_000, retries: 0 }],
   },
 ];

@@ -16,7 +16,9 @@ export namespace CatalogModel {
       output_per_1m_tokens: t.Optional(t.String({ examples: ["1.500"] })),
       cached_input_per_1m_tokens: t.Optional(t.String({ description: "Input tokens read from the provider's prompt cache.", examples: ["0.050"] })),
       cache_write_per_1m_tokens: t.Optional(t.String({ description: "Input tokens written to the provider's prompt cache.", examples: ["0.625"] })),
-      per_second: t.Optional(t.String()),
+      per_second: t.Optional(t.String({ description: "Compute time on prediction servers; seconds of audio for transcription." })),
+      per_1m_characters: t.Optional(t.String({ description: "Characters of text read, for speech synthesis.", examples: ["15.000"] })),
+      per_request: t.Optional(t.String({ description: "Each completed call (a moderation, a rerank search).", examples: ["0.001"] })),
     },
     { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present.", examples: [examplePricing] },
   );

@@ -215,6 +215,8 @@ export type PricingView = {
   cached_input_per_1m_tokens?: string;
   cache_write_per_1m_tokens?: string;
   per_second?: string;
+  per_1m_characters?: string;
+  per_request?: string;
 };
 
 export function pricingView(p: Pricing): PricingView {
@@ -225,6 +227,8 @@ export function pricingView(p: Pricing): PricingView {
   if (p.cachedInputPer1mTokensMicros !== undefined) view.cached_input_per_1m_tokens = formatUsd(p.cachedInputPer1mTokensMicros);
   if (p.cacheWritePer1mTokensMicros !== undefined) view.cache_write_per_1m_tokens = formatUsd(p.cacheWritePer1mTokensMicros);
   if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
+  if (p.per1mCharactersMicros !== undefined) view.per_1m_characters = formatUsd(p.per1mCharactersMicros);
+  if (p.perRequestMicros !== undefined) view.per_request = formatUsd(p.perRequestMicros);
   return view;
 }
 

@@ -71,6 +71,7 @@ export const API_TAGS = [
   },
   { name: "Providers", description: "Where asynchronous upstream providers (Cog, Replicate) call back. Not for API clients." },
   { name: "OpenAI compatible", description: "OpenAI's API for the `openai` SDKs: change the base URL to this server's `/v1` and the key to a ModelRoute key. Every call is an execution." },
+  { name: "Rerank", description: "Rerank in the shape Cohere, Jina and Voyage share, at `/v1/rerank`. Every call is an execution; errors in OpenAI's shape." },
   { name: "Anthropic compatible", description: "Anthropic's Messages API for the `@anthropic-ai/sdk` clients: change the base URL to this server and the key to a ModelRoute key. Every call is an execution." },
   { name: "OpenRouter compatible", description: "OpenRouter's account endpoints under `/api/v1` (key, credits, generation, models, providers) for code written against OpenRouter." },
 ];

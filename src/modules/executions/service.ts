@@ -80,6 +80,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const holdMicros = Ledger.maxCostMicros(
     { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
     validated,
+    files,
   );
   Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);
   const limits = effectiveLimits(caller, ctx.clock.now());

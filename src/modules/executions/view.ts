@@ -15,6 +15,7 @@ export function usageView(row: ExecutionRow) {
     ...(u.reasoningTokens ? { reasoning_tokens: u.reasoningTokens } : {}),
     ...(u.images !== undefined ? { images: u.images } : {}),
     ...(u.seconds !== undefined ? { seconds: u.seconds } : {}),
+    ...(u.characters !== undefined ? { characters: u.characters } : {}),
     ...(u.estimated ? { estimated: true as const } : {}),
   };
 }

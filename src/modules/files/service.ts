@@ -261,9 +261,24 @@ export async function presignedDownload(ctx: AppContext, row: FileRow) {
  * returns it. The row is pending while the bytes are written, so a crash leaves nothing visible
  * and the purge removes the remains.
  */
-export async function storeOutput(
+export function storeOutput(
   ctx: AppContext,
   output: { orgId: string; executionId: string; bytes: Uint8Array; contentType: string; filename: string },
+): Promise<FileView & { file_id: string }> {
+  return storeBytes(ctx, output);
+}
+
+/**
+ * Stores bytes a request carried (a multipart upload of a compatible surface) as a file of the
+ * org, so an execution can take it as a `file_…` input; kept and purged like any upload.
+ */
+export function storeInput(ctx: AppContext, input: { orgId: string; bytes: Uint8Array; contentType: string; filename: string }): Promise<FileView & { file_id: string }> {
+  return storeBytes(ctx, { ...input, executionId: null });
+}
+
+async function storeBytes(
+  ctx: AppContext,
+  output: { orgId: string; executionId: string | null; bytes: Uint8Array; contentType: string; filename: string },
 ): Promise<FileView & { file_id: string }> {
   const files = fileStore(ctx);
   const id = newId("file");

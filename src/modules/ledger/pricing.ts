@@ -33,6 +33,9 @@ export function costMicros(pricing: Pricing, usage: Usage): number {
   scaled += usage.outputTokens * (pricing.outputPer1mTokensMicros ?? 0);
   scaled += (usage.images ?? 0) * (pricing.perImageMicros ?? 0) * PER_MILLION;
   scaled += Math.ceil((usage.seconds ?? 0) * 1000) * (pricing.perSecondMicros ?? 0) * 1000;
+  scaled += (usage.characters ?? 0) * (pricing.per1mCharactersMicros ?? 0);
+  // A per-request price is what the call costs once it is made, whatever it used.
+  scaled += (pricing.perRequestMicros ?? 0) * PER_MILLION;
   return Math.ceil(scaled / PER_MILLION);
 }
 
@@ -45,8 +48,23 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 export type HoldBasis = { pricing: Pricing; maxOutputTokens: number | null; task: string; timeoutMs: number };
 
-/** The most this input can cost on this model: the amount held at create. */
-export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>): number {
+/** An input file as the hold sees it: its real type and size. */
+export type HeldFile = { contentType: string; sizeBytes: number };
+
+/**
+ * Upper bound on the seconds of audio in a file, from its size: PCM (WAV) is never slower than
+ * 8 kHz 8-bit mono (8,000 bytes a second), compressed speech never below 8 kbit/s (1,000 bytes).
+ */
+function audioSecondsBound(files: readonly HeldFile[]): number {
+  return files.reduce((total, f) => total + Math.ceil(f.sizeBytes / (f.contentType === "audio/wav" ? 8000 : 1000)), 0);
+}
+
+/**
+ * The most this input can cost on this model: the amount held at create. Priced by the second, a
+ * transcription is bounded by the length of its recording (the seconds it is charged are the
+ * audio's); any other call by the route's total timeout (the seconds are compute time).
+ */
+export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>, files: readonly HeldFile[] = []): number {
   const requestedMax = typeof input.max_tokens === "number" ? input.max_tokens : null;
   const pricedByOutput = (model.pricing.outputPer1mTokensMicros ?? 0) > 0;
   const outputTokens = requestedMax ?? model.maxOutputTokens ?? (pricedByOutput ? DEFAULT_MAX_OUTPUT_TOKENS : 0);
@@ -58,6 +76,8 @@ export function maxCostMicros(model: HoldBasis, input: Record<string, unknown>):
     cacheWriteTokens: (model.pricing.cacheWritePer1mTokensMicros ?? 0) > (model.pricing.inputPer1mTokensMicros ?? 0) ? bound : 0,
     outputTokens,
     images,
-    seconds: model.pricing.perSecondMicros ? model.timeoutMs / 1000 : 0,
+    seconds: !model.pricing.perSecondMicros ? 0 : model.task === "speech-to-text" ? audioSecondsBound(files) : model.timeoutMs / 1000,
+    // Characters never outnumber the input's UTF-8 bytes.
+    characters: model.pricing.per1mCharactersMicros ? bound : 0,
   });
 }

@@ -4,9 +4,13 @@
  * that error code. Tokens are whitespace-separated words (docs/decisions.md "Foundation and executions engine").
  */
 import { chatOutput, textOf, type ChatInput } from "../../canonical/chat";
-import { AppError, isErrorCode } from "../../errors";
 import { sleep } from "../../time";
 import type { ProviderAdapter, TaskCall, TaskRunner } from "../types";
+import { imageEdit, imageVariation } from "./image-edits";
+import { moderation } from "./moderation";
+import { rerank } from "./rerank";
+import { speechToText, textToSpeech } from "./audio";
+import { countTokens, failIfAsked, latencyOf, seedOf, wordsOf } from "./controls";
 import { renderPng } from "./png";
 
 const VOCABULARY = (
@@ -14,11 +18,7 @@ const VOCABULARY = (
   "balance so clients send canonical input and receive canonical output quickly reliably with signed webhooks"
 ).split(" ");
 
-export const countTokens = (text: string) => (text.match(/\S+/g) ?? []).length;
-
-function seedOf(text: string, extra = 0): number {
-  return Number(Bun.hash.wyhash(`${text}\u0000${extra}`) & 0xffffffffn);
-}
+export { countTokens };
 
 /** Deterministic words: the same prompt gives the same answer. */
 function replyWords(prompt: string, maxTokens: number): string[] {
@@ -29,13 +29,6 @@ function replyWords(prompt: string, maxTokens: number): string[] {
   return words;
 }
 
-
-const latencyOf = (call: TaskCall) => Number(call.input.mock_latency_ms ?? 0);
-
-function failIfAsked(call: TaskCall) {
-  const error = call.input.mock_error;
-  if (typeof error === "string" && isErrorCode(error)) throw new AppError(error, `The mock provider failed on request (mock_error=${error}).`);
-}
 
 /** Takes the requested latency: spread over the words when streaming, in one wait otherwise. */
 async function produceText(call: TaskCall, words: string[]) {
@@ -107,7 +100,6 @@ export function bagOfWords(words: string[], dimensions: number): number[] {
   return Array.from(v, (x) => Math.round((norm === 0 ? x : x / norm) * 1e6) / 1e6);
 }
 
-const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
 /** An image's "words": its format, its pixel size and its checksum, so the same image embeds the same. */
 async function imageWords(file: TaskCall["files"][number]): Promise<string[]> {
@@ -169,5 +161,17 @@ const imageToText: TaskRunner = async (call) => {
 export const mockAdapter: ProviderAdapter = {
   kind: "mock",
   idempotent: true,
-  tasks: { chat, "text-generation": textGeneration, "text-to-image": textToImage, embedding, "image-to-text": imageToText },
+  tasks: {
+    chat,
+    "text-generation": textGeneration,
+    "text-to-image": textToImage,
+    embedding,
+    "image-to-text": imageToText,
+    "text-to-speech": textToSpeech,
+    "speech-to-text": speechToText,
+    "image-edit": imageEdit,
+    "image-variation": imageVariation,
+    moderation,
+    rerank,
+  },
 };

@@ -2,29 +2,20 @@
  * The `openai` adapter: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp, LM Studio,
  * TGI, OpenRouter, Together, Groq, …). Chat (tools, response formats, sampling passed through,
  * streaming with usage always asked for), text generation over chat, embeddings (float or
- * base64 from the server) and image generation. `base_url` ends where the server's `/v1` does.
+ * base64 from the server), image generation, and speech, transcription, moderation and rerank
+ * (media.ts). `base_url` ends where the server's `/v1` does.
  */
 import { chatOutput, promptText, textOf, type ChatInput } from "../../canonical/chat";
 import { estimateTokens, type Usage } from "../../canonical/usage";
 import { ProviderError } from "../errors";
-import { joinUrl, parseEventData, readJson, send, sseEvents } from "../http";
+import { parseEventData, readJson, send, sseEvents } from "../http";
+import { post } from "./post";
 import type { Artifact, ProviderAdapter, ProviderResult, TaskCall, TaskRunner } from "../types";
 import { sniffImage } from "../images";
 import { ChatStream } from "./stream";
+import { moderation, rerank, speechToText, textToSpeech } from "./media";
 import { chatRequest, choiceFrom, errorMessage, usageFrom } from "./wire";
 
-function baseUrlOf(call: TaskCall): string {
-  if (!call.route.provider.baseUrl) throw new ProviderError("bad_request", `provider ${call.route.provider.id} has no base_url`);
-  return call.route.provider.baseUrl;
-}
-
-function headersOf(call: TaskCall): Record<string, string> {
-  const extra = (call.route.provider.config.headers ?? {}) as Record<string, string>;
-  return { ...extra, ...(call.apiKey ? { authorization: `Bearer ${call.apiKey}` } : {}) };
-}
-
-const post = (call: TaskCall, path: string, body: unknown, headersMs?: number) =>
-  send({ url: joinUrl(baseUrlOf(call), path), headers: headersOf(call), body, signal: call.signal, headersMs, errorMessage });
 
 /** Upstream usage when there is one; otherwise counted here and marked estimated. */
 function usageOr(reported: Usage | null, input: ChatInput, outputText: string): Usage {
@@ -115,5 +106,5 @@ const textToImage: TaskRunner = async (call): Promise<ProviderResult> => {
 export const openaiAdapter: ProviderAdapter = {
   kind: "openai",
   idempotent: false, // a repeated call is a second, billed generation upstream
-  tasks: { chat, "text-generation": textGeneration, embedding, "text-to-image": textToImage },
+  tasks: { chat, "text-generation": textGeneration, embedding, "text-to-image": textToImage, "text-to-speech": textToSpeech, "speech-to-text": speechToText, moderation, rerank },
 };
