@@ -8,6 +8,7 @@ import { dialectErrorFor } from "./dialects/errors";
 import { anthropicRoutes } from "./dialects/anthropic";
 import { openaiRoutes } from "./dialects/openai";
 import { responsesRoutes } from "./dialects/openai/responses";
+import { ollamaRoutes } from "./dialects/ollama";
 import { openrouterRoutes } from "./dialects/openrouter";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
@@ -65,6 +66,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
     .use(openrouterRoutes(ctx))
+    .use(ollamaRoutes(ctx))
     .use(aimpRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))
     .use(balanceRoutes(ctx))
