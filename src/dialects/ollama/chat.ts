@@ -9,11 +9,11 @@
 import { appendToolResult, type ChatInput, type ChatMessage, type ContentPart, type ImagePart } from "../../canonical/chat";
 import type { Model } from "../../modules/catalog/service";
 import { sniffMediaType } from "../../modules/files/sniff";
-import { objectBody } from "../body";
+import { objectBody, ollamaUnknown } from "../body";
 import { functionTools, parseArguments } from "../openai/chat";
 import { capabilitiesOf } from "./models";
 import { invalidField } from "../../errors";
-import { addOutputControls, bad, ollamaUnknown, requestOf, samplingOf, SHARED_FIELDS, SHARED_REFUSED, type OllamaRequest } from "./options";
+import { addOutputControls, bad, requestOf, samplingOf, SHARED_FIELDS, SHARED_REFUSED, type OllamaRequest } from "./options";
 
 const KNOWN = new Set([...SHARED_FIELDS, "messages", "tools"]);
 

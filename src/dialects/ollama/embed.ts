@@ -6,9 +6,9 @@
  */
 import { invalidField } from "../../errors";
 import type { ExecutionRow } from "../../modules/executions/store";
-import { objectBody } from "../body";
+import { objectBody, ollamaUnknown } from "../body";
 import { statsOf } from "./answers";
-import { bad, ollamaUnknown, samplingOf, unloads } from "./options";
+import { bad, samplingOf, unloads } from "./options";
 
 const EMBED_FIELDS = new Set(["model", "input", "truncate", "keep_alive", "dimensions", "options"]);
 const EMBEDDINGS_FIELDS = new Set(["model", "prompt", "keep_alive", "options"]);

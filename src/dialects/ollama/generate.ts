@@ -8,10 +8,10 @@
 import type { ChatInput } from "../../canonical/chat";
 import { invalidField } from "../../errors";
 import type { Model } from "../../modules/catalog/service";
-import { objectBody } from "../body";
+import { objectBody, ollamaUnknown } from "../body";
 import { inputFor } from "../openai/completions";
 import { imagesOf, userContent } from "./chat";
-import { addOutputControls, bad, ollamaUnknown, requestOf, samplingOf, SHARED_FIELDS, SHARED_REFUSED, type OllamaRequest } from "./options";
+import { addOutputControls, bad, requestOf, samplingOf, SHARED_FIELDS, SHARED_REFUSED, type OllamaRequest } from "./options";
 
 const KNOWN = new Set([...SHARED_FIELDS, "prompt", "suffix", "system", "template", "context", "images"]);
 const REFUSED: Record<string, string> = {

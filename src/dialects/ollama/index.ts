@@ -20,10 +20,9 @@ import { chatInputOf, loadsOnly as chatLoadsOnly, parseChatBody } from "./chat";
 import { embedAnswer, embeddingAnswer, parseEmbedBody, parseEmbeddingsBody, type OllamaEmbed } from "./embed";
 import { generateInputOf, loadsOnly as generateLoadsOnly, parseGenerateBody } from "./generate";
 import { OllamaModel } from "./model";
-import { modelNamed, running, show, tags } from "./models";
-import { bad, ollamaUnknown, type OllamaRequest } from "./options";
+import { modelNamed, OLLAMA_TASKS, parseShowBody, running, show, tags } from "./models";
+import type { OllamaRequest } from "./options";
 import { ndjsonLine, ndjsonResponse } from "./stream";
-import { objectBody } from "../body";
 
 /** The Ollama version whose API this surface follows: clients gate features (`think`, structured outputs) on it. */
 export const OLLAMA_API_VERSION = "0.12.0";
@@ -64,8 +63,6 @@ const streamedDoc = (doc: Parameters<typeof operationDoc>[0]) => {
   const schema = doc.response[1] as never;
   return { ...base, responses: { 200: { description: doc.response[0], content: { "application/json": { schema }, "application/x-ndjson": { schema } } } } };
 };
-
-const SHOW_FIELDS = new Set(["model", "name", "verbose", "system", "template", "options"]);
 
 export const ollamaRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/ollama", seed: ctx.instanceId, prefix: "/api", tags: ["Ollama compatible"] })
@@ -155,10 +152,8 @@ export const ollamaRoutes = (ctx: AppContext) =>
     .post(
       "/show",
       ({ body }) => {
-        const b = objectBody(body, { known: SHOW_FIELDS, unknown: ollamaUnknown });
-        if (b.model !== undefined && b.name !== undefined && b.model !== b.name) throw bad("name", "model and name differ; send model only");
-        const field = b.model === undefined && b.name !== undefined ? "name" : "model";
-        return show(modelNamed(ctx, b[field], ["chat", "text-generation", "embedding"], "show", field));
+        const { name, field } = parseShowBody(body);
+        return show(modelNamed(ctx, name, OLLAMA_TASKS, "show", field));
       },
       {
         auth: "inference",

@@ -10,9 +10,10 @@ import * as Catalog from "../../modules/catalog/service";
 import * as Executions from "../../modules/executions/service";
 import type { Caller } from "../../modules/keys/service";
 import { iso } from "../../time";
+import { objectBody, ollamaUnknown } from "../body";
 
 /** The tasks the Ollama API can run, and so lists. */
-const OLLAMA_TASKS = ["chat", "text-generation", "embedding"];
+export const OLLAMA_TASKS = ["chat", "text-generation", "embedding"];
 const LATEST = ":latest";
 
 /** How Ollama lists a slug: with its tag, `:latest` when it has none. */
@@ -67,6 +68,15 @@ const ollamaModels = (ctx: AppContext) => Catalog.listModels(ctx.db).filter((m) 
 
 /** `GET /api/tags`: every chat, text-generation and embedding model of the catalog. */
 export const tags = (ctx: AppContext) => ({ models: ollamaModels(ctx).map(listed) });
+
+const SHOW_FIELDS = new Set(["model", "name", "verbose", "system", "template", "options"]);
+
+/** `POST /api/show`'s body: the model's name, in `model` or (Ollama's older clients) `name`; the rest is accepted and ignored. */
+export function parseShowBody(body: unknown): { name: unknown; field: "model" | "name" } {
+  const b = objectBody(body, { known: SHOW_FIELDS, unknown: ollamaUnknown });
+  if (b.model !== undefined && b.name !== undefined && b.model !== b.name) throw invalidField("name", "invalid_format", "model and name differ; send model only");
+  return b.model === undefined && b.name !== undefined ? { name: b.name, field: "name" } : { name: b.model, field: "model" };
+}
 
 /** `POST /api/show`: the model's details; `model_info` carries its context length under its architecture's name, where clients look for it. */
 export function show(model: Catalog.Model) {

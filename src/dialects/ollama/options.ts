@@ -12,9 +12,6 @@ import { capabilitiesOf } from "./models";
 
 export const bad = (param: string, message: string) => invalidField(param, "invalid_format", message);
 
-/** Go's wording for a field it does not know, which Ollama's users recognise. */
-export const ollamaUnknown = (param: string) => `json: unknown field "${param}"`;
-
 /** Options that become canonical parameters. */
 const TRANSLATED_OPTIONS = ["temperature", "top_p", "seed", "stop", "num_predict", "presence_penalty", "frequency_penalty"];
 /** Options of a local runner (load, hardware, sampler internals) that no upstream of the gateway takes. */
