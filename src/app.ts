@@ -9,6 +9,7 @@ import { anthropicRoutes } from "./dialects/anthropic";
 import { openaiRoutes } from "./dialects/openai";
 import { responsesRoutes } from "./dialects/openai/responses";
 import { ollamaRoutes } from "./dialects/ollama";
+import { isOllamaPath } from "./dialects/ollama/paths";
 import { openrouterRoutes } from "./dialects/openrouter";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
 import { meterIfAuthenticated } from "./http/auth";
@@ -51,7 +52,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers), dialectErrorFor))
     .use(headerLimit())
     .use(observe(ctx))
-    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || rawBodyRoutes(method, path)))
+    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || rawBodyRoutes(method, path), isOllamaPath))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))

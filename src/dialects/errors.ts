@@ -6,6 +6,7 @@
 import type { AppError } from "../errors";
 import { anthropicError } from "./anthropic/errors";
 import { ollamaError } from "./ollama/errors";
+import { isOllamaPath } from "./ollama/paths";
 import { openaiError } from "./openai/errors";
 import { openrouterError } from "./openrouter/errors";
 
@@ -17,13 +18,11 @@ const OPENAI_PATHS = /^\/v1\/(chat\/completions|completions|embeddings|images\/g
 const ANTHROPIC_PATHS = /^\/v1\/messages(\/count_tokens)?\/?$|^\/api\/v1\/messages\/?$/;
 
 const OPENROUTER_PATHS = /^\/api\/v1\//;
-/** Ollama's API sits beside AIMP's under `/api`; only its own paths answer in its shape. */
-const OLLAMA_PATHS = /^\/api\/(chat|generate|embed|embeddings|tags|show|version|ps)\/?$/;
 
 export function dialectErrorFor(path: string): DialectErrorRenderer | null {
   if (ANTHROPIC_PATHS.test(path)) return anthropicError;
   if (OPENROUTER_PATHS.test(path)) return openrouterError;
   if (OPENAI_PATHS.test(path)) return openaiError;
-  if (OLLAMA_PATHS.test(path)) return ollamaError;
+  if (isOllamaPath(path)) return ollamaError;
   return null;
 }

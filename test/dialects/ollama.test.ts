@@ -261,6 +261,18 @@ describe("models", () => {
     expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  test("pull of a catalog model succeeds at once (streamed or not); push, create, copy and delete are refused", async () => {
+    expect(await ollama.pull({ model: "mock-chat" })).toEqual({ status: "success" } as never);
+    expect(await collect(await ollama.pull({ model: "mock-embed:latest", stream: true }))).toEqual([{ status: "success" }] as never);
+    expect(await failure(ollama.pull({ model: "llama3.1:8b" }))).toMatchObject({ name: "ResponseError", status_code: 404 });
+    for (const refused of [ollama.push({ model: "mock-chat" }), ollama.create({ model: "mine", from: "mock-chat" }), ollama.copy({ source: "mock-chat", destination: "mine" }), ollama.delete({ model: "mock-chat" })]) {
+      const err = await failure(refused);
+      expect(err).toMatchObject({ name: "ResponseError", status_code: 403 });
+      expect(err.error).toContain("catalog");
+    }
+    expect((await ollama.list()).models.map((m) => m.name)).not.toContain("mine:latest");
+  });
+
   test("ps: the models with an execution running, and none once it has ended", async () => {
     openaiUpstream.next({ delayMs: 1500 });
     const call = ollama.chat({ model: "gpt-mini", messages: [{ role: "user", content: "slow" }] });
@@ -323,6 +335,7 @@ describe("errors as the client's ResponseError", () => {
     const extra = await failure(ollama.chat({ model: "mock-chat", messages: [{ role: "user", content: "x" }], frobnicate: 1 } as never));
     expect(extra).toMatchObject({ name: "ResponseError", status_code: 400, error: 'json: unknown field "frobnicate"' });
     expect(await failure(ollama.chat({ model: "mock-chat", messages: "hello" } as never))).toMatchObject({ status_code: 400 });
+    expect(await failure(ollama.chat({ model: "mock-chat", messages: [{ role: "user", content: "x" }], tools: "weather" } as never))).toMatchObject({ status_code: 400 });
     const malformed = await server.post("/api/generate", '{"model": "mock-chat",');
     expect(malformed.status).toBe(400);
     expect(typeof (await malformed.json()).error).toBe("string");
@@ -374,6 +387,15 @@ describe("the gateway's contract on the Ollama surface", () => {
     expect(b.message.content).toBe(a.message.content);
     expect((await newestExecution()).id).toBe(made.id);
     expect(micros(before) - micros(await balanceOf(server))).toBe(micros(made.cost));
+  });
+
+  test("a body posted as `curl -d` posts it (a form's Content-Type) is read as JSON, as Ollama reads it; elsewhere it stays a 415", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const body = JSON.stringify({ model: "mock-chat", messages: [{ role: "user", content: "hi" }], stream: false });
+    const res = await server.request("POST", "/api/chat", { body, headers: form });
+    expect(res.status).toBe(200);
+    expect((await res.json()).done).toBe(true);
+    expect((await server.request("POST", "/v1/chat/completions", { body, headers: form })).status).toBe(415);
   });
 
   test("the /api path space: a wrong method is a 405 in Ollama's shape; AIMP and OpenRouter keep theirs", async () => {

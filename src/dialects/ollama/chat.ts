@@ -11,7 +11,7 @@ import type { Model } from "../../modules/catalog/service";
 import { sniffMediaType } from "../../modules/files/sniff";
 import { objectBody, ollamaUnknown } from "../body";
 import { functionTools, parseArguments } from "../openai/chat";
-import { capabilitiesOf } from "./models";
+import { capabilitiesOf } from "./capabilities";
 import { invalidField } from "../../errors";
 import { addOutputControls, bad, requestOf, samplingOf, SHARED_FIELDS, SHARED_REFUSED, type OllamaRequest } from "./options";
 
@@ -103,6 +103,7 @@ export const loadsOnly = (req: OllamaRequest) => !Array.isArray(req.body.message
 export function chatInputOf(req: OllamaRequest, model: Model, name: string): ChatInput {
   const b = req.body;
   const input: ChatInput = { messages: messagesOf(b.messages), ...samplingOf(b.options) };
+  if (b.tools !== undefined && b.tools !== null && !Array.isArray(b.tools)) throw bad("tools", "tools must be a list");
   const tools = functionTools(b.tools);
   if (tools) {
     if (!capabilitiesOf(model).includes("tools")) throw invalidField("tools", "unsupported", `"${name}" does not support tools`);

@@ -4,8 +4,9 @@
  * older embeddings, the model list (`tags`), `show`, `ps` and `version`, for tools that speak
  * only Ollama with their host changed and the ModelRoute key as `Authorization: Bearer`. Every
  * generation is an execution of the catalog model the name means (models.ts), held, metered and
- * listed in `/v1/executions`; its id is in the `x-execution-id` header. Errors come in Ollama's
- * `{"error":"…"}` shape (dialects/errors.ts).
+ * listed in `/v1/executions`; its id is in the `x-execution-id` header. `pull` of a catalog model
+ * succeeds at once; push, create, copy and delete are refused (the catalog is the operator's).
+ * Errors come in Ollama's `{"error":"…"}` shape (dialects/errors.ts).
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
@@ -13,14 +14,15 @@ import { auth } from "../../http/auth";
 import { requestIdOf } from "../../http/request-id";
 import type { Model } from "../../modules/catalog/service";
 import type { Caller } from "../../modules/keys/service";
-import { operationDoc } from "../route-docs";
+import { AppError } from "../../errors";
+import { apiKeySecurity, operationDoc } from "../route-docs";
 import { runCompleted, runStreaming } from "../run";
 import { answerOf, loadAnswerOf, type Shape } from "./answers";
 import { chatInputOf, loadsOnly as chatLoadsOnly, parseChatBody } from "./chat";
 import { embedAnswer, embeddingAnswer, parseEmbedBody, parseEmbeddingsBody, type OllamaEmbed } from "./embed";
 import { generateInputOf, loadsOnly as generateLoadsOnly, parseGenerateBody } from "./generate";
 import { OllamaModel } from "./model";
-import { modelNamed, OLLAMA_TASKS, parseShowBody, running, show, tags } from "./models";
+import { modelNamed, OLLAMA_TASKS, parsePullBody, parseShowBody, running, show, tags } from "./models";
 import type { OllamaRequest } from "./options";
 import { ndjsonLine, ndjsonResponse } from "./stream";
 
@@ -63,6 +65,12 @@ const streamedDoc = (doc: Parameters<typeof operationDoc>[0]) => {
   const schema = doc.response[1] as never;
   return { ...base, responses: { 200: { description: doc.response[0], content: { "application/json": { schema }, "application/x-ndjson": { schema } } } } };
 };
+
+/** Models are the operator's catalog (docs/catalog.md): Ollama's model management cannot change it. */
+const refuseCatalogChange = () => {
+  throw new AppError("FORBIDDEN", "Models come from the gateway's catalog, which its operator manages: they cannot be pushed, created, copied or deleted through the Ollama API.");
+};
+const refusedDoc = (summary: string) => ({ summary, description: "Always 403: models come from the gateway's catalog, which its operator manages (`PUT /admin/v1/catalog`).", security: apiKeySecurity });
 
 export const ollamaRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/ollama", seed: ctx.instanceId, prefix: "/api", tags: ["Ollama compatible"] })
@@ -167,6 +175,28 @@ export const ollamaRoutes = (ctx: AppContext) =>
         }),
       },
     )
+    .post(
+      "/pull",
+      ({ body, request }) => {
+        const req = parsePullBody(body);
+        modelNamed(ctx, req.name, OLLAMA_TASKS, "pull", req.field);
+        const done = { status: "success" };
+        return req.stream ? ndjsonLine(done, { "x-request-id": requestIdOf(request) }) : done;
+      },
+      {
+        auth: "inference",
+        detail: streamedDoc({
+          summary: "Pull a model (Ollama)",
+          description: "Nothing to download: a model of the catalog answers `{\"status\":\"success\"}` at once (one NDJSON line unless `stream` is false), so clients that pull before they chat work; any other name is a 404.",
+          request: OllamaModel.pullRequest,
+          response: ["Success.", OllamaModel.status],
+        }),
+      },
+    )
+    .post("/push", refuseCatalogChange, { auth: "inference", detail: refusedDoc("Push a model (Ollama): refused") })
+    .post("/create", refuseCatalogChange, { auth: "inference", detail: refusedDoc("Create a model (Ollama): refused") })
+    .post("/copy", refuseCatalogChange, { auth: "inference", detail: refusedDoc("Copy a model (Ollama): refused") })
+    .delete("/delete", refuseCatalogChange, { auth: "inference", detail: refusedDoc("Delete a model (Ollama): refused") })
     .get("/ps", ({ caller }) => running(ctx, caller), {
       auth: "inference",
       detail: operationDoc({ summary: "Running models (Ollama)", description: "The models the organization has executions waiting or running on.", response: ["The models.", OllamaModel.ps] }),

@@ -158,6 +158,13 @@ export namespace OllamaModel {
     },
   );
 
+  export const pullRequest = Type.Object(
+    { model: Type.String({ description: "A model name (the ollama client sends it as name)." }), stream: Type.Optional(stream), insecure: Type.Optional(Type.Boolean()) },
+    { ...open, description: "Ollama's pull request.", examples: [{ model: "mock-chat", stream: false }] },
+  );
+
+  export const status = Type.Object({ status: Type.String() }, { description: "The pull's outcome.", examples: [{ status: "success" }] });
+
   export const ps = Type.Object(
     { models: Type.Array(modelEntry) },
     { description: "The models with executions of the organization waiting or running.", examples: [{ models: [] }] },

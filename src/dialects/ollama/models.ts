@@ -11,6 +11,8 @@ import * as Executions from "../../modules/executions/service";
 import type { Caller } from "../../modules/keys/service";
 import { iso } from "../../time";
 import { objectBody, ollamaUnknown } from "../body";
+import { capabilitiesOf } from "./capabilities";
+import { streams } from "./options";
 
 /** The tasks the Ollama API can run, and so lists. */
 export const OLLAMA_TASKS = ["chat", "text-generation", "embedding"];
@@ -40,19 +42,6 @@ export function modelNamed(ctx: AppContext, name: unknown, tasks: readonly strin
   return model;
 }
 
-/** What the model's input schema lets a request carry, in Ollama's capability names. */
-export function capabilitiesOf(model: Catalog.Model): string[] {
-  if (model.task === "embedding") return ["embedding"];
-  if (model.task !== "chat") return ["completion"];
-  const properties = (model.inputSchema.properties ?? {}) as Record<string, unknown>;
-  const capabilities = ["completion"];
-  if ("tools" in properties) capabilities.push("tools");
-  if ("thinking" in properties) capabilities.push("thinking");
-  // Image parts are allowed somewhere in the messages' schema.
-  if (JSON.stringify(properties.messages ?? {}).includes('"const":"image"')) capabilities.push("vision");
-  return capabilities;
-}
-
 /** Changes whenever the model's definition does, as a digest names one build of a model. */
 const digestOf = (model: Catalog.Model) =>
   new Bun.CryptoHasher("sha256").update(JSON.stringify([model.slug, model.task, model.createdAt, model.inputSchema, model.pricing, model.maxOutputTokens, model.contextWindow])).digest("hex");
@@ -69,13 +58,25 @@ const ollamaModels = (ctx: AppContext) => Catalog.listModels(ctx.db).filter((m) 
 /** `GET /api/tags`: every chat, text-generation and embedding model of the catalog. */
 export const tags = (ctx: AppContext) => ({ models: ollamaModels(ctx).map(listed) });
 
-const SHOW_FIELDS = new Set(["model", "name", "verbose", "system", "template", "options"]);
+type Named = { name: unknown; field: "model" | "name" };
 
-/** `POST /api/show`'s body: the model's name, in `model` or (Ollama's older clients) `name`; the rest is accepted and ignored. */
-export function parseShowBody(body: unknown): { name: unknown; field: "model" | "name" } {
-  const b = objectBody(body, { known: SHOW_FIELDS, unknown: ollamaUnknown });
+/** The model's name, in `model` or (Ollama's older spelling, which the `ollama` client still sends to pull) `name`. */
+function namedIn(b: Record<string, unknown>): Named {
   if (b.model !== undefined && b.name !== undefined && b.model !== b.name) throw invalidField("name", "invalid_format", "model and name differ; send model only");
   return b.model === undefined && b.name !== undefined ? { name: b.name, field: "name" } : { name: b.model, field: "model" };
+}
+
+const SHOW_FIELDS = new Set(["model", "name", "verbose", "system", "template", "options"]);
+
+/** `POST /api/show`'s body: the model's name; the rest is accepted and ignored. */
+export const parseShowBody = (body: unknown): Named => namedIn(objectBody(body, { known: SHOW_FIELDS, unknown: ollamaUnknown }));
+
+const PULL_FIELDS = new Set(["model", "name", "insecure", "stream"]);
+
+/** `POST /api/pull`'s body: the model's name (`model`, or `name` as the `ollama` client sends it) and whether to stream (Ollama's default). */
+export function parsePullBody(body: unknown): Named & { stream: boolean } {
+  const b = objectBody(body, { known: PULL_FIELDS, unknown: ollamaUnknown });
+  return { ...namedIn(b), stream: streams(b.stream) };
 }
 
 /** `POST /api/show`: the model's details; `model_info` carries its context length under its architecture's name, where clients look for it. */

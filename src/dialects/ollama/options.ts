@@ -8,7 +8,7 @@
 import type { ChatInput, ResponseFormat } from "../../canonical/chat";
 import { invalidField } from "../../errors";
 import type { Model } from "../../modules/catalog/service";
-import { capabilitiesOf } from "./models";
+import { capabilitiesOf } from "./capabilities";
 
 export const bad = (param: string, message: string) => invalidField(param, "invalid_format", message);
 
