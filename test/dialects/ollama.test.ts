@@ -145,6 +145,9 @@ describe("chat", () => {
     const err = await failure(ollama.chat({ model: "gpt-mini", messages: [{ role: "user", content: "x" }], options: { temprature: 0.2 } as never }));
     expect(err).toMatchObject({ name: "ResponseError", status_code: 400 });
     expect(err.error).toContain("options.temprature");
+    // The model's input schema bounds the values; the message names the option, not the execution's field.
+    const hot = await failure(ollama.chat({ model: "mock-chat", messages: [{ role: "user", content: "x" }], options: { temperature: 9 } }));
+    expect(hot).toMatchObject({ status_code: 400, error: "options.temperature: Must be <= 2." });
   });
 
   test("images on a user message reach Anthropic as base64 image blocks; bytes that are no image are a 400", async () => {

@@ -55,7 +55,7 @@ export function generateInputOf(req: OllamaRequest, model: Model, name: string):
     for (const field of CHAT_ONLY) {
       const value = b[field];
       if (value !== undefined && value !== null && value !== "" && value !== false && !(Array.isArray(value) && value.length === 0))
-        throw invalidField(field, "unsupported", `"${name}" is a ${model.task} model: ${field} needs a chat model`);
+        throw invalidField(field, "unsupported", `"${name}" is not a chat model (its task is ${model.task}): ${field} needs one`);
     }
     return inputFor(model, { prompt, options: sampling });
   }

@@ -38,7 +38,7 @@ export function modelNamed(ctx: AppContext, name: unknown, tasks: readonly strin
   if (typeof name !== "string" || name === "") throw invalidField(field, "required", "model is required");
   const model = lookup(ctx, name);
   if (!model) throw new AppError("NOT_FOUND", `model "${name}" not found; GET /api/tags lists the models`, [{ field, code: "not_found", message: `No model ${name}.` }]);
-  if (!tasks.includes(model.task)) throw invalidField(field, "unsupported", `"${name}" does not support ${endpoint}: it is a ${model.task} model`);
+  if (!tasks.includes(model.task)) throw invalidField(field, "unsupported", `"${name}" does not support ${endpoint}: its task is ${model.task}`);
   return model;
 }
 
