@@ -390,6 +390,15 @@ describe("the gateway's contract on the Ollama surface", () => {
     expect(b.message.content).toBe(a.message.content);
     expect((await newestExecution()).id).toBe(made.id);
     expect(micros(before) - micros(await balanceOf(server))).toBe(micros(made.cost));
+
+    // A replayed stream is the finished execution again, as a whole stream.
+    const streaming = clientFor(server.apiKey, { "Idempotency-Key": "ollama-retry-2" });
+    const first = await collect(await streaming.chat({ model: "mock-chat", messages: [{ role: "user", content: "stream once" }], stream: true }));
+    const streamed = await newestExecution();
+    const again = await collect(await streaming.chat({ model: "mock-chat", messages: [{ role: "user", content: "stream once" }], stream: true }));
+    expect(again.map((p) => p.message.content).join("")).toBe(first.map((p) => p.message.content).join(""));
+    expect(again.at(-1)).toMatchObject({ done: true, eval_count: first.at(-1)!.eval_count });
+    expect((await newestExecution()).id).toBe(streamed.id);
   });
 
   test("a body posted as `curl -d` posts it (a form's Content-Type) is read as JSON, as Ollama reads it; elsewhere it stays a 415", async () => {

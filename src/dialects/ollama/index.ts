@@ -70,7 +70,12 @@ const streamedDoc = (doc: Parameters<typeof operationDoc>[0]) => {
 const refuseCatalogChange = () => {
   throw new AppError("FORBIDDEN", "Models come from the gateway's catalog, which its operator manages: they cannot be pushed, created, copied or deleted through the Ollama API.");
 };
-const refusedDoc = (summary: string) => ({ summary, description: "Always 403: models come from the gateway's catalog, which its operator manages (`PUT /admin/v1/catalog`).", security: apiKeySecurity });
+const refusedDoc = (summary: string) => ({
+  summary,
+  description: "Always 403: models come from the gateway's catalog, which its operator manages (`PUT /admin/v1/catalog`).",
+  security: apiKeySecurity,
+  responses: { 403: { description: "Refused.", content: { "application/json": { schema: OllamaModel.error as never } } } },
+});
 
 export const ollamaRoutes = (ctx: AppContext) =>
   new Elysia({ name: "dialect/ollama", seed: ctx.instanceId, prefix: "/api", tags: ["Ollama compatible"] })
