@@ -72,9 +72,8 @@ const refuseCatalogChange = () => {
 };
 const refusedDoc = (summary: string) => ({
   summary,
-  description: "Always 403: models come from the gateway's catalog, which its operator manages (`PUT /admin/v1/catalog`).",
+  description: 'Always 403 `{"error":"…"}`: models come from the gateway\'s catalog, which its operator manages (`PUT /admin/v1/catalog`).',
   security: apiKeySecurity,
-  responses: { 403: { description: "Refused.", content: { "application/json": { schema: OllamaModel.error as never } } } },
 });
 
 export const ollamaRoutes = (ctx: AppContext) =>

@@ -170,7 +170,5 @@ export namespace OllamaModel {
     { description: "The models with executions of the organization waiting or running.", examples: [{ models: [] }] },
   );
 
-  export const error = Type.Object({ error: Type.String() }, { description: "Ollama's error shape.", examples: [{ error: 'model "llama3.1:70b" not found; GET /api/tags lists the models' }] });
-
   export const version = Type.Object({ version: Type.String() }, { description: "The Ollama API version this surface follows.", examples: [{ version: "0.12.0" }] });
 }
