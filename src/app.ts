@@ -10,6 +10,8 @@ import { geminiRoutes } from "./dialects/gemini";
 import { openaiRoutes } from "./dialects/openai";
 import { isMultipartDialectRequest, openaiMediaRoutes } from "./dialects/openai/media";
 import { responsesRoutes } from "./dialects/openai/responses";
+import { ollamaRoutes } from "./dialects/ollama";
+import { isOllamaPath } from "./dialects/ollama/paths";
 import { openrouterRoutes } from "./dialects/openrouter";
 import { rerankRoutes } from "./dialects/rerank";
 import { jsonBody, type RawBodyRoutes } from "./http/body";
@@ -53,7 +55,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers), dialectErrorFor))
     .use(headerLimit())
     .use(observe(ctx))
-    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || isMultipartDialectRequest(method, path) || rawBodyRoutes(method, path)))
+    .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || isMultipartDialectRequest(method, path) || rawBodyRoutes(method, path), isOllamaPath))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))
     .use(opsRoutes(ctx))
     .use(catalogRoutes(ctx))
@@ -71,6 +73,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(anthropicRoutes(ctx))
     .use(geminiRoutes(ctx))
     .use(openrouterRoutes(ctx))
+    .use(ollamaRoutes(ctx))
     .use(aimpRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))
     .use(balanceRoutes(ctx))

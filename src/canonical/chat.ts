@@ -67,6 +67,16 @@ export type ChatOutput = {
 /** The parts of a message, a plain string being one text part. */
 export const partsOf = (content: ChatMessage["content"]): ContentPart[] => (typeof content === "string" ? [{ type: "text", text: content }] : content);
 
+/**
+ * Adds a tool result to the conversation: consecutive results are one user turn (Anthropic
+ * requires it; OpenAI-compatible upstreams split them again).
+ */
+export function appendToolResult(messages: ChatMessage[], result: ToolResultPart): void {
+  const last = messages.at(-1);
+  if (last?.role === "user" && Array.isArray(last.content) && last.content.every((p) => p.type === "tool_result")) last.content.push(result);
+  else messages.push({ role: "user", content: [result] });
+}
+
 /** The text of a message's parts (tool results and images left out). */
 export const textOf = (content: ChatMessage["content"] | ToolResultPart["content"]): string =>
   typeof content === "string"

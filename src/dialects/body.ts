@@ -27,3 +27,6 @@ export function objectBody(body: unknown, rules: BodyRules): Record<string, any>
 
 /** OpenAI's wording for a parameter it does not know. */
 export const openaiUnknown = (param: string) => `Unrecognized request argument supplied: ${param}`;
+
+/** Go's wording for a field it does not know (Ollama's server is written in Go). */
+export const ollamaUnknown = (param: string) => `json: unknown field "${param}"`;

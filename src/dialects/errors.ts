@@ -6,6 +6,8 @@
 import type { AppError } from "../errors";
 import { anthropicError } from "./anthropic/errors";
 import { geminiError } from "./gemini/errors";
+import { ollamaError } from "./ollama/errors";
+import { isOllamaPath } from "./ollama/paths";
 import { openaiError } from "./openai/errors";
 import { openrouterError } from "./openrouter/errors";
 
@@ -25,5 +27,6 @@ export function dialectErrorFor(path: string): DialectErrorRenderer | null {
   if (OPENROUTER_PATHS.test(path)) return openrouterError;
   if (GEMINI_PATHS.test(path)) return geminiError;
   if (OPENAI_PATHS.test(path)) return openaiError;
+  if (isOllamaPath(path)) return ollamaError;
   return null;
 }

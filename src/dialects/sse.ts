@@ -1,27 +1,25 @@
 /**
- * The server-sent-events response of a dialect stream: frames flushed one by one, keep-alives as
- * SSE comments (every SDK skips them), and a client that goes away abandons the execution.
+ * The streamed response of a dialect stream: frames flushed one by one, optional keep-alives,
+ * and a client that goes away abandons the execution. Server-sent events (OpenAI, Anthropic,
+ * OpenRouter, Gemini with `alt=sse`) keep alive with SSE comments, which every SDK skips; NDJSON
+ * (Ollama) has no comment syntax, so it sends none; Gemini's JSON-array stream sends whitespace.
  */
 import type { DialectStream, StreamItem } from "./run";
 
 const KEEP_ALIVE_MS = 5000;
 
-/** How the frames travel: server-sent events by default; Gemini's unframed JSON-array stream keeps alive with whitespace. */
-export type Framing = { contentType: string; keepAlive: string };
-const SSE_FRAMING: Framing = { contentType: "text/event-stream; charset=utf-8", keepAlive: ": keep-alive\n\n" };
+export type FramedStream = {
+  contentType: string;
+  /** Written every few seconds while the stream is open; none when the framing has no comment. */
+  keepAlive?: string;
+  headers: Record<string, string>;
+};
 
 /**
- * `render` turns each item into frames (already `event:`/`data:` formatted); it may return none.
+ * `render` turns each item into frames (already framed for the wire); it may return none.
  * `openingLate` frames are written after the first item is rendered and before its frames.
  */
-export function sseResponse(
-  run: DialectStream,
-  render: (item: StreamItem) => string[],
-  opening: string[],
-  headers: Record<string, string>,
-  openingLate?: () => string[],
-  framing: Framing = SSE_FRAMING,
-): Response {
+export function framedResponse(run: DialectStream, render: (item: StreamItem) => string[], opening: string[], framing: FramedStream, openingLate?: () => string[]): Response {
   const encoder = new TextEncoder();
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
@@ -30,7 +28,7 @@ export function sseResponse(
       const write = (frames: string[]) => {
         if (open && frames.length) controller.enqueue(encoder.encode(frames.join("")));
       };
-      const keepAlive = setInterval(() => write([framing.keepAlive]), KEEP_ALIVE_MS);
+      const keepAlive = framing.keepAlive ? setInterval(() => write([framing.keepAlive!]), KEEP_ALIVE_MS) : undefined;
       stop = () => {
         open = false;
         clearInterval(keepAlive);
@@ -62,9 +60,13 @@ export function sseResponse(
   });
   return new Response(body, {
     status: 200,
-    headers: { "content-type": framing.contentType, "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no", ...headers },
+    headers: { "content-type": framing.contentType, "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no", ...framing.headers },
   });
 }
+
+/** A server-sent-events stream; see `framedResponse`. */
+export const sseResponse = (run: DialectStream, render: (item: StreamItem) => string[], opening: string[], headers: Record<string, string>, openingLate?: () => string[]): Response =>
+  framedResponse(run, render, opening, { contentType: "text/event-stream; charset=utf-8", keepAlive: ": keep-alive\n\n", headers }, openingLate);
 
 export const dataFrame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 export const namedFrame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

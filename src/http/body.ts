@@ -71,10 +71,10 @@ export function throwIfBodyRejected(request: Request) {
   if (rejection) throw rejection;
 }
 
-async function parseJson(request: Request, contentType: string | undefined): Promise<unknown> {
+async function parseJson(request: Request, contentType: string | undefined, anyContentType: boolean): Promise<unknown> {
   const bytes = await readLimited(request, JSON_BODY_LIMIT_BYTES);
   if (bytes.byteLength === 0) return undefined;
-  if (!isJson(contentType ?? "")) {
+  if (!anyContentType && !isJson(contentType ?? "")) {
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.", [
       { field: "Content-Type", code: "unsupported", message: `Expected application/json, got ${JSON.stringify(contentType ?? "")}.` },
     ]);
@@ -94,11 +94,15 @@ async function parseJson(request: Request, contentType: string | undefined): Pro
 
 const badBody = (message: string) => new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "body", code: "invalid_format", message }]);
 
-export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false) =>
+/**
+ * `anyContentType`: paths whose body is JSON whatever its Content-Type says (Ollama's API, whose
+ * own documentation posts JSON with `curl -d`, a form's content type).
+ */
+export const jsonBody = (rawBodyRoutes: RawBodyRoutes = () => false, anyContentType: (path: string) => boolean = () => false) =>
   new Elysia({ name: "http/json-body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {
     if (rawBodyRoutes(request.method, path)) return request; // handed over untouched
     try {
-      return await parseJson(request, contentType);
+      return await parseJson(request, contentType, anyContentType(path));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       rejections.set(request, error);

@@ -93,7 +93,8 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
-      const dialect = unmatched ? null : dialectFor(path);
+      // A route's own error, and a wrong method on a surface's path, come in that surface's shape; an unknown path in the envelope.
+      const dialect = unmatched && appError.code !== "METHOD_NOT_ALLOWED" ? null : dialectFor(path);
       if (dialect) {
         const rendered = dialect(appError, requestId);
         set.status = rendered.status;

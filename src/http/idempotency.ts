@@ -86,7 +86,7 @@ export const purgeExpired = (conn: Conn, now: number) => conn.delete(idempotency
  * credits keep theirs forever in the ledger. The key's shape is checked here all the same.
  */
 /** Routes that claim and remember their key themselves, in the transaction that creates the execution. */
-const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/", "/admin/v1/orgs/:id/credits", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/images/generations", "/v1/images/edits", "/v1/images/variations", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/moderations", "/v1/rerank", "/v1/messages", "/api/v1/chat/completions", "/api/v1/embeddings", "/v1/responses", "/api/v1/responses", "/v1beta/models/*"]);
+const SELF_MANAGED_ROUTES = new Set(["/v1/executions", "/v1/executions/", "/admin/v1/orgs/:id/credits", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/images/generations", "/v1/images/edits", "/v1/images/variations", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/moderations", "/v1/rerank", "/v1/messages", "/api/v1/chat/completions", "/api/v1/embeddings", "/v1/responses", "/api/v1/responses", "/v1beta/models/*", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings"]);
 
 /** The scope of the operator's keys (the admin API has no organization of its own). */
 export const OPERATOR_SCOPE = "operator";

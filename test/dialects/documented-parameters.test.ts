@@ -1,5 +1,5 @@
 /**
- * Every parameter the installed `openai` SDK documents for chat completions and responses is
+ * Every parameter the installed `openai`, `@anthropic-ai/sdk` and `ollama` clients document is
  * known to the gateway: translated, ignored or refused with its reason, never answered as an
  * unknown parameter ("Unrecognized request argument", "Extra inputs are not permitted"). The list is read from the SDK's own type
  * declarations, so a parameter a new SDK adds fails here until it is decided.
@@ -12,10 +12,15 @@ import { parseMessagesRequest } from "../../src/dialects/anthropic/messages";
 import { parseGenerateRequest } from "../../src/dialects/gemini/request";
 import { parseChatRequest } from "../../src/dialects/openai/chat";
 import { parseResponsesRequest } from "../../src/dialects/openai/responses/request";
+import { parseChatBody } from "../../src/dialects/ollama/chat";
+import { parseEmbedBody, parseEmbeddingsBody } from "../../src/dialects/ollama/embed";
+import { parseGenerateBody } from "../../src/dialects/ollama/generate";
+import { parseShowBody } from "../../src/dialects/ollama/models";
+import { samplingOf } from "../../src/dialects/ollama/options";
 
 function documented(file: string, iface: string, sdk = "openai"): string[] {
   const text = readFileSync(join(dirname(require.resolve(`${sdk}/package.json`)), file), "utf8");
-  const body = text.slice(text.indexOf(`export interface ${iface} {`));
+  const body = text.slice(text.indexOf(`interface ${iface} {`)); // `export interface` in most SDKs, plain `interface` in ollama's bundle
   const end = body.indexOf("\n}");
   return [...body.slice(0, end).matchAll(/^ {4}([a-z_]+)\??:/gm)].map((m) => m[1]!);
 }
@@ -77,9 +82,27 @@ test("gemini generateContent: every generationConfig, part, tool and declaration
   }
 });
 
+test("ollama: every documented field of chat, generate, embed, embeddings, show and options is known", () => {
+  const known = (iface: string, parse: (body: Record<string, unknown>) => unknown, base: Record<string, unknown>, least: number) => {
+    const names = documented("dist/browser.d.ts", iface, "ollama");
+    expect(names.length).toBeGreaterThanOrEqual(least);
+    return names.filter((name) => verdict(() => parse({ ...base, ...(name in base ? {} : { [name]: null }) })) === "unknown");
+  };
+  expect(known("ChatRequest", parseChatBody, { model: "m" }, 9)).toEqual([]);
+  expect(known("GenerateRequest", parseGenerateBody, { model: "m", prompt: "x" }, 15)).toEqual([]);
+  expect(known("EmbedRequest", parseEmbedBody, { model: "m", input: "x" }, 5)).toEqual([]);
+  expect(known("EmbeddingsRequest", parseEmbeddingsBody, { model: "m", prompt: "x" }, 3)).toEqual([]);
+  expect(known("ShowRequest", parseShowBody, { model: "m" }, 3)).toEqual([]);
+  const options = documented("dist/browser.d.ts", "Options", "ollama");
+  expect(options.length).toBeGreaterThan(25);
+  expect(options.filter((name) => verdict(() => samplingOf({ [name]: null })) === "unknown")).toEqual([]);
+});
+
 test("a parameter no SDK documents is refused as unknown, in each API's words", () => {
   expect(verdict(() => parseChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
   expect(verdict(() => parseResponsesRequest({ model: "m", input: "x", frobnicate: 1 }))).toBe("unknown");
   expect(verdict(() => parseMessagesRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }], frobnicate: 1 }))).toBe("unknown");
   expect(verdict(() => parseGenerateRequest({ contents: [{ parts: [{ text: "x" }] }], generationConfig: { frobnicate: 1 } }))).toBe("unknown");
+  expect(verdict(() => parseChatBody({ model: "m", messages: [], frobnicate: 1 }))).toBe("unknown");
+  expect(verdict(() => samplingOf({ frobnicate: 1 }))).toBe("unknown");
 });

@@ -6,11 +6,11 @@
  */
 import type { ChatOutput } from "../../canonical/chat";
 import { errorOf, type DialectStream, type StreamItem } from "../run";
-import { dataFrame, sseResponse } from "../sse";
+import { dataFrame, framedResponse, sseResponse } from "../sse";
 import { streamedError } from "./errors";
 import { ChunkWriter, type RenderOptions } from "./response";
 
-const JSON_ARRAY = { contentType: "application/json; charset=utf-8", keepAlive: "\n" };
+const JSON_ARRAY = { contentType: "application/json; charset=utf-8", keepAlive: "\n", headers: {} };
 
 export function generateStream(stream: DialectStream, opts: RenderOptions, sse: boolean, requestId: string): Response {
   const writer = new ChunkWriter(opts);
@@ -26,5 +26,5 @@ export function generateStream(stream: DialectStream, opts: RenderOptions, sse: 
     first = false;
     return text;
   };
-  return sseResponse(stream, (item) => [...chunksOf(item).map(element), ...(item.kind === "end" ? ["]"] : [])], ["["], {}, undefined, JSON_ARRAY);
+  return framedResponse(stream, (item) => [...chunksOf(item).map(element), ...(item.kind === "end" ? ["]"] : [])], ["["], JSON_ARRAY);
 }

@@ -6,7 +6,7 @@
  * `function.name` on a tool call's first piece, `finish_reason` on every choice, one usage chunk
  * with `choices: []` when `stream_options.include_usage` is set, the same `id` on every chunk.
  */
-import type { ChatInput, ChatMessage, ChatOutput, ContentPart, FinishReason, ToolChoice } from "../../canonical/chat";
+import { appendToolResult, type ChatInput, type ChatMessage, type ChatOutput, type ChatTool, type ContentPart, type FinishReason, type ToolChoice } from "../../canonical/chat";
 import type { StreamEvent } from "../../canonical/stream";
 import type { Usage } from "../../canonical/usage";
 import { AppError, invalidField } from "../../errors";
@@ -89,14 +89,19 @@ function messagesOf(messages: unknown): ChatMessage[] {
     } else if (role === "tool") {
       if (typeof m.tool_call_id !== "string") throw bad(`${at}.tool_call_id`, `${at}.tool_call_id is required.`);
       const content = contentParts(m.content, `${at}.content`);
-      const result: ContentPart = { type: "tool_result", tool_use_id: m.tool_call_id, content: typeof content === "string" ? content : (content.filter((p) => p.type === "text" || p.type === "image") as never) };
-      const last = out.at(-1);
-      // Consecutive tool results are one user turn (Anthropic requires it; OpenAI upstreams split them again).
-      if (last?.role === "user" && Array.isArray(last.content) && last.content.every((p) => p.type === "tool_result")) last.content.push(result);
-      else out.push({ role: "user", content: [result] });
+      appendToolResult(out, { type: "tool_result", tool_use_id: m.tool_call_id, content: typeof content === "string" ? content : (content.filter((p) => p.type === "text" || p.type === "image") as never) });
     } else throw bad(`${at}.role`, `${at}.role must be system, developer, user, assistant or tool.`);
   });
   return out;
+}
+
+/** `[{"type":"function","function":{name,description,parameters}}]` (OpenAI's and Ollama's tools) as canonical tools; undefined when none. */
+export function functionTools(tools: unknown): ChatTool[] | undefined {
+  if (!Array.isArray(tools) || tools.length === 0) return undefined;
+  return tools.map((t: any, i: number) => {
+    if (t?.type !== "function" || typeof t.function?.name !== "string") throw bad(`tools[${i}]`, `tools[${i}] must be {"type":"function","function":{"name":…}}.`);
+    return { name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), ...(t.function.parameters ? { parameters: t.function.parameters } : {}) };
+  });
 }
 
 function toolChoiceOf(choice: any): ToolChoice | undefined {
@@ -113,11 +118,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   const stream = b.stream === true;
   if (stream && typeof b.n === "number" && b.n > 1) throw bad("n", "n greater than 1 is not supported when streaming.");
   const input: ChatInput = { messages: messagesOf(b.messages) };
-  if (Array.isArray(b.tools) && b.tools.length > 0)
-    input.tools = b.tools.map((t: any, i: number) => {
-      if (t?.type !== "function" || typeof t.function?.name !== "string") throw bad(`tools[${i}]`, `tools[${i}] must be {"type":"function","function":{"name":…}}.`);
-      return { name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), ...(t.function.parameters ? { parameters: t.function.parameters } : {}) };
-    });
+  const tools = functionTools(b.tools);
+  if (tools) input.tools = tools;
   const choice = toolChoiceOf(b.tool_choice);
   if (choice !== undefined) input.tool_choice = choice;
   const maxTokens = b.max_completion_tokens ?? b.max_tokens;

@@ -31,7 +31,7 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
 }
 
 /** The execution input for the model: its prompt field (`prompt`, or `text` for models that call it so), or one chat message. */
-export function inputFor(model: Model, req: CompletionRequest): Record<string, unknown> {
+export function inputFor(model: Model, req: Pick<CompletionRequest, "prompt" | "options">): Record<string, unknown> {
   if (model.task === "chat") return { messages: [{ role: "user", content: req.prompt }], ...req.options };
   const properties = (model.inputSchema.properties ?? {}) as Record<string, unknown>;
   const field = "prompt" in properties || !("text" in properties) ? "prompt" : "text";
