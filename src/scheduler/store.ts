@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from "bun:sqlite";
 import type { Conn } from "../db/client";
-import { placeholders, preparedPerConnection } from "../db/prepared";
+import { placeholders, preparedPerConnection, rawPerConnection } from "../db/prepared";
 import { jobs } from "../db/schema";
 
 export type JobRow = {
@@ -35,18 +35,18 @@ export function insertJob(conn: Conn, kind: string, payload: Record<string, unkn
   insertStatement(conn).run({ kind, payload, runAt: opts.runAt ?? now, maxAttempts: opts.maxAttempts ?? 5, uniqueKey: opts.uniqueKey ?? null, createdAt: now });
 }
 
-const insertLeasedStatement = preparedPerConnection((conn) =>
-  conn
-    .insert(jobs)
-    .values(placeholders("kind", "payload", "runAt", "maxAttempts", "createdAt", "attempts", "lockedUntil"))
-    .returning({ id: jobs.id })
-    .prepare(),
+const insertLeased = rawPerConnection((sqlite) =>
+  sqlite.prepare(
+    `INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, attempts, locked_until)
+     VALUES ($kind, $payload, $now, $maxAttempts, $now, 1, $lockedUntil) RETURNING id`,
+  ),
 );
 
 /** Adds a job already claimed (attempt 1, leased until `lockedUntil`) by the process that will run it at once. */
 export function insertLeasedJob(conn: Conn, kind: string, payload: Record<string, unknown>, now: number, lockedUntil: number, maxAttempts: number): JobRow {
-  const { id } = insertLeasedStatement(conn).get({ kind, payload, runAt: now, maxAttempts, createdAt: now, attempts: 1, lockedUntil })!;
-  return { id, kind, payload: JSON.stringify(payload), run_at: now, attempts: 1, max_attempts: maxAttempts, locked_until: lockedUntil, last_error: null, unique_key: null };
+  const text = JSON.stringify(payload);
+  const { id } = insertLeased(conn).get({ kind, payload: text, now, maxAttempts, lockedUntil }) as { id: number };
+  return { id, kind, payload: text, run_at: now, attempts: 1, max_attempts: maxAttempts, locked_until: lockedUntil, last_error: null, unique_key: null };
 }
 
 /** Raw prepared statements for the worker loop: it runs thousands of times a second. */

@@ -1,7 +1,8 @@
-/** Queries on executions and execution_events. Status is written only by state.ts. */
+/** Queries on executions. Status is written only by state.ts. */
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { placeholders, preparedByShape, preparedPerConnection } from "../../db/prepared";
+import type { Database, Statement } from "bun:sqlite";
+import { clientOf, rawPerConnection, rowCodec } from "../../db/prepared";
 import { executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -14,39 +15,63 @@ export const isTerminal = (status: Status) => TERMINAL.includes(status);
 export type NewExecution = Required<Pick<typeof executions.$inferInsert,
   "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing">>;
 
-const insertStatement = preparedPerConnection((conn) =>
-  conn
-    .insert(executions)
-    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing"))
-    .returning()
-    .prepare(),
-);
+const executionCodec = rowCodec<ExecutionRow>(executions);
+
+/** The statements every execution runs, raw (db/prepared.ts rawPerConnection says why). */
+const hot = rawPerConnection((sqlite) => ({
+  insert: sqlite.prepare(
+    `INSERT INTO executions (id, org_id, key_id, model, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing)
+     VALUES ($id, $orgId, $keyId, $model, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing)`,
+  ),
+  byId: sqlite.prepare("SELECT * FROM executions WHERE id = $id"),
+  updates: new Map<string, Statement>(),
+}));
 
 /** Inserts a new execution (state.ts decides its first status); returns the row as stored. */
-export const insertExecution = (tx: Conn, row: NewExecution): ExecutionRow => insertStatement(tx).get(row)!;
-
-const byIdStatement = preparedPerConnection((conn) => conn.select().from(executions).where(eq(executions.id, sql.placeholder("id"))).prepare());
+export function insertExecution(tx: Conn, row: NewExecution): ExecutionRow {
+  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+  hot(tx).insert.run({ ...row, input: json(row.input), metadata: json(row.metadata), routing: json(row.routing) });
+  return {
+    ...row,
+    output: null,
+    errorCode: null,
+    errorMessage: null,
+    usage: null,
+    costMicros: null,
+    routeId: null,
+    providerJob: null,
+    callbackToken: null,
+    awaitingAt: null,
+    completedAt: null,
+    purgedAt: null,
+  };
+}
 
 /** One execution by id (the polling hot path). */
-export const byId = (conn: Conn, id: string): ExecutionRow | undefined => byIdStatement(conn).get({ id });
-
-const updateStatement = preparedByShape((conn, shape) => {
-  const [columns, from] = JSON.parse(shape) as [string[], string[]];
-  return conn
-    .update(executions)
-    .set(placeholders(...columns))
-    .where(and(eq(executions.id, sql.placeholder("id")), inArray(executions.status, from as Status[])))
-    .returning()
-    .prepare();
-});
+export function byId(conn: Conn, id: string): ExecutionRow | undefined {
+  const raw = hot(conn).byId.get({ id });
+  return raw ? executionCodec.fromRaw(raw) : undefined;
+}
 
 /**
  * `UPDATE … SET <set> WHERE id = :id AND status IN (:from) RETURNING *`, prepared per shape
  * (the columns set and the allowed sources). Only state.ts calls this with a status.
  */
 export function guardedUpdate(tx: Conn, id: string, from: readonly Status[], set: Partial<typeof executions.$inferInsert>): ExecutionRow | undefined {
-  const values = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
-  return updateStatement(tx, JSON.stringify([Object.keys(values).sort(), from])).get({ ...values, id });
+  const props = Object.keys(set).filter((prop) => set[prop as keyof typeof set] !== undefined);
+  const statements = hot(tx);
+  const shape = `${props.join(",")}|${from.join(",")}`;
+  let statement = statements.updates.get(shape);
+  if (!statement) {
+    const assignments = props.map((prop) => `${executionCodec.column(prop)} = $${prop}`).join(", ");
+    // The sources are the state machine's own constants, never input.
+    statement = (clientOf(tx) as Database).prepare(`UPDATE executions SET ${assignments} WHERE id = $id AND status IN (${from.map((s) => `'${s}'`).join(", ")}) RETURNING *`);
+    statements.updates.set(shape, statement);
+  }
+  const params: Record<string, unknown> = { id };
+  for (const prop of props) params[prop] = executionCodec.toDriver(prop, set[prop as keyof typeof set]);
+  const raw = statement.get(params as Record<string, string | number | null>);
+  return raw ? executionCodec.fromRaw(raw) : undefined;
 }
 
 export function page(db: Conn, orgId: string, req: PageRequest, filters: { status?: Status; model?: string }) {

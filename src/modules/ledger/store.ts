@@ -8,7 +8,7 @@
 import { and, eq, gte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Conn } from "../../db/client";
-import { preparedPerConnection } from "../../db/prepared";
+import { preparedPerConnection, rawPerConnection } from "../../db/prepared";
 import { balances, ledgerEntries } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 import { newId } from "../../ids";
@@ -29,35 +29,6 @@ const p = sql.placeholder;
 const resolveRow = alias(ledgerEntries, "resolution");
 
 const statements = preparedPerConnection((conn: Conn) => ({
-    hold: conn
-      .update(balances)
-      .set({ availableMicros: sql`${balances.availableMicros} - ${p("amount")}`, heldMicros: sql`${balances.heldMicros} + ${p("amount")}` })
-      .where(and(eq(balances.orgId, p("org")), gte(balances.availableMicros, p("amount"))))
-      .returning(afterFields)
-      .prepare(),
-    insertEntry: conn
-      .insert(ledgerEntries)
-      .values({
-        id: p("id"),
-        orgId: p("org"),
-        kind: p("kind"),
-        amountMicros: p("amount"),
-        capturedMicros: p("captured"),
-        releasedMicros: p("released"),
-        executionId: p("execution"),
-        keyId: p("key"),
-        holdId: p("hold"),
-        createdAt: p("now"),
-      })
-      .onConflictDoNothing() // the unique hold_id index turns a second resolution into a no-op
-      .returning({ id: ledgerEntries.id })
-      .prepare(),
-    release: conn
-      .update(balances)
-      .set({ availableMicros: sql`${balances.availableMicros} + ${p("released")}`, heldMicros: sql`${balances.heldMicros} - ${p("held")}` })
-      .where(eq(balances.orgId, p("org")))
-      .returning(afterFields)
-      .prepare(),
     balanceOf: conn.select().from(balances).where(eq(balances.orgId, p("org"))).prepare(),
     // A key's spend since a time: each hold placed since then counts its capture once
     // resolved, its full amount while open.
@@ -76,10 +47,30 @@ export function ensureBalance(conn: Conn, orgId: string) {
 
 export const balanceOf = (conn: Conn, orgId: string) => statements(conn).balanceOf.get({ org: orgId }) ?? { orgId, availableMicros: 0, heldMicros: 0 };
 
+/** The two statements of a hold and the two of a settlement, raw: every execution runs them (db/prepared.ts). */
+const hot = rawPerConnection((sqlite) => ({
+  hold: sqlite.prepare(
+    `UPDATE balances SET available_micros = available_micros - $amount, held_micros = held_micros + $amount
+     WHERE org_id = $org AND available_micros >= $amount
+     RETURNING available_micros AS availableMicros, held_micros AS heldMicros, low_balance_threshold_micros AS thresholdMicros, low_balance_armed AS armed`,
+  ),
+  release: sqlite.prepare(
+    `UPDATE balances SET available_micros = available_micros + $released, held_micros = held_micros - $held
+     WHERE org_id = $org
+     RETURNING available_micros AS availableMicros, held_micros AS heldMicros, low_balance_threshold_micros AS thresholdMicros, low_balance_armed AS armed`,
+  ),
+  // The unique hold_id index turns a second resolution into a no-op (no row returned).
+  insertEntry: sqlite.prepare(
+    `INSERT INTO ledger_entries (id, org_id, kind, amount_micros, captured_micros, released_micros, execution_id, key_id, hold_id, created_at)
+     VALUES ($id, $org, $kind, $amount, $captured, $released, $execution, $key, $hold, $now)
+     ON CONFLICT DO NOTHING RETURNING id`,
+  ),
+}));
+
 /** Moves amount from available to held and records the hold; null when available is short. */
 export function placeHold(conn: Conn, orgId: string, executionId: string, keyId: string | null, amountMicros: number, now: number): { holdId: string; after: BalanceAfter } | null {
-  const s = statements(conn);
-  const after = s.hold.get({ org: orgId, amount: amountMicros });
+  const s = hot(conn);
+  const after = s.hold.get({ org: orgId, amount: amountMicros }) as BalanceAfter | null;
   if (!after) return null;
   const holdId = holdIdOf(executionId);
   s.insertEntry.get({ id: holdId, org: orgId, kind: "hold", amount: -amountMicros, captured: null, released: null, execution: executionId, key: keyId, hold: null, now });
@@ -100,7 +91,7 @@ export type HoldRef = { id: string; orgId: string; executionId: string; keyId: s
  * index on hold_id makes a second resolution a no-op (null), so "exactly once" is a database fact.
  */
 export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number, now: number): BalanceAfter | null {
-  const s = statements(conn);
+  const s = hot(conn);
   const heldMicros = hold.heldMicros;
   const releasedMicros = heldMicros - capturedMicros;
   const inserted = s.insertEntry.get({
@@ -116,7 +107,7 @@ export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number, n
     now,
   });
   if (!inserted) return null;
-  return s.release.get({ org: hold.orgId, released: releasedMicros, held: heldMicros }) ?? null;
+  return (s.release.get({ org: hold.orgId, released: releasedMicros, held: heldMicros }) as BalanceAfter | null) ?? null;
 }
 
 export const creditByIdempotencyKey = (conn: Conn, orgId: string, idempotencyKey: string): EntryRow | undefined =>

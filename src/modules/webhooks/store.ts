@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, getTableColumns, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { placeholders, preparedPerConnection } from "../../db/prepared";
+import { placeholders, preparedPerConnection, rawPerConnection } from "../../db/prepared";
 import { events, orgs, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -46,16 +46,14 @@ export const countEndpoints = (conn: Conn, orgId: string): number =>
 export const updateEndpoint = (conn: Conn, id: string, set: Partial<Omit<EndpointRow, "id" | "orgId" | "createdAt">>) =>
   conn.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).run();
 
-const enabledOfOrg = preparedPerConnection((conn) =>
-  conn
-    .select({ id: webhookEndpoints.id, url: webhookEndpoints.url, events: webhookEndpoints.events })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.orgId, sql.placeholder("orgId")), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
-    .prepare(),
-);
+// Raw: every status change of every execution asks it (db/prepared.ts rawPerConnection).
+const enabledOfOrg = rawPerConnection((sqlite) => sqlite.prepare("SELECT id, url, events FROM webhook_endpoints WHERE org_id = $orgId AND enabled = 1 AND deleted_at IS NULL"));
+
+type EnabledEndpoint = { id: string; url: string; events: string[] | null };
 
 /** The endpoints an event of the org fans out to (before the `events` filter); dispatch hot path. */
-export const enabledEndpoints = (conn: Conn, orgId: string) => enabledOfOrg(conn).all({ orgId });
+export const enabledEndpoints = (conn: Conn, orgId: string): EnabledEndpoint[] =>
+  (enabledOfOrg(conn).all({ orgId }) as { id: string; url: string; events: string | null }[]).map((e) => ({ id: e.id, url: e.url, events: e.events === null ? null : (JSON.parse(e.events) as string[]) }));
 
 /** Whether an endpoint receives events of `type` (omitted `events` = all). */
 export const subscribes = (endpoint: Pick<EndpointRow, "events">, type: string) => endpoint.events === null || endpoint.events.includes(type);
