@@ -5,6 +5,7 @@ import m1 from "../../drizzle/0001_catalog_routing.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_execution_routing.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_stored_responses.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_aimp_vectors.sql" with { type: "text" };
+import m5 from "../../drizzle/0005_batches.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -13,4 +14,5 @@ export const migrationSql: Record<string, string> = {
   "0002_execution_routing": m2,
   "0003_stored_responses": m3,
   "0004_aimp_vectors": m4,
+  "0005_batches": m5,
 };

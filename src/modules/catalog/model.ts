@@ -17,6 +17,7 @@ export namespace CatalogModel {
       cached_input_per_1m_tokens: t.Optional(t.String({ description: "Input tokens read from the provider's prompt cache.", examples: ["0.050"] })),
       cache_write_per_1m_tokens: t.Optional(t.String({ description: "Input tokens written to the provider's prompt cache.", examples: ["0.625"] })),
       per_second: t.Optional(t.String()),
+      batch_discount_percent: t.Optional(strictInteger({ minimum: 0, maximum: 100, description: "Percent off every price for batch lines; absent: the server's MODELROUTE_BATCH_DISCOUNT_PERCENT." })),
     },
     { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present.", examples: [examplePricing] },
   );

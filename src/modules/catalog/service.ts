@@ -210,6 +210,7 @@ export type PricingView = {
   cached_input_per_1m_tokens?: string;
   cache_write_per_1m_tokens?: string;
   per_second?: string;
+  batch_discount_percent?: number;
 };
 
 export function pricingView(p: Pricing): PricingView {
@@ -220,6 +221,7 @@ export function pricingView(p: Pricing): PricingView {
   if (p.cachedInputPer1mTokensMicros !== undefined) view.cached_input_per_1m_tokens = formatUsd(p.cachedInputPer1mTokensMicros);
   if (p.cacheWritePer1mTokensMicros !== undefined) view.cache_write_per_1m_tokens = formatUsd(p.cacheWritePer1mTokensMicros);
   if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
+  if (p.batchDiscountPercent !== undefined) view.batch_discount_percent = p.batchDiscountPercent;
   return view;
 }
 

@@ -12,12 +12,12 @@ export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", 
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
 type NewExecution = Required<Pick<typeof executions.$inferInsert,
-  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "routing">>;
+  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "routing" | "discountPercent">>;
 
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(executions)
-    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "routing"))
+    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "routing", "discountPercent"))
     .prepare(),
 );
 
