@@ -210,7 +210,6 @@ export type PricingView = {
   cached_input_per_1m_tokens?: string;
   cache_write_per_1m_tokens?: string;
   per_second?: string;
-  batch_discount_percent?: number;
 };
 
 export function pricingView(p: Pricing): PricingView {
@@ -221,7 +220,6 @@ export function pricingView(p: Pricing): PricingView {
   if (p.cachedInputPer1mTokensMicros !== undefined) view.cached_input_per_1m_tokens = formatUsd(p.cachedInputPer1mTokensMicros);
   if (p.cacheWritePer1mTokensMicros !== undefined) view.cache_write_per_1m_tokens = formatUsd(p.cacheWritePer1mTokensMicros);
   if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
-  if (p.batchDiscountPercent !== undefined) view.batch_discount_percent = p.batchDiscountPercent;
   return view;
 }
 
@@ -239,7 +237,7 @@ export function modelView(m: Model) {
     max_output_tokens: m.maxOutputTokens,
     description: m.description,
     input_schema: m.inputSchema,
-    pricing: pricingView(m.pricing),
+    pricing: { ...pricingView(m.pricing), ...(m.pricing.batchDiscountPercent !== undefined ? { batch_discount_percent: m.pricing.batchDiscountPercent } : {}) },
   };
 }
 
