@@ -96,11 +96,49 @@ export namespace FilesModel {
 
   export const idParams = t.Object({ file_id: t.String({ description: "A file id (`file_…`).", examples: [fileIdExample] }) });
 
-  export const listQuery = strictObject(pageQuery);
+  /** The native list's parameters and OpenAI's (`purpose`, `order`, `after`; `limit` up to 10,000 there). */
+  export const listQuery = strictObject({
+    ...pageQuery,
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, description: "Page size: 1–100 on the native list (default 20), up to 10,000 on OpenAI's." })),
+    purpose: t.Optional(t.String({ maxLength: 64, description: "OpenAI's list: only files of this purpose (`batch`, `batch_output`, …)." })),
+    order: t.Optional(enumOf(["asc", "desc"], { description: "OpenAI's list: by creation time (default desc)." })),
+    after: t.Optional(t.String({ maxLength: 64, description: "OpenAI's list: the id after which the page starts." })),
+  });
+
+  export const openaiFile = t.Object(
+    {
+      id: t.String({ examples: [fileIdExample] }),
+      object: t.Literal("file"),
+      bytes: strictInteger({ examples: [1024] }),
+      created_at: strictInteger({ description: "Unix seconds." }),
+      filename: t.String({ examples: ["requests.jsonl"] }),
+      purpose: t.String({ examples: ["batch"] }),
+      status: enumOf(["uploaded", "processed", "error"], { description: "`processed`: stored and usable; `error`: failed or expired." }),
+      expires_at: t.Union([strictInteger(), t.Null()], { description: "Unix seconds when the file is deleted; null = kept." }),
+      status_details: t.Union([t.String(), t.Null()]),
+    },
+    { description: "A file in OpenAI's shape (`files.create`, `files.retrieve`)." },
+  );
+
+  export const openaiList = t.Object(
+    {
+      object: t.Literal("list"),
+      data: t.Array(openaiFile),
+      first_id: t.Union([t.String(), t.Null()]),
+      last_id: t.Union([t.String(), t.Null()]),
+      has_more: t.Boolean(),
+    },
+    { description: "OpenAI's file list." },
+  );
 
   export const linkQuery = t.Object({
     expires: t.Optional(t.String({ description: "Unix seconds when the link expires." })),
     signature: t.Optional(t.String({ description: "HMAC-SHA256 of the link, hex." })),
+  });
+
+  export const contentHeaders = t.Object({
+    range: t.Optional(t.String({ description: "One byte range, e.g. `bytes=0-1023`." })),
+    authorization: t.Optional(t.String({ description: "Bearer sk_… — only without a signed link (OpenAI's files.content)." })),
   });
 
   export const rangeHeaders = t.Object({
