@@ -21,6 +21,7 @@ import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes, type DocumentedApp } from "./modules/docs";
 import { guardrailRoutes } from "./modules/guardrails";
 import { keyRoutes } from "./modules/keys";
+import { anthropicBatchRoutes, openaiBatchRoutes } from "./modules/batches";
 import { balanceRoutes, ledgerAdminRoutes, usageRoutes } from "./modules/ledger";
 import { executionRoutes } from "./modules/executions";
 import { filesRoutes, isFileUploadRequest } from "./modules/files";
@@ -64,6 +65,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(openaiRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
+    .use(openaiBatchRoutes(ctx))
+    .use(anthropicBatchRoutes(ctx))
     .use(openrouterRoutes(ctx))
     .use(aimpRoutes(ctx))
     .use(responsesRoutes(ctx, { prefix: "/api/v1", dialect: "openrouter", tag: "OpenRouter compatible" }))
