@@ -25,7 +25,7 @@ const CONCURRENCY = Number(values.concurrency);
 const gateway = await startGateway("batches", !values["no-pin"]);
 const base = gateway.server.url;
 const auth = { authorization: `Bearer ${gateway.apiKey}` };
-const api = async (path: string, init: RequestInit = {}) => (await fetch(`${base}${path}`, { ...init, headers: { ...auth, ...init.headers } })).json();
+const api = async (path: string, init: RequestInit = {}): Promise<any> => (await fetch(`${base}${path}`, { ...init, headers: { ...auth, ...init.headers } })).json();
 
 async function startBatch(lines: number) {
   const text = Array.from({ length: lines }, (_, i) =>
