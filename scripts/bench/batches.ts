@@ -51,7 +51,7 @@ try {
     batch = await api(`/v1/batches/${created.id}`);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const output = (await (await fetch(`${base}/v1/files/${batch.output_file_id}/content`, { headers: auth })).text()).trim().split("\n").map((l) => JSON.parse(l));
+  const output = (await (await fetch(`${base}/v1/files/${batch.output_file_id}/content`, { headers: { ...auth, accept: "application/binary" } })).text()).trim().split("\n").map((l) => JSON.parse(l));
   const right = output.filter((l) => l.response?.status_code === 200 && l.response.body.choices[0].message.content === "hi").length;
   console.log(`  batch of ${fmtInt(LINES)} lines: ${batch.status} in ${fmt(seconds)} s = ${fmtInt(LINES / seconds)} lines/s, ${right} right answers in the output file`);
   if (batch.status !== "completed" || right !== LINES) failed = true;

@@ -6,6 +6,7 @@
 import type { AppError } from "../errors";
 import { anthropicError } from "./anthropic/errors";
 import { openaiError } from "./openai/errors";
+import { fromOpenAISdk } from "./openai/files";
 import { openrouterError } from "./openrouter/errors";
 
 export type RenderedError = { status: number; body: unknown; headers?: Record<string, string> };
@@ -19,7 +20,7 @@ const FILES_PATHS = /^\/v1\/files(\/|$)/;
 
 /** OpenAI's upload, and any files request from an OpenAI SDK, get OpenAI's errors; the rest the envelope. */
 const isOpenAIFilesRequest = (path: string, request: Request) =>
-  FILES_PATHS.test(path) && ((request.method === "POST" && /^\/v1\/files\/?$/.test(path)) || request.headers.has("x-stainless-lang"));
+  FILES_PATHS.test(path) && ((request.method === "POST" && /^\/v1\/files\/?$/.test(path)) || fromOpenAISdk(request.headers));
 
 const OPENROUTER_PATHS = /^\/api\/v1\//;
 

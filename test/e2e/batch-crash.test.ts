@@ -58,7 +58,7 @@ test("kill -9 half way through a 2,000-line batch: after restart it completes, n
   expect(batch.status).toBe("completed");
   expect(batch.request_counts).toEqual({ total: LINES, completed: LINES, failed: 0 });
 
-  const output = (await (await fetch(`${current.url}/v1/files/${batch.output_file_id}/content`, { headers: auth })).text()).trim().split("\n").map((l) => JSON.parse(l));
+  const output = (await (await fetch(`${current.url}/v1/files/${batch.output_file_id}/content`, { headers: { ...auth, accept: "application/binary" } })).text()).trim().split("\n").map((l) => JSON.parse(l));
   expect(output.length).toBe(LINES);
   expect(new Set(output.map((l) => l.custom_id)).size).toBe(LINES);
   expect(output.every((l) => l.response.status_code === 200)).toBe(true);

@@ -39,14 +39,24 @@ export function openaiFileView(row: FileRow, now: number) {
 /** Parameters only OpenAI's list takes; any of them makes `GET /v1/files` answer in OpenAI's shape. */
 const OPENAI_LIST_PARAMS = ["purpose", "order", "after"] as const;
 
+/** True when the request comes from an official OpenAI SDK: every one sends `X-Stainless-Lang`. */
+export const fromOpenAISdk = (headers: Headers) => headers.has("x-stainless-lang");
+
 /**
  * True when a request on a shared `/v1/files` route is answered in OpenAI's shape: it comes from
- * an official OpenAI SDK (every one sends `X-Stainless-Lang`), it names one of OpenAI's list
- * parameters, or the file it is about was made on the OpenAI surface (it has a purpose).
+ * an OpenAI SDK, it names one of OpenAI's list parameters, or the file it is about was made on
+ * the OpenAI surface (it has a purpose).
  */
 export function wantsOpenAIShape(headers: Headers, query: Record<string, unknown> = {}, row?: FileRow): boolean {
-  return headers.has("x-stainless-lang") || OPENAI_LIST_PARAMS.some((p) => query[p] !== undefined) || Boolean(row?.purpose);
+  return fromOpenAISdk(headers) || OPENAI_LIST_PARAMS.some((p) => query[p] !== undefined) || Boolean(row?.purpose);
 }
+
+/**
+ * True when `GET /v1/files/{id}/content` without a signed link is OpenAI's `files.content`: the
+ * SDK asks for `Accept: application/binary` (and sends X-Stainless-Lang). Any other such request
+ * is a broken signed link, refused as before.
+ */
+export const isOpenAIContentRequest = (headers: Headers) => fromOpenAISdk(headers) || /application\/binary/i.test(headers.get("accept") ?? "");
 
 export type OpenAIListQuery = { purpose?: string; order?: "asc" | "desc"; after?: string; limit?: number };
 

@@ -125,7 +125,7 @@ export namespace BatchesModel {
 
   export const messageBatchList = Type.Object(
     { data: Type.Array(messageBatch), has_more: Type.Boolean(), first_id: nullableString, last_id: nullableString },
-    { description: "Your message batches, newest first." },
+    { description: "Your message batches, newest first.", examples: [{ data: [messageBatchExample], has_more: false, first_id: MSGBATCH_ID, last_id: MSGBATCH_ID }] },
   );
 
   export const messageBatchDeleted = Type.Object({ id: Type.String(), type: Type.Literal("message_batch_deleted") }, { examples: [{ id: MSGBATCH_ID, type: "message_batch_deleted" }] });

@@ -6,7 +6,7 @@
  * API"): `POST /v1/files` is its multipart upload, and the shared routes answer in OpenAI's shape
  * when dialects/openai/files.ts says the request or the file is OpenAI's.
  */
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { auth, authenticate } from "../../http/auth";
 import { invalidField } from "../../errors";
@@ -112,9 +112,9 @@ export const filesRoutes = (ctx: AppContext) =>
     )
     .get(
       "/:file_id/content",
-      async ({ params, query, headers, set }) => {
-        if (query.signature !== undefined || query.expires !== undefined) return asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range));
-        // No link: OpenAI's `files.content`, with an API key.
+      async ({ params, query, headers, set, request }) => {
+        if (!OpenAIFiles.isOpenAIContentRequest(request.headers)) return asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range));
+        // OpenAI's `files.content`: an API key instead of a signed link.
         const caller = authenticate(ctx, headers.authorization, set.headers as Record<string, string>, "inference");
         return asResponse(await Files.download(ctx, caller.orgId, params.file_id, headers.range));
       },
@@ -125,8 +125,8 @@ export const filesRoutes = (ctx: AppContext) =>
         detail: {
           summary: "Download by link, or the content of a file (OpenAI)",
           description:
-            "With `expires` and `signature`: the `url` of `GET /v1/files/{file_id}/url` on the local backend, with no API key (the signed, expiring link is the credential; 403 when changed or expired). " +
-            "Without them: OpenAI's `files.content`, authenticated with your API key, for any of your files (a batch's output and error files among them). Honours `Range`.",
+            "The `url` of `GET /v1/files/{file_id}/url` on the local backend, with no API key: the signed, expiring link is the credential (403 when missing, changed or expired). " +
+            "With `Accept: application/binary` (as the OpenAI SDKs send it) or from an OpenAI SDK: OpenAI's `files.content`, authenticated with your API key instead, for any of your files (a batch's output and error files among them). Honours `Range`.",
           responses: byteResponses(401, 403, 404, 416),
         },
       },
@@ -152,7 +152,7 @@ export const filesRoutes = (ctx: AppContext) =>
             "OpenAI's list instead (OpenAI's file objects, `first_id`, `last_id`, `limit` up to 10,000) when the request names `purpose`, `order` or `after`, or comes from an OpenAI SDK (`X-Stainless-Lang`).",
           security: [{ apiKey: [] }],
         },
-        response: { 200: t.Union([FilesModel.list, FilesModel.openaiList]), ...errorResponses(400, 401, 429) },
+        response: { 200: FilesModel.listEitherShape, ...errorResponses(400, 401, 429) },
       },
     )
     .get(
@@ -172,7 +172,7 @@ export const filesRoutes = (ctx: AppContext) =>
             "A file uploaded through `POST /v1/files` or written by a batch, or any file asked for by an OpenAI SDK, comes as OpenAI's file object (`bytes`, `purpose`, unix-second times).",
           security: [{ apiKey: [] }],
         },
-        response: { 200: t.Union([FilesModel.file, FilesModel.openaiFile]), ...errorResponses(401, 404, 429) },
+        response: { 200: FilesModel.fileEitherShape, ...errorResponses(401, 404, 429) },
       },
     )
     .delete("/:file_id", ({ params, caller }) => Files.deleteFile(ctx, caller.orgId, params.file_id), {

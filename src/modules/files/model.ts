@@ -24,6 +24,17 @@ const fileExample = {
   created_at: "2026-11-30T09:10:02.318Z",
   expires_at: "2026-12-30T09:10:03.871Z",
 };
+const openaiFileExample = {
+  id: fileIdExample,
+  object: "file",
+  bytes: 1024,
+  created_at: 1796029802,
+  filename: "requests.jsonl",
+  purpose: "batch",
+  status: "processed",
+  expires_at: 1798621802,
+  status_details: null,
+};
 const downloadExample = {
   url: `${LINK}?expires=1796033720&signature=b9eb75ebb258133455a3db33a2f0e222d989f4c78302fcd359c76089744d7cd5`,
   expires_at: "2026-11-30T10:15:20.000Z",
@@ -117,7 +128,7 @@ export namespace FilesModel {
       expires_at: t.Union([strictInteger(), t.Null()], { description: "Unix seconds when the file is deleted; null = kept." }),
       status_details: t.Union([t.String(), t.Null()]),
     },
-    { description: "A file in OpenAI's shape (`files.create`, `files.retrieve`)." },
+    { description: "A file in OpenAI's shape (`files.create`, `files.retrieve`).", examples: [openaiFileExample] },
   );
 
   export const openaiList = t.Object(
@@ -128,8 +139,12 @@ export namespace FilesModel {
       last_id: t.Union([t.String(), t.Null()]),
       has_more: t.Boolean(),
     },
-    { description: "OpenAI's file list." },
+    { description: "OpenAI's file list.", examples: [{ object: "list", data: [openaiFileExample], first_id: fileIdExample, last_id: fileIdExample, has_more: false }] },
   );
+
+  /** The shared routes answer either shape (docs/decisions.md "OpenAI files beside the native files API"). */
+  export const fileEitherShape = t.Union([file, openaiFile], { description: "The native file object, or OpenAI's for OpenAI files and clients.", examples: [fileExample] });
+  export const listEitherShape = t.Union([list, openaiList], { description: "The native list, or OpenAI's for OpenAI clients and parameters.", examples: [{ object: "list", data: [fileExample], has_more: false }] });
 
   export const linkQuery = t.Object({
     expires: t.Optional(t.String({ description: "Unix seconds when the link expires." })),
