@@ -26,6 +26,7 @@ import { catalogRoutes } from "./modules/catalog";
 import { docsRoutes, type DocumentedApp } from "./modules/docs";
 import { guardrailRoutes } from "./modules/guardrails";
 import { keyRoutes } from "./modules/keys";
+import { anthropicBatchRoutes, openaiBatchRoutes } from "./modules/batches";
 import { balanceRoutes, ledgerAdminRoutes, usageRoutes } from "./modules/ledger";
 import { executionRoutes } from "./modules/executions";
 import { filesRoutes, isFileUploadRequest } from "./modules/files";
@@ -72,6 +73,8 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
     .use(responsesRoutes(ctx, { prefix: "/v1", dialect: "openai", tag: "OpenAI compatible" }))
     .use(anthropicRoutes(ctx))
     .use(geminiRoutes(ctx))
+    .use(openaiBatchRoutes(ctx))
+    .use(anthropicBatchRoutes(ctx))
     .use(openrouterRoutes(ctx))
     .use(ollamaRoutes(ctx))
     .use(aimpRoutes(ctx))

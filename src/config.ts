@@ -49,6 +49,8 @@ export const SETTINGS = [
   { key: "webhookRetryScheduleMs", flag: "webhook-retry-schedule", env: "MODELROUTE_WEBHOOK_RETRY_SCHEDULE", kind: { type: "msList", max: 7 * DAY_MS, maxItems: 20 }, default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000], help: "Delays in ms before each webhook retry, comma-separated (±10 % jitter); its length is the number of retries." },
   { key: "webhookMaxAgeMs", flag: "webhook-max-age-ms", env: "MODELROUTE_WEBHOOK_MAX_AGE_MS", kind: int(1000, 30 * DAY_MS), default: DAY_MS, help: "No webhook attempt is made this long after its event (Retry-After included)." },
   { key: "webhookAllowPrivate", flag: "webhook-allow-private", env: "MODELROUTE_WEBHOOK_ALLOW_PRIVATE", kind: { type: "bool" }, default: false, help: "Allow webhooks to private, loopback and link-local addresses (refused by default)." },
+  { key: "batchConcurrency", flag: "batch-concurrency", env: "MODELROUTE_BATCH_CONCURRENCY", kind: int(1, 10_000), default: 16, help: "Batch lines run at once by this process, all batches together; interactive calls keep the rest of the workers." },
+  { key: "batchDiscountPercent", flag: "batch-discount-percent", env: "MODELROUTE_BATCH_DISCOUNT_PERCENT", kind: int(0, 100), default: 50, help: "Percent off the model's prices for batch lines (a model's pricing.batch_discount_percent wins)." },
   { key: "webhookConcurrency", flag: "webhook-concurrency", env: "MODELROUTE_WEBHOOK_CONCURRENCY", kind: int(1, 10_000), default: 32, help: "Webhook attempts in flight at once; one receiver gets at most a quarter of them." },
 ] as const satisfies readonly Setting[];
 
@@ -80,6 +82,8 @@ export type Config = {
   webhookMaxAgeMs: number;
   webhookAllowPrivate: boolean;
   webhookConcurrency: number;
+  batchConcurrency: number;
+  batchDiscountPercent: number;
 };
 
 export class ConfigError extends Error {}

@@ -1,6 +1,6 @@
 /** Prefixed UUIDv7 identifiers (docs/architecture.md "Identifiers and formats"), the only way ids are made. */
 export type IdPrefix =
-  | "exec" | "file" | "whep" | "whdl" | "evt" | "key" | "org" | "req" | "entry" | "grd" | "aud" | "prov" | "route" | "item";
+  | "exec" | "file" | "whep" | "whdl" | "evt" | "key" | "org" | "req" | "entry" | "grd" | "aud" | "prov" | "route" | "item" | "batch" | "msgbatch";
 
 export const newId = (prefix: IdPrefix) => `${prefix}_${Bun.randomUUIDv7()}`;
 

@@ -5,6 +5,7 @@ import { hasSubscriber } from "./modules/webhooks/service";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { cancelUpstream, pollExecution } from "./modules/executions/async";
 import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
+import { expireBatchJob, finalizeBatchJob, runBatchLine, validateBatchJob } from "./modules/batches/jobs";
 import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/webhooks/jobs";
 
 const MINUTE = 60_000;
@@ -26,5 +27,11 @@ export function registerJobs(ctx: AppContext) {
   s.register("events.dispatch", dispatchEvents, { concurrency: 1, leaseMs: MINUTE, everyMs: 1_000 });
   // I/O-bound: many attempts in flight; the lease outlives DNS + the attempt's own timeout.
   s.register("webhook.deliver", deliverWebhook, { concurrency: ctx.config.webhookConcurrency, leaseMs: 2 * ctx.config.webhookTimeoutMs + MINUTE });
+  // Batch lines: a kind of their own with its own cap, so a large batch never takes the workers
+  // interactive calls need (docs/batches.md). A line job waits for its execution, hence the lease.
+  s.register("batch.line", runBatchLine, { concurrency: ctx.config.batchConcurrency, leaseMs: 30 * MINUTE });
+  s.register("batch.validate", validateBatchJob, { concurrency: 2, leaseMs: 30 * MINUTE });
+  s.register("batch.finalize", finalizeBatchJob, { concurrency: 2, leaseMs: 30 * MINUTE });
+  s.register("batch.expire", expireBatchJob, { concurrency: 2, leaseMs: 10 * MINUTE });
   s.register("webhooks.purge", purgeWebhookHistory, { concurrency: 1, leaseMs: 10 * MINUTE, everyMs: 60 * MINUTE });
 }

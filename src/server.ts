@@ -24,7 +24,7 @@ import { ProviderRouter } from "./providers/router";
 import { Scheduler } from "./scheduler/worker";
 import { bootstrapIfEmpty, type Bootstrap } from "./modules/orgs/bootstrap";
 
-export const UPLOAD_BODY_LIMIT_BYTES = 160 * 1024 * 1024;
+export const UPLOAD_BODY_LIMIT_BYTES = 520 * 1024 * 1024; // OpenAI batch files (512 MiB) plus their multipart framing
 
 export type Running = {
   ctx: AppContext;

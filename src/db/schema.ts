@@ -89,6 +89,10 @@ export type Pricing = {
   cachedInputPer1mTokensMicros?: number;
   /** Input tokens written to a prompt cache; the input rate when unset. */
   cacheWritePer1mTokensMicros?: number;
+  /** Percent off every rate for batch lines (docs/batches.md); MODELROUTE_BATCH_DISCOUNT_PERCENT when unset. */
+  batchDiscountPercent?: number;
+  /** Percent off every rate of this execution (set on batch lines, never in the catalog). */
+  discountPercent?: number;
 };
 
 export const models = sqliteTable("models", {
@@ -159,6 +163,8 @@ export const executions = sqliteTable(
     /** The caller's preferences among the model's routes (OpenRouter's `provider`); null: all, in order. */
     routing: json<RoutePreferences>("routing"),
     deadlineAt: integer("deadline_at"),
+    /** Percent off the model's prices for this execution (a batch line's discount); null: full price. */
+    discountPercent: integer("discount_percent"),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
     /** When an asynchronous upstream took it (AWAITING_WEBHOOK); the status history is derived from these times. */
@@ -257,6 +263,8 @@ export const files = sqliteTable(
     backend: text("backend", { enum: ["local", "s3"] }).notNull(),
     storageKey: text("storage_key").notNull(),
     executionId: text("execution_id"),
+    /** OpenAI's purpose (`batch`, `batch_output`, `user_data`, …) of a file made through POST /v1/files or by a batch; null for native files. */
+    purpose: text("purpose"),
     createdAt: integer("created_at").notNull(),
     uploadedAt: integer("uploaded_at"),
     expiresAt: integer("expires_at"),
@@ -448,4 +456,69 @@ export const vectorItems = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [uniqueIndex("vector_items_key").on(t.orgId, t.model, t.scope, t.itemId), index("vector_items_scope").on(t.orgId, t.model, t.scope, t.rowId)],
+);
+
+/**
+ * A batch of requests run in the background at a discount: OpenAI's Batch API (lines read from an
+ * uploaded JSONL file) or Anthropic's Message Batches (requests in the create body). Status uses
+ * OpenAI's words; the Anthropic surface maps them to its processing_status. Counters move in the
+ * transaction that settles each line, so request_counts never need a scan.
+ */
+export const batches = sqliteTable(
+  "batches",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    /** The key that created it and its limits then: every line runs as that caller. */
+    caller: json<Record<string, unknown>>("caller").notNull(),
+    dialect: text("dialect", { enum: ["openai", "anthropic"] }).notNull(),
+    endpoint: text("endpoint").notNull(),
+    inputFileId: text("input_file_id"),
+    completionWindow: text("completion_window").notNull(),
+    status: text("status", { enum: ["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] }).notNull(),
+    /** OpenAI's `errors.data` when validation failed. */
+    errors: json<Record<string, unknown>[]>("errors"),
+    metadata: json<Record<string, string>>("metadata"),
+    outputFileId: text("output_file_id"),
+    errorFileId: text("error_file_id"),
+    discountPercent: integer("discount_percent").notNull(),
+    total: integer("total").notNull().default(0),
+    succeeded: integer("succeeded").notNull().default(0),
+    errored: integer("errored").notNull().default(0),
+    canceled: integer("canceled").notNull().default(0),
+    expired: integer("expired").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    inProgressAt: integer("in_progress_at"),
+    finalizingAt: integer("finalizing_at"),
+    completedAt: integer("completed_at"),
+    failedAt: integer("failed_at"),
+    expiredAt: integer("expired_at"),
+    cancellingAt: integer("cancelling_at"),
+    cancelledAt: integer("cancelled_at"),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("batches_org").on(t.orgId, t.id)],
+);
+
+/**
+ * One request of a batch. `execution_id` is set in the transaction that creates its execution
+ * (so a restart never creates a second one); `outcome` and `result` once it has ended.
+ */
+export const batchLines = sqliteTable(
+  "batch_lines",
+  {
+    batchId: text("batch_id").notNull(),
+    line: integer("line").notNull(),
+    customId: text("custom_id").notNull(),
+    model: text("model").notNull(),
+    /** The canonical execution input the endpoint's dialect made of the line's body. */
+    input: json<Record<string, unknown>>("input").notNull(),
+    executionId: text("execution_id"),
+    outcome: text("outcome", { enum: ["succeeded", "errored", "canceled", "expired"] }),
+    statusCode: integer("status_code"),
+    /** The response body (or error body) the output or error file carries for this line. */
+    result: json<Record<string, unknown>>("result"),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.line] }), index("batch_lines_open").on(t.batchId, t.outcome)],
 );

@@ -68,7 +68,7 @@ function optionsAnswer(method: string, path: string, methodsFor: MethodsForPath)
 }
 
 /** The error shape of a compatible surface (OpenAI, Anthropic), or null for the gateway's own envelope. */
-export type DialectErrors = (path: string) => ((error: AppError, requestId: string) => { status: number; body: unknown; headers?: Record<string, string> }) | null;
+export type DialectErrors = (path: string, request: Request) => ((error: AppError, requestId: string) => { status: number; body: unknown; headers?: Record<string, string> }) | null;
 
 export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: MeterUnmatched = () => undefined, dialectFor: DialectErrors = () => null) =>
   new Elysia({ name: "http/errors" })
@@ -94,7 +94,7 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
       // A route's own error, and a wrong method on a surface's path, come in that surface's shape; an unknown path in the envelope.
-      const dialect = unmatched && appError.code !== "METHOD_NOT_ALLOWED" ? null : dialectFor(path);
+      const dialect = unmatched && appError.code !== "METHOD_NOT_ALLOWED" ? null : dialectFor(path, request);
       if (dialect) {
         const rendered = dialect(appError, requestId);
         set.status = rendered.status;

@@ -66,7 +66,11 @@ export const CatalogFileSchema = Type.Object(
             owned_by: Type.Optional(Type.String({ maxLength: 128 })),
             input_schema: Type.Optional(json),
             pricing: Type.Object(
-              { currency: Type.Optional(Type.Literal("USD")), ...Object.fromEntries(PRICE_FIELDS.map((f) => [f, Type.Optional(Type.String())])) },
+              {
+                currency: Type.Optional(Type.Literal("USD")),
+                ...Object.fromEntries(PRICE_FIELDS.map((f) => [f, Type.Optional(Type.String())])),
+                batch_discount_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: "Percent off every price for batch lines (docs/batches.md); unset: MODELROUTE_BATCH_DISCOUNT_PERCENT." })),
+              },
               { ...strict, description: "Money strings, e.g. per_image: \"0.040\"." },
             ),
             max_output_tokens: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 10_000_000 }))),
@@ -178,6 +182,7 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
       const price = (m.pricing as Record<string, string | undefined>)[f];
       if (price !== undefined) pricing[PRICE_COLUMNS[f]] = parseUsd(price)!;
     }
+    if (m.pricing.batch_discount_percent !== undefined) pricing.batchDiscountPercent = m.pricing.batch_discount_percent;
     return {
       slug: m.slug,
       task: m.task,
@@ -220,11 +225,12 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       config: p.config,
     }));
   const models = Catalog.listModels(db).map((m) => {
-    const pricing: Record<string, string> = { currency: "USD" };
+    const pricing: Record<string, string | number> = { currency: "USD" };
     for (const f of PRICE_FIELDS) {
       const micros = m.pricing[PRICE_COLUMNS[f]];
       if (micros !== undefined) pricing[f] = formatUsd(micros);
     }
+    if (m.pricing.batchDiscountPercent !== undefined) pricing.batch_discount_percent = m.pricing.batchDiscountPercent;
     return {
       slug: m.slug,
       task: m.task,

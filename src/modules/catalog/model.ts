@@ -19,6 +19,7 @@ export namespace CatalogModel {
       per_second: t.Optional(t.String({ description: "Compute time on prediction servers; seconds of audio for transcription." })),
       per_1m_characters: t.Optional(t.String({ description: "Characters of text read, for speech synthesis.", examples: ["15.000"] })),
       per_request: t.Optional(t.String({ description: "Each completed call (a moderation, a rerank search).", examples: ["0.001"] })),
+      batch_discount_percent: t.Optional(strictInteger({ minimum: 0, maximum: 100, description: "Percent off every price for batch lines; absent: the server's MODELROUTE_BATCH_DISCOUNT_PERCENT." })),
     },
     { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present.", examples: [examplePricing] },
   );

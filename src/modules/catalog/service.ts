@@ -246,7 +246,7 @@ export function modelView(m: Model) {
     max_output_tokens: m.maxOutputTokens,
     description: m.description,
     input_schema: m.inputSchema,
-    pricing: pricingView(m.pricing),
+    pricing: { ...pricingView(m.pricing), ...(m.pricing.batchDiscountPercent !== undefined ? { batch_discount_percent: m.pricing.batchDiscountPercent } : {}) },
   };
 }
 

@@ -29,12 +29,13 @@ const PURGE_BATCH = 1000;
  * A stream that ended early (cancelled, or broken after content) is charged what it produced,
  * counted here (the upstream sent no usage), and keeps the text the caller already received.
  */
-function chargeSoFar(model: Catalog.Model, input: Record<string, unknown>, produced: StreamEvent[]): State.Patch {
+function chargeSoFar(model: Catalog.Model, row: store.ExecutionRow, produced: StreamEvent[]): State.Patch {
+  const input = row.input ?? {};
   const content = produced.map((e) => (e.type === "text_delta" ? e.text : e.type === "thinking_delta" ? e.thinking : e.type === "tool_call_delta" ? e.arguments : "")).join("");
   if (!content) return { costMicros: 0 };
   const text = produced.map((e) => (e.type === "text_delta" ? e.text : "")).join("");
   const usage = { inputTokens: estimateTokens(JSON.stringify(input)), outputTokens: estimateTokens(content), estimated: true };
-  return { usage, costMicros: Ledger.costMicros(model.pricing, usage), output: { text, partial: true } };
+  return { usage, costMicros: Ledger.costMicros(Ledger.pricingWithDiscount(model.pricing, row.discountPercent), usage), output: { text, partial: true } };
 }
 
 export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
@@ -140,13 +141,13 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
     });
   } catch (error) {
     if (controller.signal.reason instanceof CancelRequested) {
-      await move(ctx, id, "CANCELLED", { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", ...chargeSoFar(model, row.input ?? {}, produced) }, ["PROCESSING"]);
+      await move(ctx, id, "CANCELLED", { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", ...chargeSoFar(model, row, produced) }, ["PROCESSING"]);
       return;
     }
     if (controller.signal.aborted) return; // ended elsewhere: state.ts has already recorded it
     if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
     // A stream that broke after content: what the caller already received is kept and charged.
-    await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row.input ?? {}, produced) }, ["PROCESSING"]);
+    await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row, produced) }, ["PROCESSING"]);
     return;
   } finally {
     ctx.running.delete(id);

@@ -62,6 +62,10 @@ export type CreateOptions = {
   beforeStart?: (executionId: string) => void;
   /** Runs inside the create transaction: a dialect records what it keeps beside the execution (a stored response). */
   inTransaction?: (tx: Tx, executionId: string) => void;
+  /** Percent off the model's prices, for the hold and the charge (a batch line's discount). */
+  discountPercent?: number;
+  /** When a PENDING execution gives up waiting (a batch's window); default: the queue TTL. */
+  deadlineAt?: number;
 };
 
 /**
@@ -78,7 +82,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
   if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
   const holdMicros = Ledger.maxCostMicros(
-    { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
+    { pricing: Ledger.pricingWithDiscount(model.pricing, opts.discountPercent), maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
     validated,
     files,
   );
@@ -108,7 +112,8 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
         metadata: body.metadata ?? null,
         webhookUrl: body.webhook_url ?? null,
         holdMicros,
-        deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+        deadlineAt: opts.deadlineAt ?? now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+        discountPercent: opts.discountPercent ?? null,
         createdAt: now,
         routing: opts.routing ?? null,
       }, slot !== null);

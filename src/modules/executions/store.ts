@@ -13,15 +13,15 @@ export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", 
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
 export type NewExecution = Required<Pick<typeof executions.$inferInsert,
-  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing">>;
+  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing" | "discountPercent">>;
 
 const executionCodec = rowCodec<ExecutionRow>(executions);
 
 /** The statements every execution runs, raw (db/prepared.ts rawPerConnection says why). */
 const hot = rawPerConnection((sqlite) => ({
   insert: sqlite.prepare(
-    `INSERT INTO executions (id, org_id, key_id, model, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing)
-     VALUES ($id, $orgId, $keyId, $model, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing)`,
+    `INSERT INTO executions (id, org_id, key_id, model, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing, discount_percent)
+     VALUES ($id, $orgId, $keyId, $model, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing, $discountPercent)`,
   ),
   byId: sqlite.prepare("SELECT * FROM executions WHERE id = $id"),
   updates: new Map<string, Statement>(),

@@ -2,19 +2,28 @@
  * Files routes (the API reference, "Files"): upload links, metadata, list, delete, download and download
  * links with an API key; and the local backend's signed links (`/v1/files/{id}/content`), where
  * the link itself is the credential. The upload PUT is read as a stream, never parsed or buffered.
+ * OpenAI's Files API shares these paths (docs/decisions.md "OpenAI files beside the native files
+ * API"): `POST /v1/files` is its multipart upload, and the shared routes answer in OpenAI's shape
+ * when dialects/openai/files.ts says the request or the file is OpenAI's.
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
-import { auth } from "../../http/auth";
+import { auth, authenticate } from "../../http/auth";
+import { invalidField } from "../../errors";
+import * as OpenAIFiles from "../../dialects/openai/files";
 import { errorResponses } from "../../http/schemas";
 import { closeFileStore } from "./backend";
 import { FilesModel } from "./model";
 import * as Files from "./service";
 
 const UPLOAD_PATH = /^\/v1\/files\/[^/]+\/content\/?$/;
+const FILES_PATH = /^\/v1\/files\/?$/;
 
-/** For the JSON body parser: the upload PUT hands its raw body to the handler. */
-export const isFileUploadRequest = (method: string, path: string) => method === "PUT" && UPLOAD_PATH.test(path);
+/** For the JSON body parser: the upload PUT and OpenAI's multipart upload hand their raw body to the handler. */
+export const isFileUploadRequest = (method: string, path: string) => (method === "PUT" && UPLOAD_PATH.test(path)) || (method === "POST" && FILES_PATH.test(path));
+
+/** The native list's page size is at most 100 (OpenAI's list takes up to 10,000). */
+const NATIVE_MAX_LIMIT = 100;
 
 const asResponse = (d: Files.Download) => new Response(d.body, { status: d.status, headers: d.headers });
 
@@ -42,6 +51,34 @@ export const filesRoutes = (ctx: AppContext) =>
   new Elysia({ name: "files", seed: ctx.instanceId, prefix: "/v1/files", tags: ["Files"] })
     .use(auth(ctx))
     .onStop(() => closeFileStore(ctx))
+    .post("/", ({ caller, request }) => OpenAIFiles.uploadFile(ctx, caller.orgId, request), {
+      auth: "inference",
+      detail: {
+        summary: "Upload a file (OpenAI)",
+        description:
+          "OpenAI's `files.create`: a `multipart/form-data` body with `file` and `purpose` (`batch`, `user_data`, `assistants`, `fine-tune`, `vision`, `evals`), and optionally `expires_after[anchor]=created_at` with `expires_after[seconds]` (3600–2592000). " +
+          "The body is streamed to storage as it arrives: up to 512 MiB for `purpose: batch`, 150 MiB otherwise. The answer is OpenAI's file object; the file is also one of your files in the native API. Errors are in OpenAI's shape.",
+        security: [{ apiKey: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            "multipart/form-data": {
+              schema: {
+                type: "object",
+                required: ["file", "purpose"],
+                properties: {
+                  file: { type: "string", format: "binary", description: "The file; for `batch`, JSONL with one request per line." },
+                  purpose: { type: "string", enum: [...OpenAIFiles.UPLOAD_PURPOSES] },
+                  "expires_after[anchor]": { type: "string", enum: ["created_at"] },
+                  "expires_after[seconds]": { type: "integer", minimum: 3600, maximum: 2592000 },
+                },
+              },
+            },
+          },
+        },
+      },
+      response: { 200: FilesModel.openaiFile },
+    })
     .post("/upload", ({ body, caller }) => Files.createUpload(ctx, caller.orgId, body), {
       auth: "inference",
       body: FilesModel.uploadBody,
@@ -73,36 +110,71 @@ export const filesRoutes = (ctx: AppContext) =>
         response: { 200: FilesModel.file, ...errorResponses(400, 403, 404, 409) },
       },
     )
-    .get("/:file_id/content", async ({ params, query, headers }) => asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range)), {
-      params: FilesModel.idParams,
-      query: FilesModel.linkQuery,
-      headers: FilesModel.rangeHeaders,
-      detail: {
-        summary: "Download by link (local storage link)",
-        description: "The `url` of `GET /v1/files/{file_id}/url` on the local backend. No API key: the signed, expiring link is the credential (403 when changed or expired). Honours `Range`.",
-        responses: byteResponses(403, 404, 416),
+    .get(
+      "/:file_id/content",
+      async ({ params, query, headers, set, request }) => {
+        if (!OpenAIFiles.isOpenAIContentRequest(request.headers)) return asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range));
+        // OpenAI's `files.content`: an API key instead of a signed link.
+        const caller = authenticate(ctx, headers.authorization, set.headers as Record<string, string>, "inference");
+        return asResponse(await Files.download(ctx, caller.orgId, params.file_id, headers.range));
       },
-    })
-    .get("/", ({ query, caller }) => Files.listFiles(ctx, caller.orgId, query), {
-      auth: "inference",
-      query: FilesModel.listQuery,
-      detail: {
-        summary: "List files",
-        description: "Your uploaded files and execution outputs, newest first, with cursor pagination (`limit`, `starting_after`, `ending_before`). Uploads that never completed are not listed.",
-        security: [{ apiKey: [] }],
+      {
+        params: FilesModel.idParams,
+        query: FilesModel.linkQuery,
+        headers: FilesModel.contentHeaders,
+        detail: {
+          summary: "Download by link, or the content of a file (OpenAI)",
+          description:
+            "The `url` of `GET /v1/files/{file_id}/url` on the local backend, with no API key: the signed, expiring link is the credential (403 when missing, changed or expired). " +
+            "With `Accept: application/binary` (as the OpenAI SDKs send it) or from an OpenAI SDK: OpenAI's `files.content`, authenticated with your API key instead, for any of your files (a batch's output and error files among them). Honours `Range`.",
+          responses: byteResponses(401, 403, 404, 416),
+        },
       },
-      response: { 200: FilesModel.list, ...errorResponses(400, 401, 429) },
-    })
-    .get("/:file_id", ({ params, caller }) => Files.getFile(ctx, caller.orgId, params.file_id), {
-      auth: "inference",
-      params: FilesModel.idParams,
-      detail: {
-        summary: "Get a file",
-        description: "Name, content type, size, SHA-256, status and dates. Unknown ids, another organization's files and uploads that never completed: 404.",
-        security: [{ apiKey: [] }],
+    )
+    .get(
+      "/",
+      ({ query, caller, request }) => {
+        if (OpenAIFiles.wantsOpenAIShape(request.headers, query)) {
+          if (query.starting_after !== undefined || query.ending_before !== undefined)
+            throw invalidField(query.starting_after !== undefined ? "starting_after" : "ending_before", "unsupported", "OpenAI's file list pages with `after`; starting_after and ending_before belong to the native list.");
+          return OpenAIFiles.listFiles(ctx, caller.orgId, query);
+        }
+        if (query.limit !== undefined && query.limit > NATIVE_MAX_LIMIT) throw invalidField("limit", "out_of_range", `limit is at most ${NATIVE_MAX_LIMIT}.`);
+        return Files.listFiles(ctx, caller.orgId, query);
       },
-      response: { 200: FilesModel.file, ...errorResponses(401, 404, 429) },
-    })
+      {
+        auth: "inference",
+        query: FilesModel.listQuery,
+        detail: {
+          summary: "List files",
+          description:
+            "Your uploaded files and execution outputs, newest first, with cursor pagination (`limit` 1–100, `starting_after`, `ending_before`). Uploads that never completed are not listed. " +
+            "OpenAI's list instead (OpenAI's file objects, `first_id`, `last_id`, `limit` up to 10,000) when the request names `purpose`, `order` or `after`, or comes from an OpenAI SDK (`X-Stainless-Lang`).",
+          security: [{ apiKey: [] }],
+        },
+        response: { 200: FilesModel.listEitherShape, ...errorResponses(400, 401, 429) },
+      },
+    )
+    .get(
+      "/:file_id",
+      async ({ params, caller, request }) => {
+        const row = await Files.visibleFile(ctx, caller.orgId, params.file_id);
+        const now = ctx.clock.now();
+        return OpenAIFiles.wantsOpenAIShape(request.headers, {}, row) ? OpenAIFiles.openaiFileView(row, now) : Files.fileView(row, now);
+      },
+      {
+        auth: "inference",
+        params: FilesModel.idParams,
+        detail: {
+          summary: "Get a file",
+          description:
+            "Name, content type, size, SHA-256, status and dates. Unknown ids, another organization's files and uploads that never completed: 404. " +
+            "A file uploaded through `POST /v1/files` or written by a batch, or any file asked for by an OpenAI SDK, comes as OpenAI's file object (`bytes`, `purpose`, unix-second times).",
+          security: [{ apiKey: [] }],
+        },
+        response: { 200: FilesModel.fileEitherShape, ...errorResponses(401, 404, 429) },
+      },
+    )
     .delete("/:file_id", ({ params, caller }) => Files.deleteFile(ctx, caller.orgId, params.file_id), {
       auth: "inference",
       params: FilesModel.idParams,

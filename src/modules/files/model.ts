@@ -24,6 +24,17 @@ const fileExample = {
   created_at: "2026-11-30T09:10:02.318Z",
   expires_at: "2026-12-30T09:10:03.871Z",
 };
+const openaiFileExample = {
+  id: fileIdExample,
+  object: "file",
+  bytes: 1024,
+  created_at: 1796029802,
+  filename: "requests.jsonl",
+  purpose: "batch",
+  status: "processed",
+  expires_at: 1798621802,
+  status_details: null,
+};
 const downloadExample = {
   url: `${LINK}?expires=1796033720&signature=b9eb75ebb258133455a3db33a2f0e222d989f4c78302fcd359c76089744d7cd5`,
   expires_at: "2026-11-30T10:15:20.000Z",
@@ -96,11 +107,53 @@ export namespace FilesModel {
 
   export const idParams = t.Object({ file_id: t.String({ description: "A file id (`file_…`).", examples: [fileIdExample] }) });
 
-  export const listQuery = strictObject(pageQuery);
+  /** The native list's parameters and OpenAI's (`purpose`, `order`, `after`; `limit` up to 10,000 there). */
+  export const listQuery = strictObject({
+    ...pageQuery,
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000, description: "Page size: 1–100 on the native list (default 20), up to 10,000 on OpenAI's." })),
+    purpose: t.Optional(t.String({ maxLength: 64, description: "OpenAI's list: only files of this purpose (`batch`, `batch_output`, …)." })),
+    order: t.Optional(enumOf(["asc", "desc"], { description: "OpenAI's list: by creation time (default desc)." })),
+    after: t.Optional(t.String({ maxLength: 64, description: "OpenAI's list: the id after which the page starts." })),
+  });
+
+  export const openaiFile = t.Object(
+    {
+      id: t.String({ examples: [fileIdExample] }),
+      object: t.Literal("file"),
+      bytes: strictInteger({ examples: [1024] }),
+      created_at: strictInteger({ description: "Unix seconds." }),
+      filename: t.String({ examples: ["requests.jsonl"] }),
+      purpose: t.String({ examples: ["batch"] }),
+      status: enumOf(["uploaded", "processed", "error"], { description: "`processed`: stored and usable; `error`: failed or expired." }),
+      expires_at: t.Union([strictInteger(), t.Null()], { description: "Unix seconds when the file is deleted; null = kept." }),
+      status_details: t.Union([t.String(), t.Null()]),
+    },
+    { description: "A file in OpenAI's shape (`files.create`, `files.retrieve`).", examples: [openaiFileExample] },
+  );
+
+  export const openaiList = t.Object(
+    {
+      object: t.Literal("list"),
+      data: t.Array(openaiFile),
+      first_id: t.Union([t.String(), t.Null()]),
+      last_id: t.Union([t.String(), t.Null()]),
+      has_more: t.Boolean(),
+    },
+    { description: "OpenAI's file list.", examples: [{ object: "list", data: [openaiFileExample], first_id: fileIdExample, last_id: fileIdExample, has_more: false }] },
+  );
+
+  /** The shared routes answer either shape (docs/decisions.md "OpenAI files beside the native files API"). */
+  export const fileEitherShape = t.Union([file, openaiFile], { description: "The native file object, or OpenAI's for OpenAI files and clients.", examples: [fileExample] });
+  export const listEitherShape = t.Union([list, openaiList], { description: "The native list, or OpenAI's for OpenAI clients and parameters.", examples: [{ object: "list", data: [fileExample], has_more: false }] });
 
   export const linkQuery = t.Object({
     expires: t.Optional(t.String({ description: "Unix seconds when the link expires." })),
     signature: t.Optional(t.String({ description: "HMAC-SHA256 of the link, hex." })),
+  });
+
+  export const contentHeaders = t.Object({
+    range: t.Optional(t.String({ description: "One byte range, e.g. `bytes=0-1023`." })),
+    authorization: t.Optional(t.String({ description: "Bearer sk_… — only without a signed link (OpenAI's files.content)." })),
   });
 
   export const rangeHeaders = t.Object({

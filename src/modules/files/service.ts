@@ -8,6 +8,8 @@
  * While a file is pending, `expires_at` holds its upload link's expiry; once uploaded, the
  * retention deadline (MODELROUTE_FILE_RETENTION_DAYS after upload, null = kept).
  */
+import { mkdir, open, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { AppContext } from "../../context";
 import { AppError, invalidField } from "../../errors";
 import { isId, newId } from "../../ids";
@@ -256,52 +258,108 @@ export async function presignedDownload(ctx: AppContext, row: FileRow) {
   return { url, expires_at: iso(expiresAt) };
 }
 
+/** What a file made by the gateway itself (not a presigned upload) is. */
+type NewFile = { orgId: string; filename: string; contentType: string; purpose?: string | null; executionId?: string | null; expiresAt?: number | null };
+
 /**
- * Stores an execution's output bytes as a file owned by the org (on the configured backend) and
- * returns it. The row is pending while the bytes are written, so a crash leaves nothing visible
- * and the purge removes the remains.
+ * Writes a new file owned by the org on the configured backend and returns its row. The row is
+ * pending while the bytes are written, so a crash leaves nothing visible and the purge removes the
+ * remains. `expiresAt` undefined: the retention deadline; null: kept.
  */
-export function storeOutput(
+async function putNewFile(ctx: AppContext, meta: NewFile, body: ReadableStream<Uint8Array> | Uint8Array, sizeBytes: number): Promise<FileRow> {
+  const files = fileStore(ctx);
+  const id = newId("file");
+  const startedAt = ctx.clock.now();
+  store.insertFile(ctx.db, {
+    id,
+    orgId: meta.orgId,
+    filename: meta.filename,
+    contentType: meta.contentType,
+    sizeBytes,
+    status: "pending",
+    backend: files.backend,
+    storageKey: id,
+    executionId: meta.executionId ?? null,
+    purpose: meta.purpose ?? null,
+    createdAt: startedAt,
+    expiresAt: startedAt,
+  });
+  const stored = await files.put(id, body, { sizeBytes, contentType: meta.contentType });
+  const now = ctx.clock.now();
+  const row = store.markUploaded(ctx.db, id, { sha256: stored.sha256, uploadedAt: now, expiresAt: meta.expiresAt === undefined ? retentionDeadline(ctx, now) : meta.expiresAt });
+  if (!row) throw new Error(`file ${id} vanished while its bytes were written`);
+  return row;
+}
+
+/** Stores an execution's output bytes as a file owned by the org (on the configured backend) and returns it. */
+export async function storeOutput(
   ctx: AppContext,
   output: { orgId: string; executionId: string; bytes: Uint8Array; contentType: string; filename: string },
 ): Promise<FileView & { file_id: string }> {
-  return storeBytes(ctx, output);
+  const row = await putNewFile(ctx, output, output.bytes, output.bytes.byteLength);
+  return { file_id: row.id, ...fileView(row, ctx.clock.now()) };
 }
 
 /**
  * Stores bytes a request carried (a multipart upload of a compatible surface) as a file of the
  * org, so an execution can take it as a `file_…` input; kept and purged like any upload.
  */
-export function storeInput(ctx: AppContext, input: { orgId: string; bytes: Uint8Array; contentType: string; filename: string }): Promise<FileView & { file_id: string }> {
-  return storeBytes(ctx, { ...input, executionId: null });
+export async function storeInput(ctx: AppContext, input: { orgId: string; bytes: Uint8Array; contentType: string; filename: string }): Promise<FileView & { file_id: string }> {
+  const row = await putNewFile(ctx, { ...input, executionId: null }, input.bytes, input.bytes.byteLength);
+  return { file_id: row.id, ...fileView(row, ctx.clock.now()) };
 }
 
-async function storeBytes(
-  ctx: AppContext,
-  output: { orgId: string; executionId: string | null; bytes: Uint8Array; contentType: string; filename: string },
-): Promise<FileView & { file_id: string }> {
-  const files = fileStore(ctx);
-  const id = newId("file");
-  const startedAt = ctx.clock.now();
-  store.insertFile(ctx.db, {
-    id,
-    orgId: output.orgId,
-    filename: output.filename,
-    contentType: output.contentType,
-    sizeBytes: output.bytes.byteLength,
-    status: "pending",
-    backend: files.backend,
-    storageKey: id,
-    executionId: output.executionId,
-    createdAt: startedAt,
-    expiresAt: startedAt,
-  });
-  const stored = await files.put(id, output.bytes, { sizeBytes: output.bytes.byteLength, contentType: output.contentType });
-  const now = ctx.clock.now();
-  const row = store.markUploaded(ctx.db, id, { sha256: stored.sha256, uploadedAt: now, expiresAt: retentionDeadline(ctx, now) });
-  if (!row) throw new Error(`output file ${id} vanished while its bytes were written`);
-  return { file_id: id, ...fileView(row, now) };
+export type Spooled = { path: string; sizeBytes: number; discard(): Promise<void> };
+
+/**
+ * Spools bytes whose length is known only at their end (a multipart upload, a batch's output) to
+ * `<data-dir>/files/.incoming`, counted against `maxBytes` (413 past it): never held in memory
+ * whole. Call discard() once stored (storeSpooled does not).
+ */
+export async function spool(ctx: AppContext, chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Spooled> {
+  const spoolDir = join(ctx.config.dataDir, "files", ".incoming");
+  await mkdir(spoolDir, { recursive: true });
+  const path = join(spoolDir, `${newId("file")}.spool`);
+  const discard = () => rm(path, { force: true });
+  const handle = await open(path, "wx", 0o600);
+  let sizeBytes = 0;
+  try {
+    for await (const chunk of chunks) {
+      sizeBytes += chunk.byteLength;
+      if (sizeBytes > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `The file is larger than ${maxBytes} bytes.`);
+      for (let offset = 0; offset < chunk.byteLength; ) offset += (await handle.write(chunk, offset)).bytesWritten;
+    }
+  } catch (error) {
+    await handle.close();
+    await discard();
+    throw error;
+  }
+  await handle.close();
+  return { path, sizeBytes, discard };
 }
+
+/** Writes spooled bytes as a new file of the org, with their exact size. */
+export const storeSpooled = (ctx: AppContext, meta: NewFile, spooled: Spooled) => putNewFile(ctx, meta, Bun.file(spooled.path).stream(), spooled.sizeBytes);
+
+/** spool() then storeSpooled(), the spool removed either way. */
+export async function storeStreamed(ctx: AppContext, meta: NewFile, chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<FileRow> {
+  const spooled = await spool(ctx, chunks, maxBytes);
+  try {
+    return await storeSpooled(ctx, meta, spooled);
+  } finally {
+    await spooled.discard();
+  }
+}
+
+/** The org's file by id with its bytes as a stream, for a service that reads a file it was given (a batch's input). */
+export async function openFile(ctx: AppContext, orgId: string, fileId: string): Promise<{ row: FileRow; body: ReadableStream<Uint8Array> }> {
+  const row = await visibleFile(ctx, orgId, fileId);
+  const download = await openDownload(ctx, row, undefined);
+  return { row, body: download.body };
+}
+
+/** A page of the org's files for OpenAI's list: `after` an id, in `order`, optionally of one purpose. */
+export const listByPurpose = (ctx: AppContext, orgId: string, query: store.PurposePage) => store.listByPurpose(ctx.db, orgId, query);
 
 export { resolveInputFiles, type ResolvedFile } from "./inputs";
 export { purgeExpired, sweepUploads, type SweepResult } from "./maintenance";

@@ -1,5 +1,5 @@
 /** The files table: file rows per org. Bytes live in a FileStore; this holds what they are. */
-import { and, eq, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection } from "../../db/prepared";
 import { files } from "../../db/schema";
@@ -73,3 +73,17 @@ export const pendingUploads = (conn: Conn, backend: "local" | "s3", afterId: str
     .orderBy(files.id)
     .limit(limit)
     .all();
+
+export type PurposePage = { purpose?: string; after?: string; limit: number; order: "asc" | "desc" };
+
+/** OpenAI's file list: uploaded files of the org, `limit + 1` of them after the cursor in `order`. */
+export function listByPurpose(conn: Conn, orgId: string, page: PurposePage): FileRow[] {
+  const cursor = page.after ? (page.order === "asc" ? gt(files.id, page.after) : lt(files.id, page.after)) : undefined;
+  return conn
+    .select()
+    .from(files)
+    .where(and(eq(files.orgId, orgId), ne(files.status, "pending"), isNull(files.deletedAt), page.purpose ? eq(files.purpose, page.purpose) : undefined, cursor))
+    .orderBy(page.order === "asc" ? asc(files.id) : desc(files.id))
+    .limit(page.limit + 1)
+    .all();
+}

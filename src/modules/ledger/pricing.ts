@@ -36,8 +36,14 @@ export function costMicros(pricing: Pricing, usage: Usage): number {
   scaled += (usage.characters ?? 0) * (pricing.per1mCharactersMicros ?? 0);
   // A per-request price is what the call costs once it is made, whatever it used.
   scaled += (pricing.perRequestMicros ?? 0) * PER_MILLION;
-  return Math.ceil(scaled / PER_MILLION);
+  // A discount (batch lines) scales the exact sum, so it is still rounded up only once.
+  const payPercent = 100 - (pricing.discountPercent ?? 0);
+  return Math.ceil((scaled * payPercent) / (100 * PER_MILLION));
 }
+
+/** The prices an execution pays: the model's, less its own discount (a batch line's), if any. */
+export const pricingWithDiscount = (pricing: Pricing, discountPercent: number | null | undefined): Pricing =>
+  discountPercent ? { ...pricing, discountPercent } : pricing;
 
 /**
  * The output bound of a call priced per output token when neither the caller (`max_tokens`) nor

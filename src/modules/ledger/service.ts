@@ -17,7 +17,7 @@ import type { SpendLimit } from "../keys/limits";
 import * as Orgs from "../orgs/service";
 import * as store from "./store";
 
-export { costMicros, DEFAULT_MAX_OUTPUT_TOKENS, maxCostMicros } from "./pricing";
+export { costMicros, DEFAULT_MAX_OUTPUT_TOKENS, maxCostMicros, pricingWithDiscount } from "./pricing";
 
 export const BALANCE_LOW_EVENT = "balance.low";
 
