@@ -7,6 +7,7 @@ import m3 from "../../drizzle/0003_stored_responses.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_aimp_vectors.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_derived_status_history.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_batches.sql" with { type: "text" };
+import m7 from "../../drizzle/0007_partial_execution_indexes.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -17,4 +18,5 @@ export const migrationSql: Record<string, string> = {
   "0004_aimp_vectors": m4,
   "0005_derived_status_history": m5,
   "0006_batches": m6,
+  "0007_partial_execution_indexes": m7,
 };

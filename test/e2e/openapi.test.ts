@@ -70,10 +70,14 @@ test("every example validates against the schema it sits on", () => {
   addFormats(ajv);
   const wrong: string[] = [];
   let checked = 0;
+  // The same schemas (the error envelope, shared shapes) sit on many operations: compiled once each.
+  const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
   const check = (schema: Schema, value: unknown, where: string) => {
     checked++;
     const { examples: _e, example: _x, ...bare } = schema;
-    const validate = ajv.compile(bare);
+    const text = JSON.stringify(bare);
+    let validate = compiled.get(text);
+    if (!validate) compiled.set(text, (validate = ajv.compile(bare)));
     if (!validate(value)) wrong.push(`${where}: ${JSON.stringify(value).slice(0, 120)}: ${ajv.errorsText(validate.errors)}`);
   };
   for (const media of bodies) {

@@ -91,12 +91,15 @@ export const setProviderJob = (conn: Conn, id: string, job: Record<string, unkno
 export const setCallbackToken = (conn: Conn, id: string, token: string) =>
   conn.update(executions).set({ callbackToken: token }).where(and(eq(executions.id, id), isNull(executions.callbackToken))).run();
 
+/** Exactly the WHERE of the partial index executions_open: SQLite uses it only for a query that names it. */
+const OPEN = sql`status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK')`;
+
 /** Non-terminal executions whose deadline has passed, for the sweep. */
 export const overdue = (db: Conn, now: number, limit: number) =>
   db
     .select({ id: executions.id, status: executions.status })
     .from(executions)
-    .where(and(inArray(executions.status, ["PENDING", "AWAITING_WEBHOOK"]), isNotNull(executions.deadlineAt), lt(executions.deadlineAt, now)))
+    .where(and(OPEN, inArray(executions.status, ["PENDING", "AWAITING_WEBHOOK"]), isNotNull(executions.deadlineAt), lt(executions.deadlineAt, now)))
     .limit(limit)
     .all();
 
@@ -121,7 +124,7 @@ export const countRunningForKey = (db: Conn, keyId: string): number =>
   db
     .select({ n: sql<number>`count(*)` })
     .from(executions)
-    .where(and(eq(executions.keyId, keyId), inArray(executions.status, ["PENDING", "PROCESSING", "AWAITING_WEBHOOK"])))
+    .where(and(OPEN, eq(executions.keyId, keyId)))
     .get()!.n;
 
 /** Executions of every organization by status; a status nobody is in is left out. */
