@@ -29,7 +29,8 @@ export function registerJobs(ctx: AppContext) {
   s.register("webhook.deliver", deliverWebhook, { concurrency: ctx.config.webhookConcurrency, leaseMs: 2 * ctx.config.webhookTimeoutMs + MINUTE });
   // Batch lines: a kind of their own with its own cap, so a large batch never takes the workers
   // interactive calls need (docs/batches.md). A line job waits for its execution, hence the lease.
-  s.register("batch.line", runBatchLine, { concurrency: ctx.config.batchConcurrency, leaseMs: 30 * MINUTE });
+  // Batch lines give way to interactive calls: two at a time while they keep arriving.
+  s.register("batch.line", runBatchLine, { concurrency: ctx.config.batchConcurrency, leaseMs: 30 * MINUTE, yieldsToInteractive: { concurrency: 2, quietMs: 1000 } });
   s.register("batch.validate", validateBatchJob, { concurrency: 2, leaseMs: 30 * MINUTE });
   s.register("batch.finalize", finalizeBatchJob, { concurrency: 2, leaseMs: 30 * MINUTE });
   s.register("batch.expire", expireBatchJob, { concurrency: 2, leaseMs: 10 * MINUTE });

@@ -38,4 +38,10 @@ export type KindOptions = {
   backoffMs?: (attempt: number) => number;
   /** Re-enqueued after each run: a periodic job. */
   everyMs?: number;
+  /**
+   * Background work (batch lines): while interactive executions keep arriving (one created in
+   * the last `quietMs`), at most `concurrency` of this kind run, so they do not take the core
+   * from callers who wait.
+   */
+  yieldsToInteractive?: { concurrency: number; quietMs: number };
 };

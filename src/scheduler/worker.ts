@@ -54,6 +54,8 @@ export class Scheduler {
   private inFlight = new Set<Promise<void>>();
   private completed: number[] = [];
   private abort = new AbortController();
+  /** When an interactive execution was last created (noteInteractive). */
+  private interactiveAt = -Infinity;
 
   constructor(private ctx: AppContext) {}
 
@@ -75,10 +77,22 @@ export class Scheduler {
     if (state && opts?.runAt !== undefined && opts.runAt > now) this.armAt(state, opts.runAt, now);
   }
 
+  /** An interactive execution was just created: background kinds hold back for a while (KindOptions.yieldsToInteractive). */
+  noteInteractive() {
+    this.interactiveAt = this.ctx.clock.now();
+  }
+
+  /** The kind's concurrency now: lower for a background kind while interactive work arrives. */
+  private concurrencyOf(state: KindState, now: number): number {
+    const yields = state.options.yieldsToInteractive;
+    if (yields && now - this.interactiveAt < yields.quietMs) return Math.min(state.options.concurrency, yields.concurrency);
+    return state.options.concurrency;
+  }
+
   /** A slot to run a job of `kind` at once, or null when the kind is at its concurrency (enqueue instead). */
   reserve<K extends JobKind>(kind: K): ReservedSlot<K> | null {
     const state = this.kinds.get(kind);
-    if (!state || !this.started || this.stopping || state.running >= state.options.concurrency) return null;
+    if (!state || !this.started || this.stopping || state.running >= this.concurrencyOf(state, this.ctx.clock.now())) return null;
     state.running++;
     let row: JobRow | null = null;
     let open = true;
@@ -142,9 +156,13 @@ export class Scheduler {
 
   private pump(state: KindState) {
     if (this.stopping) return;
-    const free = state.options.concurrency - state.running;
-    if (free <= 0) return; // a finishing job pumps again
     const now = this.ctx.clock.now();
+    const free = this.concurrencyOf(state, now) - state.running;
+    if (free <= 0) {
+      // A finishing job pumps again; a kind held back for interactive work also looks once it is quiet.
+      if (state.options.yieldsToInteractive) this.armAt(state, now + state.options.yieldsToInteractive.quietMs, now);
+      return;
+    }
     if (state.runSoon && state.running === 0) {
       state.runSoon = false;
       this.statements.runPeriodicNow(state.kind, now);

@@ -86,6 +86,7 @@ async function startExecution(ctx: AppContext, batch: BatchRow, line: LineRow): 
       {
         discountPercent,
         deadlineAt: batch.expiresAt,
+        background: true,
         inTransaction: (tx, executionId) => {
           if (!store.attachExecution(tx, batch.id, line.line, executionId)) throw new LineTaken();
         },

@@ -66,6 +66,8 @@ export type CreateOptions = {
   discountPercent?: number;
   /** When a PENDING execution gives up waiting (a batch's window); default: the queue TTL. */
   deadlineAt?: number;
+  /** A batch line: not interactive, so it does not make background work hold back. */
+  background?: boolean;
 };
 
 /**
@@ -91,6 +93,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
+  if (!opts.background) ctx.scheduler.noteInteractive();
   // A free run slot and a synchronous upstream: the execution starts in the create transaction
   // and runs at once in this process, without a claim, a commit and a re-read of its own.
   const slot = ctx.router.isAsync(routes) ? null : ctx.scheduler.reserve(RUN_JOB);
