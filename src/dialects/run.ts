@@ -103,6 +103,19 @@ function replayEvents(row: ExecutionRow): StreamItem[] {
 }
 
 /**
+ * An existing execution as a stream (a stored response retrieved with `stream=true`): its
+ * output replayed once it has ended, waited for first while it runs. A run still going after
+ * the longest wait ends the stream without an end.
+ */
+export function replayStream(ctx: AppContext, row: ExecutionRow): DialectStream {
+  async function* items(): AsyncGenerator<StreamItem> {
+    const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
+    if (isTerminal(done.status)) yield* replayEvents(done);
+  }
+  return { executionId: row.id, items: items(), abandon() {} };
+}
+
+/**
  * Starts a STREAMING execution and resolves once its first event or its end is known. Throws
  * the execution's error when it ended without content (the caller answers it as a plain error).
  */

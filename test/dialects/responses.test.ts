@@ -109,6 +109,31 @@ describe("responses.create", () => {
     expect((await execution(response.id)).status).toBe("COMPLETED"); // the record of the charge stays
   });
 
+  test("a stored response retrieved as a stream: the SDK's responses.stream({response_id}) accumulates the same response; starting_after resumes", async () => {
+    const queued = await openai.responses.create({ model: "mock-chat", input: "stream me later", background: true });
+    // Still running or already done: the retrieved stream waits for the end either way.
+    const stream = openai.responses.stream({ response_id: queued.id });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    const final = await stream.finalResponse();
+    const stored = await openai.responses.retrieve(queued.id);
+    expect(final.status).toBe("completed");
+    expect(final.output_text).toBe(stored.output_text);
+    expect(final.output.map((item) => [item.id, item.type])).toEqual(stored.output.map((item) => [item.id, item.type])); // the SDK adds its own `parsed` fields
+    expect(final.usage).toEqual(stored.usage);
+    expect(types[0]).toBe("response.created");
+    expect(types.at(-1)).toBe("response.completed");
+    expect(types).toContain("response.output_text.delta");
+    const resumed = await openai.responses.retrieve(queued.id, { stream: true, starting_after: 2 });
+    const sequences: number[] = [];
+    for await (const event of resumed) sequences.push(event.sequence_number);
+    expect(sequences[0]).toBe(3);
+    expect(sequences.length).toBe(types.length - 3);
+    const bad = await openai.responses.retrieve(queued.id, { starting_after: -5 } as never).catch((e) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(bad.param).toBe("starting_after");
+  });
+
   test("background: queued at once, then completed when polled; cancel of a finished one is a conflict", async () => {
     const queued = await openai.responses.create({ model: "mock-chat", input: "in the background", background: true });
     expect(["queued", "in_progress", "completed"]).toContain(queued.status);

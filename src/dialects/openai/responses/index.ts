@@ -16,7 +16,7 @@ import * as Executions from "../../../modules/executions/service";
 import * as Responses from "../../../modules/responses/service";
 import { insertStoredResponse } from "../../../modules/responses/store";
 import type { StoredResponseRow } from "../../../modules/responses/store";
-import { modelFor, runCompleted, runInBackground, runStreaming } from "../../run";
+import { modelFor, replayStream, runCompleted, runInBackground, runStreaming } from "../../run";
 import { sseResponse } from "../../sse";
 import { OpenAIModel } from "../model";
 import { inputItems, responseOf, type ResponseContext } from "./render";
@@ -97,20 +97,32 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
     )
     .get(
       "/responses/:id",
-      ({ params, caller, query }) => {
-        if (query.stream === "true") throw invalidField("stream", "unsupported", "Streaming a stored response again is not supported; retrieve it without stream.");
+      ({ params, caller, query, request, server }) => {
+        const stream = query.stream === undefined ? false : query.stream === "true" ? true : query.stream === "false" ? false : null;
+        if (stream === null) throw invalidField("stream", "invalid_type", "stream is true or false.");
+        const startingAfter = query.starting_after === undefined ? -1 : Number(query.starting_after);
+        if (!Number.isInteger(startingAfter) || startingAfter < -1) throw invalidField("starting_after", "invalid_type", "starting_after is a sequence number: a whole number, 0 or more.");
         const { row, stored } = Responses.find(ctx, caller, params.id);
-        return responseOf(row, contextOf(stored));
+        if (!stream) return responseOf(row, contextOf(stored));
+        server?.timeout(request, 0); // a background response may still be running
+        const writer = new ResponseEventWriter(row, contextOf(stored), startingAfter);
+        return sseResponse(replayStream(ctx, row), (item) => (item.kind === "event" ? writer.event(item.event) : writer.end(item.row)), writer.opening(), { "x-request-id": requestIdOf(request) }) as never;
       },
       {
         auth: "inference",
         params: idParam,
-        query: t.Object({ stream: t.Optional(t.String({ description: "Not supported: a stored response is retrieved whole." })), include: INCLUDE }),
+        query: t.Object({
+          stream: t.Optional(t.String({ description: "`true`: the response as a text/event-stream of Responses events, sent once it has ended (a background one is waited for)." })),
+          starting_after: t.Optional(t.String({ description: "With `stream=true`: leave out the events up to this `sequence_number` (resuming a stream)." })),
+          include_obfuscation: t.Optional(t.String({ description: "Accepted and ignored: no obfuscation padding is sent." })),
+          include: INCLUDE,
+        }),
         detail: operationDoc({
           summary: "Retrieve a response",
           description:
-            "A stored response: its status (queued, in_progress, completed, incomplete, failed, cancelled), output and usage. 404 for one created with `store: false` or deleted.",
-          response: ["The response.", OpenAIModel.response],
+            "A stored response: its status (queued, in_progress, completed, incomplete, failed, cancelled), output and usage. 404 for one created with `store: false` or deleted. " +
+            "With `stream=true` the same response as the Responses event sequence, replayed from its output once it has ended; `starting_after` resumes after an event.",
+          response: ["The response, or with `stream=true` a text/event-stream of Responses events.", OpenAIModel.response],
         }),
       },
     )

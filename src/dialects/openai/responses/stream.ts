@@ -22,13 +22,16 @@ export class ResponseEventWriter {
   private done: unknown[] = [];
   private closed = new Set<number>();
 
+  /** `startingAfter`: events up to this sequence number are left out (a client resuming a retrieved stream). */
   constructor(
     private pending: ExecutionRow,
     private context: ResponseContext,
+    private startingAfter = -1,
   ) {}
 
   private frame(type: string, fields: Record<string, unknown>) {
-    return namedFrame(type, { type, sequence_number: this.sequence++, ...fields });
+    const sequence = this.sequence++;
+    return sequence <= this.startingAfter ? "" : namedFrame(type, { type, sequence_number: sequence, ...fields });
   }
 
   /** `response.created` and `response.in_progress`, before any content. */
