@@ -41,6 +41,8 @@ export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; 
 
 export type DialectStream = {
   executionId: string;
+  /** The execution as it was created (for what a stream's opening shows). */
+  created?: ExecutionRow;
   /** Canonical events as they come, then the finished row. */
   items: AsyncIterable<StreamItem>;
   /** The client went away: stop the execution (charging what was produced). */
@@ -167,6 +169,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
   }
   return {
     executionId,
+    created: row,
     items: items(),
     abandon() {
       if (ended) return;

@@ -78,7 +78,7 @@ export const responsesRoutes = (ctx: AppContext, surface: { prefix: string; dial
           return responseOf(row, context);
         }
         const stream = await runStreaming(ctx, caller, run);
-        const writer = new ResponseEventWriter(Executions.find(ctx, caller, stream.executionId), context);
+        const writer = new ResponseEventWriter(stream.created ?? Executions.find(ctx, caller, stream.executionId), context);
         return sseResponse(stream, (item) => (item.kind === "event" ? writer.event(item.event) : writer.end(item.row)), writer.opening(), { "x-request-id": requestIdOf(request) }) as never;
       },
       {
