@@ -4,7 +4,9 @@ import * as Events from "./modules/events/service";
 import { hasSubscriber } from "./modules/webhooks/service";
 import { FILE_JOB_OPTIONS, purgeFiles, sweepFileUploads } from "./modules/files/jobs";
 import { cancelUpstream, pollExecution } from "./modules/executions/async";
-import { purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
+import { onPurge, purgeExecutions, runExecution, sweepExecutions } from "./modules/executions/jobs";
+import { purgeRuns } from "./modules/aimp/store";
+import { purgeStoredResponses } from "./modules/responses/store";
 import { expireBatchJob, finalizeBatchJob, runBatchLine, validateBatchJob } from "./modules/batches/jobs";
 import { deliverWebhook, dispatchEvents, purgeWebhookHistory } from "./modules/webhooks/jobs";
 
@@ -13,6 +15,9 @@ const MINUTE = 60_000;
 export function registerJobs(ctx: AppContext) {
   // The outbox keeps an event only when someone receives it: webhooks decide who does.
   Events.setAudience(hasSubscriber);
+  // Retention drops what other modules keep of an execution's content, in the same transaction.
+  onPurge(purgeRuns);
+  onPurge(purgeStoredResponses);
   const s = ctx.scheduler;
   // The lease outlives the longest provider timeout, so a live run is never claimed twice.
   s.register("execution.run", runExecution, { concurrency: ctx.config.workerConcurrency, leaseMs: 15 * MINUTE });

@@ -42,3 +42,33 @@ test("retention deletes old outbox events and finished deliveries with their att
   expect(count("SELECT count(*) AS n FROM webhook_deliveries")).toBe(0);
   expect(count("SELECT count(*) AS n FROM webhook_attempts")).toBe(0);
 });
+
+test("retention drops what other surfaces keep of a purged execution: an AIMP run's request and result, a stored response's instructions", async () => {
+  const aimp = (body: unknown) =>
+    fetch(`${server.url}/api/runs`, { method: "POST", headers: { "X-API-Key": server.apiKey, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+  const indexed = await aimp({ model: "mock-embed", mode: "index", scope: "notes", input: { id: "note-1", text: "a private note", metadata: { owner: "ada" } } });
+  expect(indexed.status).toBe("COMPLETED");
+  const found = await aimp({ model: "mock-embed", mode: "search", scope: "notes", input: { text: "private" } });
+  expect(found.status).toBe("COMPLETED");
+  const response = await (await server.post("/v1/responses", { model: "mock-chat", instructions: "Keep this secret.", input: "hello" })).json();
+  const runOf = (id: string) => {
+    const db = new Database(join(server.dataDir, "modelroute.db"), { readonly: true });
+    try {
+      return db.query("SELECT request, result FROM aimp_runs WHERE execution_id = ?").get(id) as { request: string | null; result: string | null };
+    } finally {
+      db.close();
+    }
+  };
+  expect(runOf(found.id).result).toContain("results");
+  expect(count(`SELECT count(*) AS n FROM stored_responses WHERE execution_id = '${response.id}' AND instructions IS NOT NULL`)).toBe(1);
+
+  const { purgeExecutions } = await import("../../src/modules/executions/jobs");
+  const later = { ...server.running.ctx, clock: { now: () => Date.now() + 91 * 86_400_000 } };
+  await purgeExecutions(later, { id: 0, kind: "execution.purge", payload: {}, attempt: 1, maxAttempts: 1, signal: new AbortController().signal });
+
+  for (const id of [indexed.id, found.id]) expect(runOf(id)).toEqual({ request: null, result: null });
+  expect(count(`SELECT count(*) AS n FROM stored_responses WHERE execution_id = '${response.id}' AND instructions IS NULL AND echo = '{}'`)).toBe(1);
+  // A purged run is still shown, as completed with nothing left to show; it is not re-settled as a failure.
+  const polled = await (await fetch(`${server.url}/api/runs/${found.id}`, { headers: { "X-API-Key": server.apiKey } })).json();
+  expect(polled).toMatchObject({ status: "COMPLETED", output: null });
+});

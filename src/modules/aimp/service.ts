@@ -99,7 +99,8 @@ const vectorOf = (row: ExecutionRow): Float32Array | null => {
 
 /** Stores an index run's vector or answers a search run, once; the run row as it now is. */
 async function settle(ctx: AppContext, run: store.RunRow, row: ExecutionRow): Promise<store.RunRow> {
-  if (run.mode === "execute" || run.result !== null || row.status !== "COMPLETED") return run;
+  // A purged execution has no output left to index or search with: its run stays as retention left it.
+  if (run.mode === "execute" || run.result !== null || row.status !== "COMPLETED" || row.purgedAt !== null) return run;
   const vector = vectorOf(row);
   const key = { orgId: run.orgId, model: row.model, scope: run.scope! };
   let result: Record<string, unknown>;

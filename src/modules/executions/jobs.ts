@@ -5,6 +5,7 @@
  * handler starts from the execution's current status.
  */
 import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
 import * as Idempotency from "../../http/idempotency";
 import type { ProviderResult } from "../../providers/types";
 import type { Job, JobHandler } from "../../scheduler/types";
@@ -168,11 +169,21 @@ export const sweepExecutions: JobHandler<"execution.sweep"> = async (ctx) => {
   }
 };
 
-/** Retention: drops input and output of executions finished more than N days ago, and stale idempotency keys. */
+/** What a module keeps of an execution's content beside it (an AIMP run's result, a stored response's instructions), dropped with it. */
+export type PurgeHook = (tx: Tx, executionIds: string[]) => void;
+const purgeHooks = new Set<PurgeHook>();
+
+/** Registers a module's part of retention: called in the transaction that purges the executions. */
+export const onPurge = (hook: PurgeHook) => void purgeHooks.add(hook);
+
+/** Retention: drops input and output of executions finished more than N days ago (and what other modules keep of them), and stale idempotency keys. */
 export const purgeExecutions: JobHandler<"execution.purge"> = async (ctx) => {
   const now = ctx.clock.now();
   Idempotency.purgeExpired(ctx.db, now);
   const days = ctx.config.executionRetentionDays;
   if (days === 0) return;
-  store.purgeFinishedBefore(ctx.db, now - days * 86_400_000, now, PURGE_BATCH);
+  ctx.db.transaction((tx) => {
+    const ids = store.purgeFinishedBefore(tx, now - days * 86_400_000, now, PURGE_BATCH);
+    if (ids.length) for (const hook of purgeHooks) hook(tx, ids);
+  });
 };

@@ -103,8 +103,8 @@ export const overdue = (db: Conn, now: number, limit: number) =>
     .limit(limit)
     .all();
 
-/** Drops input and output of executions finished before `before` (retention); returns how many. */
-export const purgeFinishedBefore = (db: Conn, before: number, now: number, limit: number) =>
+/** Drops input and output of executions finished before `before` (retention); returns the ids it purged. */
+export const purgeFinishedBefore = (db: Conn, before: number, now: number, limit: number): string[] =>
   db
     .update(executions)
     .set({ input: null, output: null, purgedAt: now })
@@ -118,7 +118,9 @@ export const purgeFinishedBefore = (db: Conn, before: number, now: number, limit
           .limit(limit),
       ),
     )
-    .run();
+    .returning({ id: executions.id })
+    .all()
+    .map((r) => r.id);
 
 export const countRunningForKey = (db: Conn, keyId: string): number =>
   db

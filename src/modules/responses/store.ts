@@ -1,5 +1,5 @@
 /** Stored responses of the OpenAI Responses API: one row beside each execution that keeps one. */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { storedResponses } from "../../db/schema";
 
@@ -23,3 +23,7 @@ export const deleteStoredResponse = (conn: Conn, orgId: string, executionId: str
     .where(and(eq(storedResponses.executionId, executionId), eq(storedResponses.orgId, orgId), isNull(storedResponses.deletedAt)))
     .returning({ id: storedResponses.executionId })
     .all().length > 0;
+
+/** Retention: a purged execution's stored response keeps no instructions and no echoed parameters (tools, formats). */
+export const purgeStoredResponses = (tx: Conn, executionIds: string[]) =>
+  tx.update(storedResponses).set({ instructions: null, echo: {} }).where(inArray(storedResponses.executionId, executionIds)).run();
