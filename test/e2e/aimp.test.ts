@@ -112,6 +112,27 @@ test("index then search returns the items nearest first; re-indexing an id repla
   expect(rest.has_more).toBe(false);
 });
 
+test("an Idempotency-Key makes a retried run one execution, one charge and one indexed item", async () => {
+  const { key } = server.newOrgKey({ creditMicros: 1_000_000 });
+  const available = async () => (await (await fetch(`${server.url}/v1/balance`, { headers: { authorization: `Bearer ${key}` } })).json()).available;
+  const before = await available();
+  const body = { model: "mock-embed", mode: "index", scope: "retried", input: { id: "once", text: "indexed exactly once" } };
+  const first = await aimp("POST", "/api/runs", key, body, { "Idempotency-Key": "run-1" });
+  const again = await aimp("POST", "/api/runs", key, body, { "Idempotency-Key": "run-1" });
+  const [a, b] = [await first.json(), await again.json()];
+  expect(b.id).toBe(a.id);
+  expect(again.headers.get("idempotent-replayed")).toBe("true");
+  const listed = await (await fetch(`${server.url}/v1/executions?model=mock-embed&limit=100`, { headers: { authorization: `Bearer ${key}` } })).json();
+  expect(listed.data.filter((e: { id: string }) => e.id === a.id)).toHaveLength(1);
+  expect(listed.data).toHaveLength(1);
+  const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
+  expect(micros(before) - micros(await available())).toBe(micros(a.cost ?? "0"));
+  const items = await (await aimp("GET", "/api/knowledge-bases/mock-embed/retried/items", key)).json();
+  expect(items.data).toHaveLength(1);
+  const other = await aimp("POST", "/api/runs", key, { ...body, input: { id: "other", text: "a different body" } }, { "Idempotency-Key": "run-1" });
+  expect(other.status).toBe(422);
+});
+
 test("org B cannot search, list or delete org A's scopes", async () => {
   const a = server.newOrgKey();
   const b = server.newOrgKey();
