@@ -8,6 +8,7 @@ import m4 from "../../drizzle/0004_aimp_vectors.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_derived_status_history.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_batches.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_partial_execution_indexes.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_covering_vector_filter.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -19,4 +20,5 @@ export const migrationSql: Record<string, string> = {
   "0005_derived_status_history": m5,
   "0006_batches": m6,
   "0007_partial_execution_indexes": m7,
+  "0008_covering_vector_filter": m8,
 };

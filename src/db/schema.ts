@@ -458,7 +458,12 @@ export const vectorItems = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("vector_items_key").on(t.orgId, t.model, t.scope, t.itemId), index("vector_items_scope").on(t.orgId, t.model, t.scope, t.rowId)],
+  (t) => [
+    uniqueIndex("vector_items_key").on(t.orgId, t.model, t.scope, t.itemId),
+    // Covering for a metadata filter: matching items are found without reading their vectors,
+    // whose overflow pages a table scan would otherwise walk for every item.
+    index("vector_items_scope").on(t.orgId, t.model, t.scope, t.rowId, t.metadata),
+  ],
 );
 
 /**
