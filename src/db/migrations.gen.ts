@@ -6,6 +6,7 @@ import m2 from "../../drizzle/0002_execution_routing.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_stored_responses.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_aimp_vectors.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_derived_status_history.sql" with { type: "text" };
+import m6 from "../../drizzle/0006_aliases_response_cache.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -15,4 +16,5 @@ export const migrationSql: Record<string, string> = {
   "0003_stored_responses": m3,
   "0004_aimp_vectors": m4,
   "0005_derived_status_history": m5,
+  "0006_aliases_response_cache": m6,
 };

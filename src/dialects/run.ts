@@ -31,6 +31,8 @@ export type DialectRequest = {
   dialect: string;
   /** The caller's preferences among the model's routes (OpenRouter's `provider`). */
   routing?: RoutePreferences;
+  /** Models tried after `model`'s in the same execution (OpenRouter's `models`). */
+  fallbacks?: string[];
   /** Runs in the create transaction (a stored response written with its execution). */
   inTransaction?: (tx: Tx, executionId: string) => void;
   /** Stores the files the request carried and gives their input fields; not called for a replay. */
@@ -41,6 +43,8 @@ export type StreamItem = { kind: "event"; event: StreamEvent } | { kind: "end"; 
 
 export type DialectStream = {
   executionId: string;
+  /** The model streaming the answer, once its first event is in (an alias's or a fallback list's model). */
+  servedModel: string;
   /** Canonical events as they come, then the finished row. */
   items: AsyncIterable<StreamItem>;
   /** The client went away: stop the execution (charging what was produced). */
@@ -53,7 +57,7 @@ async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode:
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
     const input = req.uploads ? { ...req.input, ...(await req.uploads()) } : req.input;
     const body = { model: req.model, input, metadata: { dialect: req.dialect } };
-    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, inTransaction: req.inTransaction }), replayed: false };
+    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, fallbacks: req.fallbacks, inTransaction: req.inTransaction }), replayed: false };
   } finally {
     started?.release();
   }
@@ -111,6 +115,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
   let wake: (() => void) | null = null;
   let unsubscribe = () => {};
   let executionId = "";
+  let servedModel = req.model;
   const push = (item: StreamItem) => {
     queue.push(item);
     wake?.();
@@ -119,6 +124,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     executionId = id;
     unsubscribe = ctx.bus.subscribe(id, (event: BusEvent) => {
       if (event.type === "stream") push({ kind: "event", event: event.event });
+      else if (event.type === "serving") servedModel = event.model;
       else if (event.type === "status" && isTerminal(event.status as ExecutionRow["status"])) push({ kind: "end", row: event.row ?? Executions.find(ctx, caller, id) });
       else if (event.type === "shutdown") push({ kind: "end", row: Executions.find(ctx, caller, id) });
     });
@@ -129,6 +135,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     queue.push(...replayEvents(done));
     executionId = row.id;
   }
+  if (isTerminal(row.status)) servedModel = servedModelOf(row);
   const next = async (): Promise<StreamItem> => {
     while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = null;
@@ -154,6 +161,9 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
   }
   return {
     executionId,
+    get servedModel() {
+      return servedModel;
+    },
     items: items(),
     abandon() {
       if (ended) return;
@@ -163,6 +173,9 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     },
   };
 }
+
+/** The model that answered an execution (one of an alias's), or the one it names while none has. */
+export const servedModelOf = (row: ExecutionRow) => row.servedModel ?? row.model;
 
 /** A finished execution that did not complete, as the error its dialect renders. */
 export function errorOf(row: ExecutionRow): AppError {
@@ -174,7 +187,7 @@ export function errorOf(row: ExecutionRow): AppError {
 /** The catalog model a dialect request names, of the task the endpoint serves; 404 as the SDKs expect for an unknown one. */
 export function modelFor(ctx: AppContext, slug: unknown, tasks: readonly string[], endpoint: string) {
   if (typeof slug !== "string" || slug === "") throw new AppError("INPUT_VALIDATION_ERROR", "model is required.", [{ field: "model", code: "required", message: "model is required." }]);
-  const model = Catalog.findModel(ctx.db, slug);
+  const model = Catalog.findCallable(ctx.db, slug);
   if (!model) throw new AppError("NOT_FOUND", `The model ${slug} does not exist; GET /v1/models lists them.`, [{ field: "model", code: "not_found", message: `No model ${slug}.` }]);
   if (!tasks.includes(model.task))
     throw new AppError("INPUT_VALIDATION_ERROR", `The model ${slug} is a ${model.task} model; ${endpoint} needs a ${tasks.join(" or ")} model.`, [{ field: "model", code: "unsupported", message: `${slug} is a ${model.task} model.` }]);

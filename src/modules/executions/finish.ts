@@ -52,5 +52,5 @@ export async function complete(ctx: AppContext, row: store.ExecutionRow, model: 
     ctx.log.error("storing execution output failed", { execution_id: row.id, error });
     return move(ctx, row.id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, from);
   }
-  return move(ctx, row.id, "COMPLETED", { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId }, from);
+  return move(ctx, row.id, "COMPLETED", { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId, servedModel: model.slug }, from);
 }

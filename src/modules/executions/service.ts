@@ -19,7 +19,8 @@ import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
 import { CancelRequested } from "./cancel-request";
-import { preferredRoutes, type RoutePreferences } from "../../providers/preferences";
+import type { RoutePreferences } from "../../providers/preferences";
+import { candidatesColumn, candidatesFor } from "./candidates";
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
@@ -58,6 +59,8 @@ export type CreateOptions = {
   idempotency?: Idempotency.Claim;
   /** The caller's preferences among the model's routes; refused (503) when none qualifies. */
   routing?: RoutePreferences;
+  /** Models (or aliases) tried after `model`'s, in order, in the same execution (OpenRouter's `models`). */
+  fallbacks?: readonly string[];
   /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
   beforeStart?: (executionId: string) => void;
   /** Runs inside the create transaction: a dialect records what it keeps beside the execution (a stored response). */
@@ -69,27 +72,28 @@ export type CreateOptions = {
  * execution; returns the new row. Every refusal happens before anything is held or stored.
  */
 export async function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
-  const model = Catalog.resolveModel(ctx.db, body.model);
+  const target = Catalog.resolveTarget(ctx.db, body.model, opts.fallbacks);
   const issues = [...checkMetadata(body.metadata), ...Webhooks.checkWebhookUrl(ctx.config, body.webhook_url)];
   if (issues.length) throw invalidFields(issues);
-  const validated = Catalog.validateInput(model, body.input);
+  const first = target.models[0]!;
+  let validated = Catalog.validateInput(first, body.input);
+  const candidates = candidatesFor(ctx, caller, target, opts.routing);
+  const { model, routes } = candidates[0]!;
+  if (model !== first) validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
   const files = fileFields.length ? await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema) : [];
-  const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
-  if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
-  const holdMicros = Ledger.maxCostMicros(
-    { pricing: model.pricing, maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
-    validated,
-    files,
-  );
-  Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);
+  // The hold covers the dearest model that may answer.
+  let holdMicros = 0;
+  for (const c of candidates)
+    holdMicros = Math.max(holdMicros, Ledger.maxCostMicros({ pricing: c.model.pricing, maxOutputTokens: c.model.maxOutputTokens, task: c.model.task, timeoutMs: c.routes[0]?.timeouts.totalMs ?? 0 }, validated, files));
+  Guardrails.checkExecution(ctx, caller, target.name, body.input, holdMicros);
   const limits = effectiveLimits(caller, ctx.clock.now());
   const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
   // A free run slot and a synchronous upstream: the execution starts in the create transaction
   // and runs at once in this process, without a claim, a commit and a re-read of its own.
-  const slot = ctx.router.isAsync(routes) ? null : ctx.scheduler.reserve(RUN_JOB);
+  const slot = candidates.some((c) => ctx.router.isAsync(c.routes)) ? null : ctx.scheduler.reserve(RUN_JOB);
   const controller = slot ? new AbortController() : null;
   // Registered before the commit, so a cancel that sees PROCESSING always finds the call to stop.
   if (controller) ctx.running.set(id, controller);
@@ -102,7 +106,8 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
         id,
         orgId: caller.orgId,
         keyId: caller.keyId,
-        model: model.slug,
+        model: target.name,
+        candidates: candidatesColumn(target.name, candidates),
         mode,
         input: body.input,
         metadata: body.metadata ?? null,
@@ -111,6 +116,8 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
         deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
         createdAt: now,
         routing: opts.routing ?? null,
+        cacheStatus: null,
+        cacheKey: null,
       }, slot !== null);
       // 402 when the balance or one of the key's spend limits cannot cover the hold.
       Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
@@ -128,7 +135,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   if (created.started) announce(ctx, created.started);
   opts.beforeStart?.(id);
   if (slot && created.started) {
-    const started = { row: created.started.row, model, routes, input: validated, files, controller: controller! };
+    const started = { row: created.started.row, model, routes, input: validated, files, controller: controller!, fallbacks: candidates.slice(1) };
     slot.start((c, job) => runStarted(c, job, started));
   } else ctx.scheduler.wake(RUN_JOB);
   return created.row;

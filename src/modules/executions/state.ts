@@ -57,7 +57,7 @@ const EVENT_TYPES: Partial<Record<Status, string>> = {
   EXPIRED: "execution.expired",
 };
 
-export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "providerJob" | "deadlineAt" | "callbackToken">>;
+export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "servedModel" | "providerJob" | "deadlineAt" | "callbackToken">>;
 
 /** A new execution, as service.ts creates it. */
 export type NewExecution = Omit<store.NewExecution, "status" | "startedAt">;

@@ -12,12 +12,12 @@ export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", 
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
 export type NewExecution = Required<Pick<typeof executions.$inferInsert,
-  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing">>;
+  "id" | "orgId" | "keyId" | "model" | "candidates" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing" | "cacheStatus" | "cacheKey">>;
 
 const insertStatement = preparedPerConnection((conn) =>
   conn
     .insert(executions)
-    .values(placeholders("id", "orgId", "keyId", "model", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing"))
+    .values(placeholders("id", "orgId", "keyId", "model", "candidates", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing", "cacheStatus", "cacheKey"))
     .returning()
     .prepare(),
 );
@@ -107,7 +107,18 @@ export function countByStatus(conn: Conn): Partial<Record<Status, number>> {
 
 /** `day_model`: one group per UTC day and model, `YYYY-MM-DD model` (OpenRouter's activity). */
 export type UsageGroupBy = "day" | "model" | "day_model";
-export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; reasoningTokens: number; costMicros: number };
+export type UsageTotals = {
+  group: string;
+  executions: number;
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  costMicros: number;
+  /** Answered from the response cache, and what those answers cost the first time above what they cost now. */
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSavedMicros: number;
+};
 
 /**
  * Billable executions (COMPLETED, and CANCELLED with a charge) created in [fromMs, toMs), summed
@@ -115,7 +126,9 @@ export type UsageTotals = { group: string; executions: number; inputTokens: numb
  */
 export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: number, groupBy: UsageGroupBy): UsageTotals[] {
   const day = sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')`;
-  const group = groupBy === "day" ? day : groupBy === "model" ? sql<string>`${executions.model}` : sql<string>`${day} || ' ' || ${executions.model}`;
+  // By the model that answered and was charged (an alias's execution counts for its model).
+  const model = sql<string>`coalesce(${executions.servedModel}, ${executions.model})`;
+  const group = groupBy === "day" ? day : groupBy === "model" ? model : sql<string>`${day} || ' ' || ${model}`;
   return conn
     .select({
       group,
@@ -124,6 +137,9 @@ export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: num
       outputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.outputTokens')), 0)`,
       reasoningTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.reasoningTokens')), 0)`,
       costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)`,
+      cacheHits: sql<number>`count(case when ${executions.cacheStatus} in ('hit', 'semantic_hit') then 1 end)`,
+      cacheMisses: sql<number>`count(case when ${executions.cacheStatus} = 'miss' then 1 end)`,
+      cacheSavedMicros: sql<number>`coalesce(sum(${executions.cacheSavedMicros}), 0)`,
     })
     .from(executions)
     .where(
