@@ -13,6 +13,8 @@ import type { AppContext } from "../context";
 import type { Tx } from "../db/client";
 import { AppError } from "../errors";
 import * as Idempotency from "../http/idempotency";
+import { addResponseHeader } from "../http/response-headers";
+import * as Cache from "../modules/cache/service";
 import * as Catalog from "../modules/catalog/service";
 import type { BusEvent } from "../modules/executions/bus";
 import type { RoutePreferences } from "../providers/preferences";
@@ -57,7 +59,11 @@ async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode:
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
     const input = req.uploads ? { ...req.input, ...(await req.uploads()) } : req.input;
     const body = { model: req.model, input, metadata: { dialect: req.dialect } };
-    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, fallbacks: req.fallbacks, inTransaction: req.inTransaction }), replayed: false };
+    const cache = Cache.requestPolicy(req.request.headers);
+    const row = await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, fallbacks: req.fallbacks, inTransaction: req.inTransaction, cache });
+    const header = Cache.cacheHeaderOf(row);
+    if (header) addResponseHeader(req.request, Cache.CACHE_HEADER, header);
+    return { row, replayed: false };
   } finally {
     started?.release();
   }
@@ -130,7 +136,8 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     });
   };
   const { row, replayed } = await begin(ctx, caller, req, "STREAMING", subscribe);
-  if (replayed) {
+  // A replay, or a cache hit (created finished): the stored answer, streamed.
+  if (replayed || isTerminal(row.status)) {
     const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
     queue.push(...replayEvents(done));
     executionId = row.id;

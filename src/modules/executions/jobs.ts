@@ -162,9 +162,15 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
       let failed = error;
       for (const [i, next] of fallbacks.entries()) {
         if (!fallsThrough(failed) || produced.length > 0 || signal.aborted) break;
+        let nextInput: Record<string, unknown>;
+        try {
+          nextInput = Catalog.validateInput(next.model, row.input ?? {});
+        } catch {
+          continue; // this model's schema refuses the request: the one after may take it
+        }
         try {
           model = next.model;
-          result = await run(next.model, next.routes, Catalog.validateInput(next.model, row.input ?? {}), i === fallbacks.length - 1);
+          result = await run(next.model, next.routes, nextInput, i === fallbacks.length - 1);
           failed = null;
           break;
         } catch (nextError) {

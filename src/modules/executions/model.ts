@@ -211,6 +211,8 @@ export namespace ExecutionModel {
   export const createHeaders = t.Object({
     prefer: t.Optional(t.String({ description: "`wait` or `wait=N` (seconds, max 300): answer when finished or after N s." })),
     "idempotency-key": t.Optional(t.String({ description: "1–255 printable ASCII characters; a retry with the same key and body replays the first answer for 24 h." })),
+    "x-modelroute-cache": t.Optional(t.String({ description: "`use`: cache this request even when it is not deterministic or offers tools; `bypass`: neither read nor write the response cache." })),
+    "cache-control": t.Optional(t.String({ description: "`no-cache` or `no-store`: bypass the response cache." })),
   });
 
   export const eventsHeaders = t.Object({

@@ -8,6 +8,7 @@ import type { Tx } from "../../db/client";
 import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
+import * as Cache from "../cache/service";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
 import * as Guardrails from "../guardrails/service";
@@ -61,6 +62,8 @@ export type CreateOptions = {
   routing?: RoutePreferences;
   /** Models (or aliases) tried after `model`'s, in order, in the same execution (OpenRouter's `models`). */
   fallbacks?: readonly string[];
+  /** What the request's headers ask of the response cache (Cache.requestPolicy). */
+  cache?: Cache.RequestPolicy;
   /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
   beforeStart?: (executionId: string) => void;
   /** Runs inside the create transaction: a dialect records what it keeps beside the execution (a stored response). */
@@ -91,6 +94,28 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
+  const cache = Cache.decide(ctx, model, target.name, caller.orgId, validated, opts.cache);
+  const execution = (cacheStatus: store.ExecutionRow["cacheStatus"], hold: number): State.NewExecution => ({
+    id,
+    orgId: caller.orgId,
+    keyId: caller.keyId,
+    model: target.name,
+    candidates: candidatesColumn(target.name, candidates),
+    mode,
+    input: body.input,
+    metadata: body.metadata ?? null,
+    webhookUrl: body.webhook_url ?? null,
+    holdMicros: hold,
+    deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+    createdAt: now,
+    routing: opts.routing ?? null,
+    cacheStatus,
+    cacheKey: cache?.key ?? null,
+  });
+  if (cache) {
+    const entry = Cache.lookup(ctx, caller.orgId, cache.key, now);
+    if (entry) return answerFromCache(ctx, caller, entry, execution, model, opts);
+  }
   // A free run slot and a synchronous upstream: the execution starts in the create transaction
   // and runs at once in this process, without a claim, a commit and a re-read of its own.
   const slot = candidates.some((c) => ctx.router.isAsync(c.routes)) ? null : ctx.scheduler.reserve(RUN_JOB);
@@ -102,23 +127,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     created = await ctx.writer.run((tx) => {
       if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
         throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
-      const inserted = State.insert(tx, {
-        id,
-        orgId: caller.orgId,
-        keyId: caller.keyId,
-        model: target.name,
-        candidates: candidatesColumn(target.name, candidates),
-        mode,
-        input: body.input,
-        metadata: body.metadata ?? null,
-        webhookUrl: body.webhook_url ?? null,
-        holdMicros,
-        deadlineAt: now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
-        createdAt: now,
-        routing: opts.routing ?? null,
-        cacheStatus: null,
-        cacheKey: null,
-      }, slot !== null);
+      const inserted = State.insert(tx, execution(cache ? "miss" : null, holdMicros), slot !== null);
       // 402 when the balance or one of the key's spend limits cannot cover the hold.
       Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
       if (slot) slot.insert(tx, { executionId: id }, RUN_MAX_ATTEMPTS);
@@ -133,11 +142,44 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     throw error;
   }
   if (created.started) announce(ctx, created.started);
+  if (cache) Cache.countMiss(ctx);
   opts.beforeStart?.(id);
   if (slot && created.started) {
     const started = { row: created.started.row, model, routes, input: validated, files, controller: controller!, fallbacks: candidates.slice(1) };
     slot.start((c, job) => runStarted(c, job, started));
   } else ctx.scheduler.wake(RUN_JOB);
+  return created.row;
+}
+
+/**
+ * A cache hit: an execution created COMPLETED with the stored answer, charged the model's
+ * cache price (docs/cache.md) and recorded as the entry's most recent use, in one transaction.
+ * Nothing runs, so `beforeStart` is not called: the caller sees a terminal row.
+ */
+async function answerFromCache(
+  ctx: AppContext,
+  caller: Caller,
+  entry: Cache.EntryRow,
+  execution: (cacheStatus: store.ExecutionRow["cacheStatus"], hold: number) => State.NewExecution,
+  model: Catalog.Model,
+  opts: CreateOptions,
+  match: "hit" | "semantic_hit" = "hit",
+) {
+  const price = (Catalog.findModel(ctx.db, entry.servedModel) ?? model).pricing.perCacheHitMicros ?? 0;
+  const row = execution(match, price);
+  const saved = Math.max(0, entry.costMicros - price);
+  const limits = effectiveLimits(caller, row.createdAt);
+  const created = await ctx.writer.run((tx) => {
+    Ledger.placeHold(tx, { orgId: row.orgId, executionId: row.id, keyId: row.keyId, amountMicros: price, now: row.createdAt, spendLimits: limits.spendLimits });
+    const finished = { output: entry.output, usage: entry.usage, costMicros: price, servedModel: entry.servedModel, routeId: entry.routeId, cacheSource: entry.executionId, cacheSavedMicros: saved };
+    const inserted = State.insertCompleted(tx, row, finished, ctx.metrics);
+    Cache.touch(tx, entry.key, row.createdAt);
+    if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, row.id, row.createdAt);
+    opts.inTransaction?.(tx, row.id);
+    return inserted;
+  });
+  announce(ctx, created);
+  Cache.countHit(ctx, saved);
   return created.row;
 }
 
@@ -176,29 +218,38 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
   try {
     row = started?.replay
       ? find(ctx, caller, started.replay.resourceId!)
-      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : mode === "SYNC" ? watchEnd : undefined });
+      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : mode === "SYNC" ? watchEnd : undefined, cache: Cache.requestPolicy(req.request.headers) });
   } finally {
     started?.release();
   }
   const headers: Record<string, string> = {};
+  const cached = started?.replay ? null : Cache.cacheHeaderOf(row);
+  if (cached) headers[Cache.CACHE_HEADER] = cached;
+  // A cache hit is created finished: a stream of it replays its history at once.
+  if (mode === "STREAMING" && !stream && !started?.replay) openStream(row.id);
   if (started?.replay) {
     headers["idempotent-replayed"] = "true";
     // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it is
     // now, 200 when it has ended, else 202 (docs/decisions.md "Foundation and executions engine").
     if (row.mode === "ASYNC") return { executionId: row.id, status: 202, execution: executionView(asCreated(row)), headers };
   } else if (stream) {
-    return { executionId: row.id, stream };
+    return { executionId: row.id, stream: withHeaders(stream, headers) };
   } else if (mode === "SYNC") {
     req.keepOpen();
     const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
     headers["preference-applied"] = `wait=${seconds}`;
-    row = watch ? await watch.wait(seconds * 1000) : await waitForTerminal(ctx, row.id, seconds * 1000);
+    if (!store.isTerminal(row.status)) row = watch ? await watch.wait(seconds * 1000) : await waitForTerminal(ctx, row.id, seconds * 1000);
   }
   // An ASYNC create is answered as created, whether or not its run has started meanwhile: the
-  // same body as an idempotent replay gives.
-  const shown = mode === "ASYNC" && !started?.replay ? asCreated(row) : row;
+  // same body as an idempotent replay gives. A cache hit was created finished.
+  const shown = mode === "ASYNC" && !started?.replay && !store.isTerminal(row.status) ? asCreated(row) : row;
   return { executionId: row.id, status: store.isTerminal(row.status) ? 200 : 202, execution: executionView(shown), headers };
 }
+
+const withHeaders = (response: Response, headers: Record<string, string>) => {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+};
 
 /** The caller's execution, or 404 for an unknown, malformed or foreign id. */
 export function find(ctx: AppContext, caller: Caller, id: string): store.ExecutionRow {

@@ -109,3 +109,13 @@ export function insert(tx: Conn, execution: NewExecution, start: boolean): { row
   if (!start) return { row, started: null };
   return { row, started: { row, seq: STATUS_SEQ.PROCESSING, at: row.createdAt, eventId: recordEvent(tx, row, "PROCESSING", row.createdAt) } };
 }
+
+/**
+ * Inserts an execution already COMPLETED (a response-cache hit: nothing to run), settling its
+ * hold and recording its completed event in the caller's transaction, as a transition would.
+ */
+export function insertCompleted(tx: Conn, execution: NewExecution, finished: Omit<store.FinishedAtCreate, "completedAt">, metrics?: Metrics): Transitioned {
+  const inserted = store.insertFinishedExecution(tx, { ...execution, ...finished, status: "COMPLETED", startedAt: execution.createdAt, completedAt: execution.createdAt });
+  const row = settle(tx, inserted, execution.createdAt, metrics);
+  return { row, seq: STATUS_SEQ.COMPLETED, at: row.createdAt, eventId: recordEvent(tx, row, "COMPLETED", row.createdAt) };
+}

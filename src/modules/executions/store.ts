@@ -25,6 +25,25 @@ const insertStatement = preparedPerConnection((conn) =>
 /** Inserts a new execution (state.ts decides its first status); returns the row as stored. */
 export const insertExecution = (tx: Conn, row: NewExecution): ExecutionRow => insertStatement(tx).get(row)!;
 
+/** What an execution that is finished when it is created (a response-cache hit) has besides. */
+export type FinishedAtCreate = Required<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "servedModel" | "routeId" | "cacheSource" | "cacheSavedMicros" | "completedAt">>;
+
+const insertFinishedStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(executions)
+    .values(
+      placeholders(
+        "id", "orgId", "keyId", "model", "candidates", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing", "cacheStatus", "cacheKey",
+        "output", "usage", "costMicros", "servedModel", "routeId", "cacheSource", "cacheSavedMicros", "completedAt",
+      ),
+    )
+    .returning()
+    .prepare(),
+);
+
+/** Inserts an execution already terminal, in one statement. */
+export const insertFinishedExecution = (tx: Conn, row: NewExecution & FinishedAtCreate): ExecutionRow => insertFinishedStatement(tx).get(row)!;
+
 const byIdStatement = preparedPerConnection((conn) => conn.select().from(executions).where(eq(executions.id, sql.placeholder("id"))).prepare());
 
 /** One execution by id (the polling hot path). */
