@@ -50,7 +50,7 @@ export const SETTINGS = [
   { key: "webhookMaxAgeMs", flag: "webhook-max-age-ms", env: "MODELROUTE_WEBHOOK_MAX_AGE_MS", kind: int(1000, 30 * DAY_MS), default: DAY_MS, help: "No webhook attempt is made this long after its event (Retry-After included)." },
   { key: "webhookAllowPrivate", flag: "webhook-allow-private", env: "MODELROUTE_WEBHOOK_ALLOW_PRIVATE", kind: { type: "bool" }, default: false, help: "Allow webhooks to private, loopback and link-local addresses (refused by default)." },
   { key: "webhookConcurrency", flag: "webhook-concurrency", env: "MODELROUTE_WEBHOOK_CONCURRENCY", kind: int(1, 10_000), default: 32, help: "Webhook attempts in flight at once; one receiver gets at most a quarter of them." },
-  { key: "cacheMaxMb", flag: "cache-max-mb", env: "MODELROUTE_CACHE_MAX_MB", kind: int(0, 1_000_000), default: 256, help: "Size bound of the response cache in MiB (least recently used answers evicted past it); 0 turns the cache off." },
+  { key: "cacheMaxKb", flag: "cache-max-kb", env: "MODELROUTE_CACHE_MAX_KB", kind: int(0, 1_000_000_000), default: 262_144, help: "Size bound of the response cache in KiB (least recently used answers evicted past it); 0 turns the cache off." },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -81,7 +81,7 @@ export type Config = {
   webhookMaxAgeMs: number;
   webhookAllowPrivate: boolean;
   webhookConcurrency: number;
-  cacheMaxMb: number;
+  cacheMaxKb: number;
 };
 
 export class ConfigError extends Error {}

@@ -54,7 +54,7 @@ const offersTools = (input: Record<string, unknown>) => Array.isArray(input.tool
 
 /** Whether (and under which key) a request is cached; null when it is not. `model` is the first model that may answer it. */
 export function decide(ctx: AppContext, model: Catalog.Model, name: string, orgId: string, input: Record<string, unknown>, policy: RequestPolicy): Decision | null {
-  if (policy === "bypass" || ctx.config.cacheMaxMb === 0 || !CACHEABLE_TASKS.has(model.task)) return null;
+  if (policy === "bypass" || ctx.config.cacheMaxKb === 0 || !CACHEABLE_TASKS.has(model.task)) return null;
   const settings = model.cache ?? {};
   const exact = settings.exact ?? "deterministic";
   if (exact === "never") return null;
@@ -89,17 +89,24 @@ export function lookup(ctx: Pick<AppContext, "db">, orgId: string, key: string, 
   return entry && entry.orgId === orgId && entry.expiresAt > now ? entry : null;
 }
 
-/** Inside a hit's transaction: the entry becomes the most recently used. */
-export const touch = (tx: Conn, key: string, now: number) => store.touch(tx, key, now);
-
-/** Per process: the cache's total size once read, and the prompt vectors of semantic misses awaiting their answer. */
-type State = { bytes: number | null };
+/** Per process: the cache's total size once read, and the last use time handed out. */
+type State = { bytes: number | null; lastUse: number };
 const states = new WeakMap<AppContext, State>();
 const stateOf = (ctx: AppContext): State => {
   let state = states.get(ctx);
-  if (!state) states.set(ctx, (state = { bytes: null }));
+  if (!state) states.set(ctx, (state = { bytes: null, lastUse: 0 }));
   return state;
 };
+
+/** Use times strictly increase, so two uses in one millisecond still have an order for eviction. */
+function useTime(ctx: AppContext, now: number) {
+  const state = stateOf(ctx);
+  state.lastUse = Math.max(now, state.lastUse + 1);
+  return state.lastUse;
+}
+
+/** Inside a hit's transaction: the entry becomes the most recently used. */
+export const touch = (ctx: AppContext, tx: Conn, key: string, now: number) => store.touch(tx, key, useTime(ctx, now));
 
 export type Answer = { orgId: string; model: string; executionId: string; output: Record<string, unknown>; usage: Usage; costMicros: number; servedModel: string; routeId: string | null };
 export type Stored = { bytes: number; evicted: store.Evicted[] };
@@ -109,12 +116,12 @@ export type Stored = { bytes: number; evicted: store.Evicted[] };
  * recently used entries while the cache is over its bound. `applyStored` runs after the commit.
  */
 export function remember(ctx: AppContext, tx: Conn, key: string, answer: Answer, ttlMs: number, now: number, vector?: { scope: string; model: string }): Stored | null {
-  const maxBytes = ctx.config.cacheMaxMb * 1024 * 1024;
+  const maxBytes = ctx.config.cacheMaxKb * 1024;
   const sizeBytes = Buffer.byteLength(JSON.stringify(answer.output)) + Buffer.byteLength(JSON.stringify(answer.usage)) + key.length + 128;
   if (sizeBytes > maxBytes) return null;
   const state = stateOf(ctx);
   let bytes = (state.bytes ?? store.totalBytes(tx)) - (store.sizeOf(tx, key) ?? 0);
-  store.upsert(tx, { key, ...answer, vectorScope: vector?.scope ?? null, vectorModel: vector?.model ?? null, sizeBytes, createdAt: now, expiresAt: now + ttlMs, lastUsedAt: now });
+  store.upsert(tx, { key, ...answer, vectorScope: vector?.scope ?? null, vectorModel: vector?.model ?? null, sizeBytes, createdAt: now, expiresAt: now + ttlMs, lastUsedAt: useTime(ctx, now) });
   bytes += sizeBytes;
   const evicted: store.Evicted[] = [];
   while (bytes > maxBytes) {

@@ -6,6 +6,7 @@
 import type { AppContext } from "../../context";
 import { AppError } from "../../errors";
 import type { ProviderResult } from "../../providers/types";
+import * as Semantic from "../cache/semantic";
 import * as Cache from "../cache/service";
 import * as Files from "../files/service";
 import * as Ledger from "../ledger/service";
@@ -59,18 +60,23 @@ export async function complete(ctx: AppContext, row: store.ExecutionRow, model: 
   const patch = { output, usage: result.usage, costMicros: Ledger.costMicros(model.pricing, result.usage), routeId: result.routeId, servedModel: model.slug };
   const cacheKey = row.cacheStatus === "miss" ? row.cacheKey : null;
   if (!cacheKey) return move(ctx, row.id, "COMPLETED", patch, from);
-  const now = ctx.clock.now();
   const ttlMs = (model.cache?.ttlSeconds ?? Cache.DEFAULT_TTL_SECONDS) * 1000;
+  const vector = await Semantic.prepareStore(ctx, row.id);
+  const now = ctx.clock.now();
   let stored: Cache.Stored | null = null;
+  let indexed: { apply(): void } | undefined;
   const moved = await ctx.writer.run((tx) => {
     const t = State.transition(tx, row.id, "COMPLETED", now, patch, { from, metrics: ctx.metrics });
     if (t) {
       const answer = { orgId: row.orgId, model: row.model, executionId: row.id, output, usage: result.usage, costMicros: t.row.costMicros ?? 0, servedModel: model.slug, routeId: result.routeId };
-      stored = Cache.remember(ctx, tx, cacheKey, answer, ttlMs, now);
+      stored = Cache.remember(ctx, tx, cacheKey, answer, ttlMs, now, vector?.scope);
+      if (stored && vector) indexed = vector.write(tx, cacheKey, row.id, now);
     }
     return t;
   });
   Cache.applyStored(ctx, stored);
+  indexed?.apply();
+  Semantic.forget(ctx, (stored as Cache.Stored | null)?.evicted ?? []);
   if (moved) announce(ctx, moved);
   return moved;
 }

@@ -8,6 +8,8 @@ import type { AppContext } from "../../context";
 import * as Idempotency from "../../http/idempotency";
 import type { ProviderResult } from "../../providers/types";
 import type { Job, JobHandler } from "../../scheduler/types";
+import * as Semantic from "../cache/semantic";
+import * as Cache from "../cache/service";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
 import { estimateTokens } from "../../canonical/usage";
@@ -208,10 +210,11 @@ export const sweepExecutions: JobHandler<"execution.sweep"> = async (ctx) => {
   }
 };
 
-/** Retention: drops input and output of executions finished more than N days ago, and stale idempotency keys. */
+/** Retention: drops input and output of executions finished more than N days ago, stale idempotency keys and expired cached answers. */
 export const purgeExecutions: JobHandler<"execution.purge"> = async (ctx) => {
   const now = ctx.clock.now();
   Idempotency.purgeExpired(ctx.db, now);
+  Semantic.forget(ctx, Cache.purgeExpired(ctx, now, PURGE_BATCH));
   const days = ctx.config.executionRetentionDays;
   if (days === 0) return;
   store.purgeFinishedBefore(ctx.db, now - days * 86_400_000, now, PURGE_BATCH);

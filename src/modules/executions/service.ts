@@ -8,6 +8,7 @@ import type { Tx } from "../../db/client";
 import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
+import * as Semantic from "../cache/semantic";
 import * as Cache from "../cache/service";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
@@ -34,6 +35,8 @@ const RUN_MAX_ATTEMPTS = 10;
 const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
 /** How long a cancel waits for the running call to stop and settle before it settles alone. */
 const CANCEL_HANDOFF_MS = 5_000;
+/** How long a create waits for the semantic cache's embedding of its prompt. */
+const EMBED_WAIT_MS = 30_000;
 
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
@@ -112,9 +115,16 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     cacheStatus,
     cacheKey: cache?.key ?? null,
   });
+  let semantic: Semantic.Pending | null = null;
   if (cache) {
     const entry = Cache.lookup(ctx, caller.orgId, cache.key, now);
     if (entry) return answerFromCache(ctx, caller, entry, execution, model, opts);
+    if (cache.semantic) {
+      const embeddingModel = cache.semantic.embeddingModel;
+      const found = await Semantic.find(ctx, caller.orgId, target.name, validated, cache.semantic, (text) => embedPrompt(ctx, caller, embeddingModel, text), now);
+      if (found && "entry" in found) return answerFromCache(ctx, caller, found.entry, execution, model, opts, "semantic_hit");
+      semantic = found?.pending ?? null;
+    }
   }
   // A free run slot and a synchronous upstream: the execution starts in the create transaction
   // and runs at once in this process, without a claim, a commit and a re-read of its own.
@@ -143,6 +153,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   }
   if (created.started) announce(ctx, created.started);
   if (cache) Cache.countMiss(ctx);
+  if (semantic) Semantic.hold(ctx, id, semantic);
   opts.beforeStart?.(id);
   if (slot && created.started) {
     const started = { row: created.started.row, model, routes, input: validated, files, controller: controller!, fallbacks: candidates.slice(1) };
@@ -173,7 +184,7 @@ async function answerFromCache(
     Ledger.placeHold(tx, { orgId: row.orgId, executionId: row.id, keyId: row.keyId, amountMicros: price, now: row.createdAt, spendLimits: limits.spendLimits });
     const finished = { output: entry.output, usage: entry.usage, costMicros: price, servedModel: entry.servedModel, routeId: entry.routeId, cacheSource: entry.executionId, cacheSavedMicros: saved };
     const inserted = State.insertCompleted(tx, row, finished, ctx.metrics);
-    Cache.touch(tx, entry.key, row.createdAt);
+    Cache.touch(ctx, tx, entry.key, row.createdAt);
     if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, row.id, row.createdAt);
     opts.inTransaction?.(tx, row.id);
     return inserted;
@@ -181,6 +192,23 @@ async function answerFromCache(
   announce(ctx, created);
   Cache.countHit(ctx, saved);
   return created.row;
+}
+
+/**
+ * The semantic cache's embedding of a prompt: an execution of the organization on the embedding
+ * model (charged at its price, listed with `metadata.purpose`); null when it cannot run (the key's
+ * guardrail, its balance), and the request then goes on without the semantic cache.
+ */
+async function embedPrompt(ctx: AppContext, caller: Caller, model: string, text: string): Promise<Float32Array | null> {
+  try {
+    const row = await create(ctx, caller, { model, input: { input: text }, metadata: { purpose: "semantic-cache" } }, "SYNC", { cache: "bypass" });
+    const done = store.isTerminal(row.status) ? row : await waitForTerminal(ctx, row.id, EMBED_WAIT_MS);
+    const vector = (done.output as { embeddings?: number[][] } | null)?.embeddings?.[0];
+    return done.status === "COMPLETED" && Array.isArray(vector) ? Float32Array.from(vector) : null;
+  } catch (error) {
+    if (error instanceof AppError) return null;
+    throw error;
+  }
 }
 
 export type SubmitRequest = {
