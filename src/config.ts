@@ -52,6 +52,7 @@ export const SETTINGS = [
   { key: "batchConcurrency", flag: "batch-concurrency", env: "MODELROUTE_BATCH_CONCURRENCY", kind: int(1, 10_000), default: 16, help: "Batch lines run at once by this process, all batches together; interactive calls keep the rest of the workers." },
   { key: "batchDiscountPercent", flag: "batch-discount-percent", env: "MODELROUTE_BATCH_DISCOUNT_PERCENT", kind: int(0, 100), default: 50, help: "Percent off the model's prices for batch lines (a model's pricing.batch_discount_percent wins)." },
   { key: "webhookConcurrency", flag: "webhook-concurrency", env: "MODELROUTE_WEBHOOK_CONCURRENCY", kind: int(1, 10_000), default: 32, help: "Webhook attempts in flight at once; one receiver gets at most a quarter of them." },
+  { key: "cacheMaxKb", flag: "cache-max-kb", env: "MODELROUTE_CACHE_MAX_KB", kind: int(0, 1_000_000_000), default: 262_144, help: "Size bound of the response cache in KiB (least recently used answers evicted past it); 0 turns the cache off." },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -84,6 +85,7 @@ export type Config = {
   webhookConcurrency: number;
   batchConcurrency: number;
   batchDiscountPercent: number;
+  cacheMaxKb: number;
 };
 
 export class ConfigError extends Error {}

@@ -9,6 +9,7 @@ import m5 from "../../drizzle/0005_derived_status_history.sql" with { type: "tex
 import m6 from "../../drizzle/0006_batches.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_partial_execution_indexes.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_covering_vector_filter.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_aliases_response_cache.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -21,4 +22,5 @@ export const migrationSql: Record<string, string> = {
   "0006_batches": m6,
   "0007_partial_execution_indexes": m7,
   "0008_covering_vector_filter": m8,
+  "0009_aliases_response_cache": m9,
 };

@@ -93,6 +93,18 @@ export type Pricing = {
   batchDiscountPercent?: number;
   /** Percent off every rate of this execution (set on batch lines, never in the catalog). */
   discountPercent?: number;
+  /** Each answer served from the gateway's response cache (docs/cache.md); 0 when unset. */
+  perCacheHitMicros?: number;
+};
+
+/** A model's response-cache settings (docs/cache.md); null on the model: the defaults. */
+export type ModelCacheSettings = {
+  /** Exact cache: "deterministic" (the default: temperature 0 or a seed), "always" or "never". */
+  exact?: "deterministic" | "always" | "never";
+  /** How long an answer is kept, in seconds (default 3600). */
+  ttlSeconds?: number;
+  /** Opt-in semantic cache: the embedding model that embeds the prompt and the least cosine similarity that counts as the same prompt. */
+  semantic?: { embeddingModel: string; threshold: number } | null;
 };
 
 export const models = sqliteTable("models", {
@@ -107,6 +119,7 @@ export const models = sqliteTable("models", {
   maxOutputTokens: integer("max_output_tokens"),
   contextWindow: integer("context_window"),
   queueTtlMs: integer("queue_ttl_ms"),
+  cache: json<ModelCacheSettings>("cache"),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),
 });
@@ -133,6 +146,14 @@ export const routes = sqliteTable(
   },
   (t) => [index("routes_model").on(t.modelSlug, t.position)],
 );
+
+/** A name clients may call in place of a model slug: its models, tried in order (docs/catalog.md "Aliases"). */
+export const modelAliases = sqliteTable("model_aliases", {
+  name: text("name").primaryKey(),
+  models: json<string[]>("models").notNull(),
+  description: text("description").notNull().default(""),
+  createdAt: integer("created_at").notNull(),
+});
 
 export type ExecutionUsage = Usage;
 
@@ -162,6 +183,16 @@ export const executions = sqliteTable(
     callbackToken: text("callback_token"),
     /** The caller's preferences among the model's routes (OpenRouter's `provider`); null: all, in order. */
     routing: json<RoutePreferences>("routing"),
+    /** The models to try in order when there are several (an alias, OpenRouter's `models`); null: `model` alone. */
+    candidates: json<string[]>("candidates"),
+    /** The model that answered (one of `candidates`, or `model`); null until one did. */
+    servedModel: text("served_model"),
+    /** The response cache's part (docs/cache.md): null when the request was not cacheable. */
+    cacheStatus: text("cache_status", { enum: ["hit", "semantic_hit", "miss"] }),
+    cacheKey: text("cache_key"),
+    /** A hit: the execution whose answer it served, and what that one cost above this one. */
+    cacheSource: text("cache_source"),
+    cacheSavedMicros: integer("cache_saved_micros"),
     deadlineAt: integer("deadline_at"),
     /** Percent off the model's prices for this execution (a batch line's discount); null: full price. */
     discountPercent: integer("discount_percent"),
@@ -529,4 +560,35 @@ export const batchLines = sqliteTable(
     result: json<Record<string, unknown>>("result"),
   },
   (t) => [primaryKey({ columns: [t.batchId, t.line] }), index("batch_lines_open").on(t.batchId, t.outcome)],
+);
+
+/**
+ * The response cache (docs/cache.md): one answer per key (a hash of the organization, the model
+ * name asked for and the canonical request), kept until `expires_at` and evicted least recently
+ * used first past the configured size. A semantic entry also has a vector in the vectors module.
+ */
+export const responseCache = sqliteTable(
+  "response_cache",
+  {
+    key: text("key").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    model: text("model").notNull(),
+    /** The execution that produced the answer. */
+    executionId: text("execution_id").notNull(),
+    output: json<Record<string, unknown>>("output").notNull(),
+    usage: json<Usage>("usage").notNull(),
+    /** What producing it cost: what each hit saves. */
+    costMicros: integer("cost_micros").notNull(),
+    servedModel: text("served_model").notNull(),
+    routeId: text("route_id"),
+    /** Where its prompt vector is, for a semantic entry (deleted with it). */
+    vectorScope: text("vector_scope"),
+    vectorModel: text("vector_model"),
+    sizeBytes: integer("size_bytes").notNull(),
+    hits: integer("hits").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    lastUsedAt: integer("last_used_at").notNull(),
+  },
+  (t) => [index("response_cache_lru").on(t.lastUsedAt), index("response_cache_expires").on(t.expiresAt), index("response_cache_org").on(t.orgId)],
 );

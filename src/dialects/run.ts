@@ -13,6 +13,8 @@ import type { AppContext } from "../context";
 import type { Tx } from "../db/client";
 import { AppError } from "../errors";
 import * as Idempotency from "../http/idempotency";
+import { addResponseHeader } from "../http/response-headers";
+import * as Cache from "../modules/cache/service";
 import * as Catalog from "../modules/catalog/service";
 import type { BusEvent } from "../modules/executions/bus";
 import type { RoutePreferences } from "../providers/preferences";
@@ -31,6 +33,8 @@ export type DialectRequest = {
   dialect: string;
   /** The caller's preferences among the model's routes (OpenRouter's `provider`). */
   routing?: RoutePreferences;
+  /** Models tried after `model`'s in the same execution (OpenRouter's `models`). */
+  fallbacks?: string[];
   /** Runs in the create transaction (a stored response written with its execution). */
   inTransaction?: (tx: Tx, executionId: string) => void;
   /** Stores the files the request carried and gives their input fields; not called for a replay. */
@@ -43,6 +47,8 @@ export type DialectStream = {
   executionId: string;
   /** The execution as it was created (for what a stream's opening shows). */
   created?: ExecutionRow;
+  /** The model streaming the answer, once its first event is in (an alias's or a fallback list's model). */
+  servedModel: string;
   /** Canonical events as they come, then the finished row. */
   items: AsyncIterable<StreamItem>;
   /** The client went away: stop the execution (charging what was produced). */
@@ -55,7 +61,11 @@ async function begin(ctx: AppContext, caller: Caller, req: DialectRequest, mode:
     if (started?.replay) return { row: Executions.find(ctx, caller, started.replay.resourceId!), replayed: true };
     const input = req.uploads ? { ...req.input, ...(await req.uploads()) } : req.input;
     const body = { model: req.model, input, metadata: { dialect: req.dialect } };
-    return { row: await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, inTransaction: req.inTransaction }), replayed: false };
+    const cache = Cache.requestPolicy(req.request.headers);
+    const row = await Executions.create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart, routing: req.routing, fallbacks: req.fallbacks, inTransaction: req.inTransaction, cache });
+    const header = Cache.cacheHeaderOf(row);
+    if (header) addResponseHeader(req.request, Cache.CACHE_HEADER, header);
+    return { row, replayed: false };
   } finally {
     started?.release();
   }
@@ -114,7 +124,7 @@ export function replayStream(ctx: AppContext, row: ExecutionRow): DialectStream 
     const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
     if (isTerminal(done.status)) yield* replayEvents(done);
   }
-  return { executionId: row.id, items: items(), abandon() {} };
+  return { executionId: row.id, servedModel: row.servedModel ?? row.model, items: items(), abandon() {} };
 }
 
 /**
@@ -126,6 +136,7 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
   let wake: (() => void) | null = null;
   let unsubscribe = () => {};
   let executionId = "";
+  let servedModel = req.model;
   const push = (item: StreamItem) => {
     queue.push(item);
     wake?.();
@@ -134,16 +145,19 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     executionId = id;
     unsubscribe = ctx.bus.subscribe(id, (event: BusEvent) => {
       if (event.type === "stream") push({ kind: "event", event: event.event });
+      else if (event.type === "serving") servedModel = event.model;
       else if (event.type === "status" && isTerminal(event.status as ExecutionRow["status"])) push({ kind: "end", row: event.row ?? Executions.find(ctx, caller, id) });
       else if (event.type === "shutdown") push({ kind: "end", row: Executions.find(ctx, caller, id) });
     });
   };
   const { row, replayed } = await begin(ctx, caller, req, "STREAMING", subscribe);
-  if (replayed) {
+  // A replay, or a cache hit (created finished): the stored answer, streamed.
+  if (replayed || isTerminal(row.status)) {
     const done = isTerminal(row.status) ? row : await Executions.waitForTerminal(ctx, row.id, waitMs(ctx));
     queue.push(...replayEvents(done));
     executionId = row.id;
   }
+  if (isTerminal(row.status)) servedModel = servedModelOf(row);
   const next = async (): Promise<StreamItem> => {
     while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = null;
@@ -170,6 +184,9 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
   return {
     executionId,
     created: row,
+    get servedModel() {
+      return servedModel;
+    },
     items: items(),
     abandon() {
       if (ended) return;
@@ -179,6 +196,9 @@ export async function runStreaming(ctx: AppContext, caller: Caller, req: Dialect
     },
   };
 }
+
+/** The model that answered an execution (one of an alias's), or the one it names while none has. */
+export const servedModelOf = (row: ExecutionRow) => row.servedModel ?? row.model;
 
 /** A finished execution that did not complete, as the error its dialect renders. */
 export function errorOf(row: ExecutionRow): AppError {
@@ -190,7 +210,7 @@ export function errorOf(row: ExecutionRow): AppError {
 /** The catalog model a dialect request names, of the task the endpoint serves; 404 as the SDKs expect for an unknown one. */
 export function modelFor(ctx: AppContext, slug: unknown, tasks: readonly string[], endpoint: string) {
   if (typeof slug !== "string" || slug === "") throw new AppError("INPUT_VALIDATION_ERROR", "model is required.", [{ field: "model", code: "required", message: "model is required." }]);
-  const model = Catalog.findModel(ctx.db, slug);
+  const model = Catalog.findCallable(ctx.db, slug);
   if (!model) throw new AppError("NOT_FOUND", `The model ${slug} does not exist; GET /v1/models lists them.`, [{ field: "model", code: "not_found", message: `No model ${slug}.` }]);
   if (!tasks.includes(model.task))
     throw new AppError("INPUT_VALIDATION_ERROR", `The model ${slug} is a ${model.task} model; ${endpoint} needs a ${tasks.join(" or ")} model.`, [{ field: "model", code: "unsupported", message: `${slug} is a ${model.task} model.` }]);

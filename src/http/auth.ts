@@ -16,6 +16,7 @@ import { getSetting } from "../modules/settings/store";
 import { throwIfBodyRejected } from "./body";
 import * as Idempotency from "./idempotency";
 import { rateLimitHeaders } from "./rate-limit";
+import { registerResponseHeaders } from "./response-headers";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -84,6 +85,7 @@ export const auth = (ctx: AppContext) => {
         // Anthropic's clients send the key as x-api-key.
         const authorization = headers.authorization ?? (headers["x-api-key"] ? `Bearer ${headers["x-api-key"]}` : undefined);
         callers.set(request, authenticate(ctx, authorization, set.headers as Record<string, string>, need));
+        registerResponseHeaders(request, set.headers as Record<string, string>);
         throwIfBodyRejected(request);
       },
       resolve: ({ request }) => {

@@ -53,6 +53,8 @@ export type RunOptions = {
   warn?: (message: string, fields: Record<string, unknown>) => void;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** false: a route at its concurrency limit is skipped at once instead of queueing (another model can serve). */
+  queue?: boolean;
 };
 
 const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
@@ -182,7 +184,7 @@ export class ProviderRouter {
           lastError = new AppError("MODEL_UNAVAILABLE", "Every key of the model's provider was refused; the operator has been told in the logs.");
           break;
         }
-        const release = await health.slots.acquire(route.maxConcurrency, route.maxQueue, QUEUE_WAIT_MS, opts.signal);
+        const release = await health.slots.acquire(route.maxConcurrency, opts.queue === false ? 0 : route.maxQueue, QUEUE_WAIT_MS, opts.signal);
         if (!release) {
           if (admission === "probe") health.breaker.release();
           earliestRetry = Math.min(earliestRetry, now() + 1000);

@@ -86,10 +86,13 @@ describe("completions", () => {
     expect(chunks[0].model).toBe("gpt-mini");
     expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
     expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
-    const listed = (await (await server.get("/v1/executions?limit=2")).json()).data;
-    expect(listed.map((e: { model: string; status: string }) => [e.model, e.status])).toEqual([["gpt-mini", "COMPLETED"], ["acme/writer", "FAILED"]]);
-    expect(listed[1].cost).toBe("0.000");
-    expect(micros(before) - micros(await balanceOf(server))).toBe(micros(listed[0].cost));
+    // One execution for the request, naming the model that served it, charged at that model's price.
+    const exec = await execution(chunks[0].id);
+    expect(exec).toMatchObject({ status: "COMPLETED", model: "acme/writer", served_by: { model: "gpt-mini" } });
+    const listed = (await (await server.get("/v1/executions?limit=1")).json()).data;
+    expect(listed[0].id).toBe(exec.id);
+    expect(micros(exec.cost)).toBe(Math.ceil((exec.usage.input_tokens * 0.15 + exec.usage.output_tokens * 0.6)));
+    expect(micros(before) - micros(await balanceOf(server))).toBe(micros(exec.cost));
   });
 
   test("provider preferences nothing meets: 503 before any hold or upstream call; refusals name their param", async () => {

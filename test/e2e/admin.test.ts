@@ -87,7 +87,7 @@ describe("catalog", () => {
     const changed = { models: [{ ...image, slug: "mock-image-hd", pricing: { per_image: "0.120" } }] };
     const applied = await admin("PUT", "/catalog", changed);
     expect(applied.status).toBe(200);
-    expect(await json(applied)).toEqual({ object: "catalog_apply", providers: [], models: ["mock-image-hd"] });
+    expect(await json(applied)).toEqual({ object: "catalog_apply", providers: [], models: ["mock-image-hd"], aliases: [] });
     const model = await json(await server.get("/v1/models/mock-image-hd"));
     expect(model.pricing).toEqual({ currency: "USD", per_image: "0.120" });
     expect((await auditOf("catalog.apply"))[0]).toMatchObject({ details: { models: ["mock-image-hd"] } });

@@ -34,16 +34,19 @@ describe("GET /v1/usage", () => {
     const byDay = await usage(key, "?from=2026-03-09&to=2026-03-12");
     expect(byDay.status).toBe(200);
     expect(byDay.body).toMatchObject({ object: "list", has_more: false, group_by: "day", from: "2026-03-09T00:00:00.000Z", to: "2026-03-12T00:00:00.000Z" });
+    // Nothing here was cacheable (docs/cache.md): no hits, no misses.
+    const noCache = { cache_hits: 0, cache_misses: 0, cache_saved: "0.000" };
     expect(byDay.body.data).toEqual([
-      { group: "2026-03-09", executions: 0, input_tokens: 0, output_tokens: 0, cost: "0.000" },
+      { group: "2026-03-09", executions: 0, input_tokens: 0, output_tokens: 0, cost: "0.000", ...noCache },
       {
         group: "2026-03-10",
         executions: 2,
         input_tokens: picture.usage.input_tokens + chat.usage.input_tokens,
         output_tokens: picture.usage.output_tokens + chat.usage.output_tokens,
         cost: formatUsd(40_000 + (parseUsd(chat.cost) ?? NaN)),
+        ...noCache,
       },
-      { group: "2026-03-11", executions: 1, input_tokens: pair.usage.input_tokens, output_tokens: 0, cost: "0.080" },
+      { group: "2026-03-11", executions: 1, input_tokens: pair.usage.input_tokens, output_tokens: 0, cost: "0.080", ...noCache },
     ]);
 
     const byModel = await usage(key, "?from=2026-03-10T00:00:00Z&to=2026-03-12T00:00:00Z&group_by=model");

@@ -31,7 +31,7 @@ export function geminiModel(m: Catalog.Model) {
 /** The model a path names (`gemini-flash` or `models/gemini-flash`) that this surface can run; 404 otherwise. */
 export function servedModel(ctx: AppContext, name: string): Catalog.Model {
   const slug = name.replace(/^models\//, "");
-  const model = Catalog.findModel(ctx.db, slug);
+  const model = Catalog.findCallable(ctx.db, slug);
   if (!model || !SERVED_TASKS.includes(model.task)) throw new AppError("NOT_FOUND", `models/${slug} is not found for API version v1beta, or is not supported for this method. Call ListModels to see the list of available models.`);
   return model;
 }

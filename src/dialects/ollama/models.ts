@@ -23,10 +23,10 @@ export const ollamaName = (slug: string) => (slug.includes(":") ? slug : slug + 
 
 /** The catalog model an Ollama name means: the slug itself, or the slug with or without `:latest`. */
 function lookup(ctx: AppContext, name: string): Catalog.Model | undefined {
-  const exact = Catalog.findModel(ctx.db, name);
+  const exact = Catalog.findCallable(ctx.db, name);
   if (exact) return exact;
-  if (name.endsWith(LATEST)) return Catalog.findModel(ctx.db, name.slice(0, -LATEST.length));
-  return name.includes(":") ? undefined : Catalog.findModel(ctx.db, name + LATEST);
+  if (name.endsWith(LATEST)) return Catalog.findCallable(ctx.db, name.slice(0, -LATEST.length));
+  return name.includes(":") ? undefined : Catalog.findCallable(ctx.db, name + LATEST);
 }
 
 /**

@@ -14,6 +14,7 @@ import * as Keys from "../../modules/keys/service";
 import type { Caller } from "../../modules/keys/service";
 import * as Ledger from "../../modules/ledger/service";
 import { iso } from "../../time";
+import { servedModelOf } from "../run";
 
 const usd = (micros: number) => micros / 1_000_000;
 /** A per-1M-tokens price in micro-USD as OpenRouter's per-token decimal string. */
@@ -79,10 +80,10 @@ export function generation(ctx: AppContext, caller: Caller, id: string | undefin
       id: row.id,
       upstream_id: null,
       total_cost: cost,
-      cache_discount: null,
+      cache_discount: row.cacheSavedMicros ? usd(row.cacheSavedMicros) : null,
       upstream_inference_cost: null,
       created_at: iso(row.createdAt),
-      model: row.model,
+      model: servedModelOf(row),
       app_id: null,
       streamed: row.mode === "STREAMING",
       cancelled: row.status === "CANCELLED",

@@ -8,7 +8,7 @@ import type { ChatOutput } from "../../canonical/chat";
 import type { AppError } from "../../errors";
 import type { ExecutionRow } from "../../modules/executions/store";
 import { ChunkWriter, completionOf, parseChatRequest, type ChatRequest } from "../openai/chat";
-import { errorOf } from "../run";
+import { errorOf, servedModelOf } from "../run";
 import { dataFrame } from "../sse";
 import { splitRouting, usd, type Routing, type StreamRenderer } from "./routing";
 
@@ -28,7 +28,7 @@ export const costOf = (row: ExecutionRow) => ({ cost: usd(row.costMicros), is_by
 
 /** OpenAI's chat.completion with OpenRouter's `usage.cost`. */
 export function openrouterCompletion(row: ExecutionRow) {
-  const completion = completionOf(row.id, row.model, row.createdAt, row.output as unknown as ChatOutput, row.usage);
+  const completion = completionOf(row.id, servedModelOf(row), row.createdAt, row.output as unknown as ChatOutput, row.usage);
   return { ...completion, provider: "modelroute", usage: { ...completion.usage, ...costOf(row) } };
 }
 
@@ -40,7 +40,7 @@ export const streamError = (e: AppError, id: string | undefined, object: string,
 export const chatRenderer = (includeUsage: boolean): StreamRenderer => ({
   failed: (e) => streamError(e, undefined, "chat.completion.chunk", { delta: { content: "" } }),
   open(model, id) {
-    const writer = new ChunkWriter(id, model.slug, Math.floor(Date.now() / 1000), includeUsage);
+    const writer = new ChunkWriter(id, model, Math.floor(Date.now() / 1000), includeUsage);
     return {
       first: [dataFrame(writer.first())],
       item(item) {

@@ -5,7 +5,7 @@
  */
 import type { ExecutionRow } from "../../modules/executions/store";
 import { completionChunk, completionOf, parseCompletionRequest, usageChunk, type CompletionRequest } from "../openai/completions";
-import { errorOf } from "../run";
+import { errorOf, servedModelOf } from "../run";
 import { dataFrame } from "../sse";
 import { costOf, OPENROUTER_FIELDS, streamError } from "./chat";
 import { splitRouting, type Routing, type StreamRenderer } from "./routing";
@@ -22,7 +22,7 @@ export function parseOpenRouterCompletion(body: unknown): OpenRouterCompletion {
 
 /** A text_completion with OpenRouter's `usage.cost`. */
 export function openrouterTextCompletion(row: ExecutionRow) {
-  const completion = completionOf(row.id, row.model, row.createdAt, row.output, row.usage);
+  const completion = completionOf(row.id, servedModelOf(row), row.createdAt, row.output, row.usage);
   return { ...completion, provider: "modelroute", usage: { ...completion.usage, ...costOf(row) } };
 }
 
@@ -31,14 +31,14 @@ export const completionRenderer = (includeUsage: boolean): StreamRenderer => ({
   failed: (e) => streamError(e, undefined, "text_completion", { text: "" }),
   open(model, id) {
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (text: string, finish: string | null) => dataFrame(completionChunk(id, model.slug, created, text, finish, includeUsage));
+    const chunk = (text: string, finish: string | null) => dataFrame(completionChunk(id, model, created, text, finish, includeUsage));
     return {
       first: [],
       item(item) {
         if (item.kind === "event") return item.event.type === "text_delta" ? [chunk(item.event.text, null)] : [];
         if (item.row.status !== "COMPLETED") return [streamError(errorOf(item.row), id, "text_completion", { text: "" })];
         const finish = (item.row.output as { finish_reason?: string } | null)?.finish_reason ?? "stop";
-        const usage = usageChunk(id, model.slug, created, item.row.usage);
+        const usage = usageChunk(id, model, created, item.row.usage);
         return [chunk("", finish), ...(includeUsage ? [dataFrame({ ...usage, usage: { ...usage.usage, ...costOf(item.row) } })] : []), "data: [DONE]\n\n"];
       },
     };

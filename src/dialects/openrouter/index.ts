@@ -16,13 +16,13 @@ import { messageOf, messageStream } from "../anthropic/messages";
 import { inputFor } from "../openai/completions";
 import { embeddingsResponse, parseEmbeddingsRequest } from "../openai/embeddings";
 import { OpenAIModel } from "../openai/model";
-import { errorOf, modelFor, runToEnd } from "../run";
+import { errorOf, modelFor, runCompleted, runStreaming, runToEnd, servedModelOf } from "../run";
 import { chatRenderer, costOf, openrouterCompletion, parseOpenRouterChat } from "./chat";
 import { COMPLETION_TASKS, completionRenderer, openrouterTextCompletion, parseOpenRouterCompletion } from "./completions";
 import { activity, credits, generation, keyInfo, modelsFor, providers } from "./account";
 import { parseOpenRouterMessages } from "./messages";
 import { modelEndpoints, userModels } from "./models";
-import { candidates, completeWithFallback, runOf, startWithFallback, streamWithFallback } from "./routing";
+import { candidates, runOf, streamWithFallback } from "./routing";
 import { createKey, deleteKey, getKey, listKeys, updateKey } from "./keys";
 import { OpenRouterModel } from "./model";
 
@@ -126,9 +126,9 @@ export const openrouterRoutes = (ctx: AppContext) =>
         const req = parseOpenRouterChat(body);
         const models = candidates(ctx, req, ["chat"], "chat completions");
         server?.timeout(request, 0);
-        const run = runOf(request, headers, "/api/v1/chat/completions", req.routing, () => req.chat.input as unknown as Record<string, unknown>);
-        if (!req.chat.stream) return openrouterCompletion(await completeWithFallback(ctx, caller, models, run));
-        return streamWithFallback(ctx, caller, models, run, chatRenderer(req.chat.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
+        const run = runOf(request, headers, "/api/v1/chat/completions", req.routing, models, () => req.chat.input as unknown as Record<string, unknown>);
+        if (!req.chat.stream) return openrouterCompletion(await runCompleted(ctx, caller, run));
+        return streamWithFallback(ctx, caller, run, chatRenderer(req.chat.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
       },
       {
         auth: "inference",
@@ -147,9 +147,9 @@ export const openrouterRoutes = (ctx: AppContext) =>
         const req = parseOpenRouterCompletion(body);
         const models = candidates(ctx, req, COMPLETION_TASKS, "completions");
         server?.timeout(request, 0);
-        const run = runOf(request, headers, "/api/v1/completions", req.routing, (model) => inputFor(model, req.completion));
-        if (!req.completion.stream) return openrouterTextCompletion(await completeWithFallback(ctx, caller, models, run));
-        return streamWithFallback(ctx, caller, models, run, completionRenderer(req.completion.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
+        const run = runOf(request, headers, "/api/v1/completions", req.routing, models, (model) => inputFor(model, req.completion));
+        if (!req.completion.stream) return openrouterTextCompletion(await runCompleted(ctx, caller, run));
+        return streamWithFallback(ctx, caller, run, completionRenderer(req.completion.includeUsage), { "x-request-id": requestIdOf(request) }) as never;
       },
       {
         auth: "inference",
@@ -170,14 +170,14 @@ export const openrouterRoutes = (ctx: AppContext) =>
         const requestId = requestIdOf(request);
         set.headers["request-id"] = requestId;
         server?.timeout(request, 0);
-        const run = runOf(request, headers, "/api/v1/messages", req.routing, () => req.messages.input as unknown as Record<string, unknown>);
+        const run = runOf(request, headers, "/api/v1/messages", req.routing, models, () => req.messages.input as unknown as Record<string, unknown>);
         if (!req.messages.stream) {
-          const row = await completeWithFallback(ctx, caller, models, run);
-          const message = messageOf(row.id, row.model, row.output as unknown as ChatOutput, row.usage);
+          const row = await runCompleted(ctx, caller, run);
+          const message = messageOf(row.id, servedModelOf(row), row.output as unknown as ChatOutput, row.usage);
           return { ...message, usage: { ...message.usage, ...costOf(row) } };
         }
-        const { model, stream } = await startWithFallback(ctx, caller, models, run);
-        return messageStream(stream, model.slug, req.messages.input, requestId, costOf) as never;
+        const stream = await runStreaming(ctx, caller, run);
+        return messageStream(stream, stream.servedModel, req.messages.input, requestId, costOf) as never;
       },
       {
         auth: "inference",

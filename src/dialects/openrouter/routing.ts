@@ -3,19 +3,16 @@
  * messages: `models` (a fallback list tried in order when a model fails before answering) and
  * `provider` (`order`, `only`, `ignore`, `allow_fallbacks` choose among a model's routes;
  * `max_price` leaves out a model priced above it). A request nothing qualifies for is a 503
- * before anything is held or called. Each model tried is an execution of its own.
+ * before anything is held or called. The models tried are one execution, as an alias's are.
  */
 import type { AppContext } from "../../context";
 import { AppError, invalidField } from "../../errors";
 import * as Catalog from "../../modules/catalog/service";
-import type { ExecutionRow } from "../../modules/executions/store";
 import type { Caller } from "../../modules/keys/service";
 import { preferredRoutes, type RoutePreferences } from "../../providers/preferences";
-import { modelFor, runStreaming, runToEnd, errorOf, type DialectRequest, type DialectStream, type StreamItem } from "../run";
+import { modelFor, runStreaming, type DialectRequest, type DialectStream, type StreamItem } from "../run";
 
 const PROVIDER_FIELDS = new Set(["order", "only", "ignore", "allow_fallbacks", "sort", "max_price", "require_parameters", "data_collection", "zdr", "enforce_distillable_text", "quantizations", "preferred_min_throughput", "preferred_max_latency"]);
-/** Failures that another model may not share: the next one in `models` is tried. */
-const FALL_THROUGH = new Set(["MODEL_OVERLOADED", "MODEL_UNAVAILABLE", "SERVICE_UNAVAILABLE", "GENERATION_FAILED", "GENERATION_TIMEOUT"]);
 const PROCESSING_EVERY_MS = 2000;
 
 export type MaxPrice = { prompt?: number; completion?: number; image?: number };
@@ -66,56 +63,45 @@ function withinPrice(model: Catalog.Model, max: MaxPrice | undefined): boolean {
   return true;
 }
 
-/** The models to try, in order: every one named must exist and serve the endpoint; those that do not qualify are left out. */
+/**
+ * The models to try, in order: every one named must exist and serve the endpoint; those that do
+ * not qualify are left out, and so are those of another task than the first (they would need
+ * another input).
+ */
 export function candidates(ctx: AppContext, req: Routing, tasks: readonly string[], endpoint: string): Catalog.Model[] {
   const slugs = [...new Set([req.model, ...req.models])];
   const models = slugs.map((slug) => modelFor(ctx, slug, tasks, endpoint));
   const qualifying = models.filter((m) => withinPrice(m, req.maxPrice) && preferredRoutes(Catalog.routesOf(ctx.db, m), req.routing).length > 0);
   if (qualifying.length === 0) throw new AppError("MODEL_UNAVAILABLE", "No model and provider meet the request's provider preferences and max_price.", [], { "x-should-retry": "false" });
-  return qualifying;
+  return qualifying.filter((m) => m.task === qualifying[0]!.task);
 }
 
-export type Run = (model: Catalog.Model, first: boolean) => DialectRequest;
-
-/** One request's executions: each model tried with its own input; only the first carries the Idempotency-Key. */
-export function runOf(request: Request, headers: Record<string, string | undefined>, path: string, routing: RoutePreferences | undefined, input: (model: Catalog.Model) => Record<string, unknown>): Run {
-  return (model, first) => ({ model: model.slug, input: input(model), request, path, idempotencyKey: first ? headers["idempotency-key"] : undefined, dialect: "openrouter", routing });
+/**
+ * The request's one execution: the first model, the others as its fallbacks, tried in order by
+ * the same run as an alias's models (docs/decisions.md "OpenRouter's `models` fallback").
+ */
+export function runOf(
+  request: Request,
+  headers: Record<string, string | undefined>,
+  path: string,
+  routing: RoutePreferences | undefined,
+  models: Catalog.Model[],
+  input: (model: Catalog.Model) => Record<string, unknown>,
+): DialectRequest {
+  const [first, ...rest] = models;
+  return { model: first!.slug, fallbacks: rest.map((m) => m.slug), input: input(first!), request, path, idempotencyKey: headers["idempotency-key"], dialect: "openrouter", routing };
 }
 
 export const usd = (micros: number | null) => (micros ?? 0) / 1_000_000;
 
-/** Tries each model until one completes; a failure the next model may not share moves on. */
-export async function completeWithFallback(ctx: AppContext, caller: Caller, models: Catalog.Model[], run: Run): Promise<ExecutionRow> {
-  let last: AppError | null = null;
-  for (const [i, model] of models.entries()) {
-    const row = await runToEnd(ctx, caller, run(model, i === 0));
-    if (row.status === "COMPLETED") return row;
-    last = errorOf(row);
-    if (!FALL_THROUGH.has(last.code)) break;
-  }
-  throw last!;
-}
-
-/** Starts each model's stream until one produces content (or ends); throws the last failure. */
-export async function startWithFallback(ctx: AppContext, caller: Caller, models: Catalog.Model[], run: Run): Promise<{ model: Catalog.Model; stream: DialectStream }> {
-  for (const [i, model] of models.entries()) {
-    try {
-      return { model, stream: await runStreaming(ctx, caller, run(model, i === 0)) };
-    } catch (error) {
-      if (!(error instanceof AppError) || !FALL_THROUGH.has(error.code) || i === models.length - 1) throw error;
-    }
-  }
-  throw new AppError("MODEL_UNAVAILABLE", "No model to run.");
-}
-
 /** How a surface writes its stream: frames for the model that answers, and for a failure before any. */
 export type StreamRenderer = {
-  open(model: Catalog.Model, executionId: string): { first: string[]; item: (item: StreamItem) => string[] };
+  open(model: string, executionId: string): { first: string[]; item: (item: StreamItem) => string[] };
   failed(error: AppError): string;
 };
 
 /** A stream that opens at once and keeps the client company (`: OPENROUTER PROCESSING`) until a model starts answering. */
-export function streamWithFallback(ctx: AppContext, caller: Caller, models: Catalog.Model[], run: Run, renderer: StreamRenderer, headers: Record<string, string>): Response {
+export function streamWithFallback(ctx: AppContext, caller: Caller, run: DialectRequest, renderer: StreamRenderer, headers: Record<string, string>): Response {
   const encoder = new TextEncoder();
   let current: DialectStream | null = null;
   let gone = false;
@@ -127,18 +113,16 @@ export function streamWithFallback(ctx: AppContext, caller: Caller, models: Cata
       write(": OPENROUTER PROCESSING\n\n");
       const processing = setInterval(() => write(": OPENROUTER PROCESSING\n\n"), PROCESSING_EVERY_MS);
       try {
-        let started: { model: Catalog.Model; stream: DialectStream };
         try {
-          started = await startWithFallback(ctx, caller, models, run);
+          current = await runStreaming(ctx, caller, run);
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           write(renderer.failed(error));
           return;
         }
         clearInterval(processing);
-        current = started.stream;
         if (gone) current.abandon();
-        const frames = renderer.open(started.model, current.executionId);
+        const frames = renderer.open(current.servedModel, current.executionId);
         write(frames.first.join(""));
         for await (const item of current.items) write(frames.item(item).join(""));
       } finally {

@@ -21,7 +21,7 @@ const strict = { additionalProperties: false } as const;
 const json = Type.Record(Type.String(), Type.Unknown());
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "cached_input_per_1m_tokens", "cache_write_per_1m_tokens", "per_second", "per_1m_characters", "per_request"] as const;
+const PRICE_FIELDS = ["per_image", "input_per_1m_tokens", "output_per_1m_tokens", "cached_input_per_1m_tokens", "cache_write_per_1m_tokens", "per_second", "per_1m_characters", "per_request", "per_cache_hit"] as const;
 const PRICE_COLUMNS = {
   per_image: "perImageMicros",
   input_per_1m_tokens: "inputPer1mTokensMicros",
@@ -31,8 +31,10 @@ const PRICE_COLUMNS = {
   per_second: "perSecondMicros",
   per_1m_characters: "per1mCharactersMicros",
   per_request: "perRequestMicros",
+  per_cache_hit: "perCacheHitMicros",
 } as const;
 const ENV_NAME = { minLength: 1, maxLength: 256, pattern: "^[A-Za-z_][A-Za-z0-9_]*$" };
+const NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:/-]*$";
 const ms = (description: string, minimum = 100) => Type.Optional(nullable(Type.Integer({ minimum, maximum: 3_600_000, description })));
 
 export const CatalogFileSchema = Type.Object(
@@ -60,7 +62,7 @@ export const CatalogFileSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            slug: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]*$" }),
+            slug: Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN }),
             task: Type.String({ minLength: 1, maxLength: 64, examples: ["chat"] }),
             description: Type.Optional(Type.String({ maxLength: 4000 })),
             owned_by: Type.Optional(Type.String({ maxLength: 128 })),
@@ -76,6 +78,28 @@ export const CatalogFileSchema = Type.Object(
             max_output_tokens: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 10_000_000 }))),
             context_window: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 100_000_000, description: "Tokens the model reads at most, prompt and output together." }))),
             queue_ttl_ms: Type.Optional(nullable(Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000 }))),
+            cache: Type.Optional(
+              nullable(
+                Type.Object(
+                  {
+                    exact: Type.Optional(Type.Union([Type.Literal("deterministic"), Type.Literal("always"), Type.Literal("never")], { description: "deterministic (default): requests with temperature 0 or a seed; always; never." })),
+                    ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400, description: "How long an answer is kept (default 3600)." })),
+                    semantic: Type.Optional(
+                      nullable(
+                        Type.Object(
+                          {
+                            embedding_model: Type.String({ minLength: 1, description: "An embedding model of the catalog that embeds the prompt." }),
+                            threshold: Type.Number({ minimum: 0, maximum: 1, description: "The least cosine similarity between two prompts that serves the stored answer." }),
+                          },
+                          strict,
+                        ),
+                      ),
+                    ),
+                  },
+                  { ...strict, description: "The gateway's response cache for this model (docs/cache.md)." },
+                ),
+              ),
+            ),
             routes: Type.Array(
               Type.Object(
                 {
@@ -100,8 +124,13 @@ export const CatalogFileSchema = Type.Object(
         { maxItems: 10_000 },
       ),
     ),
+    aliases: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN }), Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 }), {
+        description: "Alias name → its models, tried in order (an empty list removes the alias). A name may not be a model slug.",
+      }),
+    ),
   },
-  { ...strict, description: "A catalog file: providers and models to create or replace. Models and providers not in the file are left as they are." },
+  { ...strict, description: "A catalog file: providers, models and aliases to create or replace. Those not in the file are left as they are." },
 );
 export type CatalogFile = Static<typeof CatalogFileSchema>;
 
@@ -156,11 +185,64 @@ export function catalogIssues(db: Db, value: unknown): FieldIssue[] {
         issues.push({ field: `${at}.routes[${j}].provider`, code: "not_found", message: `no provider "${r.provider}" in this file or the catalog` });
     });
   });
+  issues.push(...cacheIssues(db, file), ...aliasIssues(db, file));
+  return issues;
+}
+
+/** Each model's task, those of the file over those of the catalog. */
+function tasksAfter(db: Db, file: CatalogFile): Map<string, string> {
+  const tasks = new Map(Catalog.listModels(db).map((m) => [m.slug, m.task]));
+  for (const m of file.models ?? []) tasks.set(m.slug, m.task);
+  return tasks;
+}
+
+/** A semantic cache names an embedding model that exists (in this file or the catalog). */
+function cacheIssues(db: Db, file: CatalogFile): FieldIssue[] {
+  const tasks = tasksAfter(db, file);
+  return (file.models ?? []).flatMap((m, i): FieldIssue[] => {
+    const embedding = m.cache?.semantic?.embedding_model;
+    if (embedding === undefined) return [];
+    const field = `models[${i}].cache.semantic.embedding_model`;
+    if (!tasks.has(embedding)) return [{ field, code: "not_found", message: `no model "${embedding}" in this file or the catalog` }];
+    if (tasks.get(embedding) !== "embedding") return [{ field, code: "unsupported", message: `"${embedding}" is a ${tasks.get(embedding)} model; the semantic cache needs an embedding model` }];
+    if (!["chat", "text-generation"].includes(m.task)) return [{ field: `models[${i}].cache.semantic`, code: "unsupported", message: `the semantic cache is for chat and text-generation models, not ${m.task}` }];
+    return [];
+  });
+}
+
+/**
+ * Aliases: a name that is no model's slug (in the file or the catalog, either way round), models
+ * that exist, are not aliases themselves, appear once and share one task.
+ */
+function aliasIssues(db: Db, file: CatalogFile): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const tasks = tasksAfter(db, file);
+  const aliases = new Map(Catalog.listAliases(db).map((a) => [a.name, a.models]));
+  for (const [name, members] of Object.entries(file.aliases ?? {})) {
+    if (members.length === 0) aliases.delete(name);
+    else aliases.set(name, members);
+  }
+  (file.models ?? []).forEach((m, i) => {
+    if (aliases.has(m.slug)) issues.push({ field: `models[${i}].slug`, code: "invalid_format", message: `"${m.slug}" is an alias's name; remove the alias (an empty list) or choose another slug` });
+  });
+  for (const [name, members] of Object.entries(file.aliases ?? {})) {
+    const at = `aliases[${JSON.stringify(name)}]`;
+    if (tasks.has(name)) issues.push({ field: at, code: "invalid_format", message: `"${name}" is a model's slug; an alias needs a name of its own` });
+    const seen = new Set<string>();
+    members.forEach((slug, j) => {
+      if (seen.has(slug)) issues.push({ field: `${at}[${j}]`, code: "invalid_format", message: `"${slug}" appears twice in this alias` });
+      seen.add(slug);
+      if (aliases.has(slug)) issues.push({ field: `${at}[${j}]`, code: "unsupported", message: `"${slug}" is an alias; list its models instead` });
+      else if (!tasks.has(slug)) issues.push({ field: `${at}[${j}]`, code: "not_found", message: `no model "${slug}" in this file or the catalog` });
+      else if (tasks.get(slug) !== tasks.get(members[0]!) && tasks.has(members[0]!))
+        issues.push({ field: `${at}[${j}]`, code: "unsupported", message: `"${slug}" is a ${tasks.get(slug)} model and "${members[0]}" a ${tasks.get(members[0]!)} one; an alias's models share one task` });
+    });
+  }
   return issues;
 }
 
 /** The validated file as applyCatalog() takes it. A provider without `api_key` keeps its stored one. */
-export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvider[]; models: CatalogModel[] } {
+export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvider[]; models: CatalogModel[]; aliases: Record<string, string[]> } {
   const stored = new Map(Catalog.listProviders(db).map((p) => [p.id, p]));
   const providers = (file.providers ?? []).map((p) => ({
     id: p.id,
@@ -193,6 +275,13 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
       maxOutputTokens: m.max_output_tokens ?? null,
       contextWindow: m.context_window ?? null,
       queueTtlMs: m.queue_ttl_ms ?? null,
+      cache: m.cache
+        ? {
+            ...(m.cache.exact ? { exact: m.cache.exact } : {}),
+            ...(m.cache.ttl_seconds ? { ttlSeconds: m.cache.ttl_seconds } : {}),
+            ...(m.cache.semantic ? { semantic: { embeddingModel: m.cache.semantic.embedding_model, threshold: m.cache.semantic.threshold } } : {}),
+          }
+        : null,
       routes: m.routes.map((r) => ({
         provider: r.provider,
         upstreamModel: r.upstream_model,
@@ -206,7 +295,7 @@ export function toCatalog(db: Db, file: CatalogFile): { providers: CatalogProvid
       })),
     };
   });
-  return { providers, models };
+  return { providers, models, aliases: file.aliases ?? {} };
 }
 
 /** The catalog as a file; provider API keys only when asked for. */
@@ -241,6 +330,13 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       max_output_tokens: m.maxOutputTokens,
       context_window: m.contextWindow,
       queue_ttl_ms: m.queueTtlMs,
+      ...(m.cache && {
+        cache: {
+          ...(m.cache.exact && { exact: m.cache.exact }),
+          ...(m.cache.ttlSeconds && { ttl_seconds: m.cache.ttlSeconds }),
+          ...(m.cache.semantic && { semantic: { embedding_model: m.cache.semantic.embeddingModel, threshold: m.cache.semantic.threshold } }),
+        },
+      }),
       routes: m.routes.map((r) => ({
         provider: r.providerId,
         upstream_model: r.upstreamModel,
@@ -254,5 +350,6 @@ export function exportCatalog(db: Db, opts: { includeSecrets?: boolean } = {}): 
       })),
     };
   });
-  return { providers, models };
+  const aliases = Object.fromEntries(Catalog.listAliases(db).map((a) => [a.name, a.models]));
+  return { providers, models, ...(Object.keys(aliases).length ? { aliases } : {}) };
 }

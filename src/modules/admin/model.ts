@@ -48,10 +48,11 @@ export namespace AdminModel {
       object: t.Literal("catalog_apply"),
       providers: t.Array(t.String(), { description: "Provider ids created or replaced." }),
       models: t.Array(t.String(), { description: "Model slugs created or replaced." }),
+      aliases: t.Array(t.String(), { description: "Alias names created, replaced or (with an empty list) removed." }),
     },
     {
       description: "What the apply changed. Running servers see it within a second.",
-      examples: [{ object: "catalog_apply", providers: ["mock-backup"], models: ["mock-image-hd"] }],
+      examples: [{ object: "catalog_apply", providers: ["mock-backup"], models: ["mock-image-hd"], aliases: [] }],
     },
   );
 
@@ -76,6 +77,7 @@ export namespace AdminModel {
             ],
           },
         ],
+        aliases: { "image-any": ["mock-image-hd", "mock-image"] },
       },
     ],
   });

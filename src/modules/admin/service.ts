@@ -80,13 +80,13 @@ export function applyCatalog(deps: AdminDeps, file: unknown) {
   const issues = catalogIssues(deps.db, file);
   if (issues.length > 0) throw invalidFields(issues, "catalog fields are invalid");
   const catalog = toCatalog(deps.db, file as Parameters<typeof toCatalog>[1]);
-  const summary = { providers: catalog.providers.map((p) => p.id), models: catalog.models.map((m) => m.slug) };
+  const summary = { providers: catalog.providers.map((p) => p.id), models: catalog.models.map((m) => m.slug), aliases: Object.keys(catalog.aliases) };
   deps.db.transaction((tx) => {
     Catalog.applyCatalog(tx, catalog, deps.now);
     audit(deps, "catalog.apply", null, summary)(tx);
   });
   Catalog.invalidateCatalog(deps.db);
-  return { object: "catalog_apply" as const, providers: summary.providers, models: summary.models };
+  return { object: "catalog_apply" as const, providers: summary.providers, models: summary.models, aliases: summary.aliases };
 }
 
 const isoOrNull = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);

@@ -6,7 +6,7 @@ import {
   CHAT_INPUT_SCHEMA, EMBEDDING_INPUT_SCHEMA, IMAGE_EDIT_INPUT_SCHEMA, IMAGE_VARIATION_INPUT_SCHEMA, MODERATION_INPUT_SCHEMA, RERANK_INPUT_SCHEMA,
   SPEECH_TO_TEXT_INPUT_SCHEMA, TEXT_TO_SPEECH_INPUT_SCHEMA,
 } from "../../canonical/tasks";
-import type { Pricing, ProviderKeyRefs } from "../../db/schema";
+import type { ModelCacheSettings, Pricing, ProviderKeyRefs } from "../../db/schema";
 
 export type CatalogModel = {
   slug: string;
@@ -19,6 +19,8 @@ export type CatalogModel = {
   maxOutputTokens?: number | null;
   contextWindow?: number | null;
   queueTtlMs?: number | null;
+  /** Response-cache settings (docs/cache.md); null or left out: the defaults. */
+  cache?: ModelCacheSettings | null;
   routes: CatalogRoute[];
 };
 

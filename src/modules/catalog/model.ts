@@ -20,6 +20,7 @@ export namespace CatalogModel {
       per_1m_characters: t.Optional(t.String({ description: "Characters of text read, for speech synthesis.", examples: ["15.000"] })),
       per_request: t.Optional(t.String({ description: "Each completed call (a moderation, a rerank search).", examples: ["0.001"] })),
       batch_discount_percent: t.Optional(strictInteger({ minimum: 0, maximum: 100, description: "Percent off every price for batch lines; absent: the server's MODELROUTE_BATCH_DISCOUNT_PERCENT." })),
+      per_cache_hit: t.Optional(t.String({ description: "Each answer served from the gateway's response cache (0 when absent).", examples: ["0.000"] })),
     },
     { description: "Prices as decimal USD strings; only the dimensions the model is priced by are present.", examples: [examplePricing] },
   );
@@ -39,6 +40,7 @@ export namespace CatalogModel {
       description: t.String(),
       input_schema: t.Record(t.String(), t.Unknown(), { description: "JSON Schema of `input` for this model." }),
       pricing,
+      alias_of: t.Optional(t.Array(t.String(), { description: "Aliases only: the models this name tries, in order (the first that can answer does, at its own price)." })),
     },
     {
       description: "A model of the catalog, in the shape both OpenAI's and Anthropic's clients read, plus task, limits, description, input schema and pricing.",

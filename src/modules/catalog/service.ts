@@ -22,7 +22,7 @@ export type Model = store.ModelRow & { routes: store.RouteRow[] };
 
 const SNAPSHOT_TTL_MS = 1000;
 
-type Snapshot = { at: number; models: Map<string, Model>; providers: Map<string, store.ProviderRow> };
+type Snapshot = { at: number; models: Map<string, Model>; providers: Map<string, store.ProviderRow>; aliases: Map<string, string[]> };
 const snapshots = new WeakMap<Db, Snapshot>();
 
 function snapshot(db: Db, now = Date.now()): Snapshot {
@@ -38,7 +38,8 @@ function snapshot(db: Db, now = Date.now()): Snapshot {
     store.allModels(db).map((m) => [m.slug, { ...m, inputSchema: m.taskSchema ? (TASK_INPUT_SCHEMAS[m.task] ?? m.inputSchema) : m.inputSchema, routes: routesBySlug.get(m.slug) ?? [] }]),
   );
   const providers = new Map(store.allProviders(db).map((p) => [p.id, p]));
-  const fresh = { at: now, models, providers };
+  const aliases = new Map(store.allAliases(db).map((a) => [a.name, a.models]));
+  const fresh = { at: now, models, providers, aliases };
   snapshots.set(db, fresh);
   return fresh;
 }
@@ -50,12 +51,69 @@ export const listModels = (db: Db): Model[] => [...snapshot(db).models.values()]
 
 export const findModel = (db: Db, slug: string): Model | undefined => snapshot(db).models.get(slug);
 
-/** The model with this slug, or 404 (GET /v1/models/{slug}). */
-export function getModel(db: Db, slug: string): Model {
+/** The model or alias with this name as GET /v1/models/{slug} shows it, or 404. */
+export function getModelView(db: Db, slug: string) {
   const model = findModel(db, slug);
-  if (!model) throw new AppError("NOT_FOUND", `No model "${slug}".`);
-  return model;
+  if (model) return modelView(model);
+  const target = findTarget(db, slug);
+  if (!target) throw new AppError("NOT_FOUND", `No model "${slug}".`);
+  return aliasView(target);
 }
+
+/** Every model, then every alias, as GET /v1/models lists them. */
+export function listModelViews(db: Db) {
+  const aliases = listAliases(db).flatMap((a) => {
+    const target = findTarget(db, a.name);
+    return target ? [aliasView(target)] : [];
+  });
+  return [...listModels(db).map(modelView), ...aliases];
+}
+
+/**
+ * What a name a client calls stands for: one model, or an alias's models in the order they are
+ * tried (docs/catalog.md "Aliases"). A member removed from the catalog since is left out.
+ */
+export type Target = { name: string; models: Model[]; alias: boolean };
+
+export function findTarget(db: Db, name: string): Target | undefined {
+  const snap = snapshot(db);
+  const model = snap.models.get(name);
+  if (model) return { name, models: [model], alias: false };
+  const members = snap.aliases.get(name);
+  if (!members) return undefined;
+  const models = members.flatMap((slug) => snap.models.get(slug) ?? []);
+  return models.length ? { name, models, alias: true } : undefined;
+}
+
+/**
+ * The target of an execution request, or 400 on `model`; `fallbacks` (OpenRouter's `models`)
+ * follow in order, an alias among them standing for its models, each model once.
+ */
+export function resolveTarget(db: Db, name: string, fallbacks: readonly string[] = []): Target {
+  const target = findTarget(db, name);
+  if (!target) {
+    const message = `Unknown model "${name}". GET /v1/models lists the available slugs.`;
+    throw new AppError("INPUT_VALIDATION_ERROR", message, [{ field: "model", code: "not_found", message }]);
+  }
+  if (fallbacks.length === 0) return target;
+  const models = [...target.models];
+  for (const fallback of fallbacks) for (const m of findTarget(db, fallback)?.models ?? []) if (!models.includes(m)) models.push(m);
+  return { name, models, alias: target.alias || models.length > 1 };
+}
+
+/**
+ * The model a client-dialect request names: the model, or for an alias its first model under the
+ * alias's name (what the dialect checks the task against and shows), the execution then trying
+ * all of the alias's models.
+ */
+export function findCallable(db: Db, name: string): Model | undefined {
+  const target = findTarget(db, name);
+  if (!target) return undefined;
+  return target.alias ? { ...target.models[0]!, slug: name } : target.models[0];
+}
+
+/** Every alias of the catalog with its member slugs, by name. */
+export const listAliases = (db: Db): { name: string; models: string[] }[] => [...snapshot(db).aliases].map(([name, models]) => ({ name, models }));
 
 /** Every provider of the catalog (the admin export and apply read them). */
 export const listProviders = (db: Db): store.ProviderRow[] => [...snapshot(db).providers.values()];
@@ -217,6 +275,7 @@ export type PricingView = {
   per_second?: string;
   per_1m_characters?: string;
   per_request?: string;
+  per_cache_hit?: string;
 };
 
 export function pricingView(p: Pricing): PricingView {
@@ -229,6 +288,7 @@ export function pricingView(p: Pricing): PricingView {
   if (p.perSecondMicros !== undefined) view.per_second = formatUsd(p.perSecondMicros);
   if (p.per1mCharactersMicros !== undefined) view.per_1m_characters = formatUsd(p.per1mCharactersMicros);
   if (p.perRequestMicros !== undefined) view.per_request = formatUsd(p.perRequestMicros);
+  if (p.perCacheHitMicros !== undefined) view.per_cache_hit = formatUsd(p.perCacheHitMicros);
   return view;
 }
 
@@ -250,8 +310,26 @@ export function modelView(m: Model) {
   };
 }
 
-/** Writes providers and models (with their routes) in the caller's transaction. */
-export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]; models: CatalogModel[] }, now: number) {
+/**
+ * An alias in the model list: its first model's task, schema and limits under the alias's name,
+ * `alias_of` naming its models in order. Each call is charged at the price of the model that
+ * answers; `pricing` is the first model's.
+ */
+export function aliasView(target: Target) {
+  const first = modelView(target.models[0]!);
+  const names = target.models.map((m) => m.slug);
+  return {
+    ...first,
+    id: target.name,
+    display_name: target.name,
+    owned_by: "modelroute",
+    description: `Alias: ${names.join(", then ")}; the first that can answer does, at its own price.`,
+    alias_of: names,
+  };
+}
+
+/** Writes providers, models (with their routes) and aliases in the caller's transaction; an alias with no models is removed. */
+export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]; models: CatalogModel[]; aliases?: Record<string, string[]> }, now: number) {
   for (const p of catalog.providers)
     store.upsertProvider(conn, { id: p.id, kind: p.kind, baseUrl: p.baseUrl ?? null, apiKey: p.apiKey ?? null, keyRefs: p.keyRefs ?? {}, config: p.config ?? {}, createdAt: now });
   for (const m of catalog.models) {
@@ -268,6 +346,7 @@ export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]
         maxOutputTokens: m.maxOutputTokens ?? null,
         contextWindow: m.contextWindow ?? null,
         queueTtlMs: m.queueTtlMs ?? null,
+        cache: m.cache ?? null,
         createdAt: now,
       },
       m.routes.map((r, position) => ({
@@ -285,6 +364,10 @@ export function applyCatalog(conn: Conn, catalog: { providers: CatalogProvider[]
         maxQueue: r.maxQueue ?? null,
       })),
     );
+  }
+  for (const [name, members] of Object.entries(catalog.aliases ?? {})) {
+    if (members.length === 0) store.deleteAlias(conn, name);
+    else store.upsertAlias(conn, { name, models: members, createdAt: now });
   }
 }
 

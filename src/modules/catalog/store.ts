@@ -1,10 +1,11 @@
 import { asc, eq } from "drizzle-orm";
 import type { Conn } from "../../db/client";
-import { models, providers, routes } from "../../db/schema";
+import { modelAliases, models, providers, routes } from "../../db/schema";
 
 export type ModelRow = typeof models.$inferSelect;
 export type RouteRow = typeof routes.$inferSelect;
 export type ProviderRow = typeof providers.$inferSelect;
+export type AliasRow = typeof modelAliases.$inferSelect;
 
 export const allModels = (conn: Conn): ModelRow[] =>
   conn.select().from(models).where(eq(models.enabled, true)).orderBy(asc(models.slug)).all();
@@ -28,3 +29,12 @@ export function replaceModel(conn: Conn, row: typeof models.$inferInsert, modelR
   conn.delete(routes).where(eq(routes.modelSlug, slug)).run();
   for (const route of modelRoutes) conn.insert(routes).values(route).run();
 }
+
+export const allAliases = (conn: Conn): AliasRow[] => conn.select().from(modelAliases).orderBy(asc(modelAliases.name)).all();
+
+/** Creates or replaces an alias. */
+export function upsertAlias(conn: Conn, row: typeof modelAliases.$inferInsert) {
+  conn.insert(modelAliases).values(row).onConflictDoUpdate({ target: modelAliases.name, set: { models: row.models, description: row.description } }).run();
+}
+
+export const deleteAlias = (conn: Conn, name: string) => conn.delete(modelAliases).where(eq(modelAliases.name, name)).run();

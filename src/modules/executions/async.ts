@@ -45,7 +45,7 @@ const jobOf = (row: store.ExecutionRow): StoredJob | null => (row.providerJob &&
 
 /** The route that took the job: by id, or by provider when the catalog was applied since. */
 function routeOf(ctx: AppContext, row: store.ExecutionRow, job: StoredJob): { route: RouteInfo; model: Catalog.Model } | null {
-  const model = Catalog.findModel(ctx.db, row.model);
+  const model = Catalog.findModel(ctx.db, row.servedModel ?? row.model);
   if (!model) return null;
   const routes = Catalog.routesOf(ctx.db, model);
   const route = routes.find((r) => r.id === row.routeId) ?? routes.find((r) => r.provider.id === job.providerId);
@@ -58,12 +58,12 @@ const pollDelay = (route: RouteInfo, attempt: number) => {
 };
 
 /** The upstream took the job: wait for it (and poll, where the upstream can be asked). */
-export async function awaitUpstream(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult & { routeId: string }, route: RouteInfo) {
+export async function awaitUpstream(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult & { routeId: string }, route: RouteInfo, servedModel: string) {
   const now = ctx.clock.now();
   const job: StoredJob = { ...result.pending!, providerId: route.provider.id };
   const pollable = adapterFor(route.provider.kind)?.async?.pollable ?? false;
   const moved = await ctx.writer.run((tx) => {
-    const t = State.transition(tx, row.id, "AWAITING_WEBHOOK", now, { providerJob: job, routeId: route.id, deadlineAt: now + route.timeouts.totalMs }, { from: ["PROCESSING"], metrics: ctx.metrics });
+    const t = State.transition(tx, row.id, "AWAITING_WEBHOOK", now, { providerJob: job, routeId: route.id, servedModel, deadlineAt: now + route.timeouts.totalMs }, { from: ["PROCESSING"], metrics: ctx.metrics });
     if (t && pollable) ctx.scheduler.enqueue(tx, POLL_JOB, { executionId: row.id }, { runAt: now + pollDelay(route, 1), maxAttempts: 100_000 });
     return t;
   });

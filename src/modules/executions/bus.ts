@@ -11,6 +11,8 @@ export type BusEvent =
   | { type: "status"; status: string; seq: number; at: number; row?: ExecutionRow }
   /** A canonical stream event of a STREAMING execution (text, thinking, tool calls, usage). */
   | { type: "stream"; event: StreamEvent }
+  /** A STREAMING execution's model (of several candidates) that is about to stream its first event. */
+  | { type: "serving"; model: string }
   | { type: "shutdown" };
 
 type Listener = (event: BusEvent) => void;

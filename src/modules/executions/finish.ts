@@ -6,6 +6,8 @@
 import type { AppContext } from "../../context";
 import { AppError } from "../../errors";
 import type { ProviderResult } from "../../providers/types";
+import * as Semantic from "../cache/semantic";
+import * as Cache from "../cache/service";
 import * as Files from "../files/service";
 import * as Ledger from "../ledger/service";
 import type { Model } from "../catalog/service";
@@ -43,7 +45,10 @@ export async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, r
   );
 }
 
-/** COMPLETED with the result, from one of `from`; FAILED when its files cannot be stored. */
+/**
+ * COMPLETED with the result of `model` (the one that answered), from one of `from`; FAILED when
+ * its files cannot be stored. A cacheable miss stores its answer in the same transaction.
+ */
 export async function complete(ctx: AppContext, row: store.ExecutionRow, model: Model, result: ProviderResult & { routeId: string }, from: store.Status[]) {
   let output: Record<string, unknown>;
   try {
@@ -52,5 +57,26 @@ export async function complete(ctx: AppContext, row: store.ExecutionRow, model: 
     ctx.log.error("storing execution output failed", { execution_id: row.id, error });
     return move(ctx, row.id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, from);
   }
-  return move(ctx, row.id, "COMPLETED", { output, usage: result.usage, costMicros: Ledger.costMicros(Ledger.pricingWithDiscount(model.pricing, row.discountPercent), result.usage), routeId: result.routeId }, from);
+  const patch = { output, usage: result.usage, costMicros: Ledger.costMicros(Ledger.pricingWithDiscount(model.pricing, row.discountPercent), result.usage), routeId: result.routeId, servedModel: model.slug };
+  const cacheKey = row.cacheStatus === "miss" ? row.cacheKey : null;
+  if (!cacheKey) return move(ctx, row.id, "COMPLETED", patch, from);
+  const ttlMs = (model.cache?.ttlSeconds ?? Cache.DEFAULT_TTL_SECONDS) * 1000;
+  const vector = await Semantic.prepareStore(ctx, row.id);
+  const now = ctx.clock.now();
+  let stored: Cache.Stored | null = null;
+  let indexed: { apply(): void } | undefined;
+  const moved = await ctx.writer.run((tx) => {
+    const t = State.transition(tx, row.id, "COMPLETED", now, patch, { from, metrics: ctx.metrics });
+    if (t) {
+      const answer = { orgId: row.orgId, model: row.model, executionId: row.id, output, usage: result.usage, costMicros: t.row.costMicros ?? 0, servedModel: model.slug, routeId: result.routeId };
+      stored = Cache.remember(ctx, tx, cacheKey, answer, ttlMs, now, vector?.scope);
+      if (stored && vector) indexed = vector.write(tx, cacheKey, row.id, now);
+    }
+    return t;
+  });
+  Cache.applyStored(ctx, stored);
+  indexed?.apply();
+  Semantic.forget(ctx, (stored as Cache.Stored | null)?.evicted ?? []);
+  if (moved) announce(ctx, moved);
+  return moved;
 }

@@ -44,7 +44,10 @@ export const executionRoutes = (ctx: AppContext) => {
             "or 202 with it as it stands when the wait ends. **STREAMING** answers `text/event-stream`: `status` events, " +
             "`output.delta` text for text models, and a final `execution` event.\n\n" +
             "The maximum cost is held from the balance when the execution is created (402 `INSUFFICIENT_BALANCE` when it " +
-            "cannot be); the actual cost is captured when it ends. Send `Idempotency-Key` to retry safely.",
+            "cannot be); the actual cost is captured when it ends. Send `Idempotency-Key` to retry safely.\n\n" +
+            "`model` may be an alias (GET /v1/models, `alias_of`): its models are tried in order and `served_by` names the one that answered, " +
+            "whose price is charged. A cacheable request (docs/cache.md: temperature 0 or a seed by default) answers with " +
+            "`X-ModelRoute-Cache: HIT` or `MISS`; a hit is an execution created COMPLETED with `cached: true`, charged the model's `per_cache_hit` price.",
           security,
         },
         response: {

@@ -9,6 +9,8 @@ import type { Tx } from "../../db/client";
 import * as Idempotency from "../../http/idempotency";
 import type { ProviderResult } from "../../providers/types";
 import type { Job, JobHandler } from "../../scheduler/types";
+import * as Semantic from "../cache/semantic";
+import * as Cache from "../cache/service";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
 import { estimateTokens } from "../../canonical/usage";
@@ -16,7 +18,7 @@ import type { StreamEvent } from "../../canonical/stream";
 import * as Ledger from "../ledger/service";
 import { awaitUpstream, callbackUrl, newCallbackToken } from "./async";
 import { CancelRequested } from "./cancel-request";
-import { preferredRoutes } from "../../providers/preferences";
+import { candidatesOfRow, fallsThrough, type Candidate } from "./candidates";
 import type * as State from "./state";
 import { complete, failure, move } from "./finish";
 import * as store from "./store";
@@ -43,13 +45,13 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
   const id = job.payload.executionId;
   const row = store.byId(ctx.db, id);
   if (!row || store.isTerminal(row.status) || row.status === "AWAITING_WEBHOOK") return;
-  const model = Catalog.findModel(ctx.db, row.model);
-  if (!model) {
+  const [candidate, ...fallbacks] = candidatesOfRow(ctx, row);
+  if (!candidate) {
     await move(ctx, id, "FAILED", { errorCode: "MODEL_UNAVAILABLE", errorMessage: `The model ${row.model} was removed from the catalog.` });
     return;
   }
-  const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), row.routing);
-  const asynchronous = ctx.router.isAsync(routes);
+  const { model, routes } = candidate;
+  const asynchronous = [candidate, ...fallbacks].some((c) => ctx.router.isAsync(c.routes));
   const now = ctx.clock.now();
   if (row.status === "PENDING") {
     if (row.deadlineAt !== null && row.deadlineAt <= now) {
@@ -58,7 +60,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     }
     const patch = asynchronous ? { callbackToken: newCallbackToken() } : {};
     if (!(await move(ctx, id, "PROCESSING", patch, ["PENDING"]))) return; // cancelled meanwhile
-  } else if (!ctx.router.isIdempotent(routes)) {
+  } else if (![candidate, ...fallbacks].every((c) => ctx.router.isIdempotent(c.routes))) {
     // PROCESSING after a restart: the provider call may have happened; it is not safe to repeat.
     await move(ctx, id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The gateway restarted while the provider call was in flight." });
     return;
@@ -92,7 +94,7 @@ export const runExecution: JobHandler<"execution.run"> = async (ctx, job) => {
     await move(ctx, id, "FAILED", failure(error), ["PROCESSING"]);
     return;
   }
-  await callProvider(ctx, job, { row, model, routes, input, files, controller, callbackToken: token });
+  await callProvider(ctx, job, { row, model, routes, input, files, controller, callbackToken: token, fallbacks });
 };
 
 /** An execution moved to PROCESSING in this process, with what its run needs already at hand. */
@@ -106,6 +108,8 @@ export type Started = {
   /** Already in ctx.running. */
   controller: AbortController;
   callbackToken?: string | null;
+  /** The models tried after `model`, in order (an alias, OpenRouter's `models`). */
+  fallbacks?: Candidate[];
 };
 
 /**
@@ -114,32 +118,71 @@ export type Started = {
  */
 export const runStarted = (ctx: AppContext, job: Job<"execution.run">, started: Started) => callProvider(ctx, job, started);
 
-/** Calls the model's routes, then ends the execution with the result, the error or the cancel. */
+/** The hold covered this many output tokens: the upstream may not produce more. */
+function boundOutput(model: Catalog.Model, input: Record<string, unknown>) {
+  if (OUTPUT_BOUNDED_TASKS.has(model.task) && input.max_tokens === undefined && (model.pricing.outputPer1mTokensMicros ?? 0) > 0)
+    input.max_tokens = model.maxOutputTokens ?? Ledger.DEFAULT_MAX_OUTPUT_TOKENS;
+}
+
+/**
+ * Calls the model's routes, then each fallback model's while the failure is one the next may not
+ * share and nothing was streamed (docs/routing.md "Aliases and fallback models"); then ends the
+ * execution with the result of the model that answered, the error or the cancel.
+ */
 async function callProvider(ctx: AppContext, job: Job<"execution.run">, started: Started) {
-  const { row, model, routes, input, files, controller } = started;
+  const { row, input, files, controller } = started;
   const id = row.id;
   const token = started.callbackToken ?? null;
-  let result: ProviderResult & { routeId: string };
+  const fallbacks = started.fallbacks ?? [];
+  let model = started.model;
+  let result: ProviderResult & { routeId: string } = undefined!;
   const produced: StreamEvent[] = [];
-  try {
-    // The hold covered this many output tokens: the upstream may not produce more.
-    if (OUTPUT_BOUNDED_TASKS.has(model.task) && input.max_tokens === undefined && (model.pricing.outputPer1mTokensMicros ?? 0) > 0)
-      input.max_tokens = model.maxOutputTokens ?? Ledger.DEFAULT_MAX_OUTPUT_TOKENS;
-    result = await ctx.router.run(model.task, input, routes, {
+  const signal = AbortSignal.any([controller.signal, job.signal]);
+  const run = (candidate: Catalog.Model, routes: Candidate["routes"], candidateInput: Record<string, unknown>, last: boolean) => {
+    boundOutput(candidate, candidateInput);
+    return ctx.router.run(candidate.task, candidateInput, routes, {
       files,
-      signal: AbortSignal.any([controller.signal, job.signal]),
+      signal,
       // Streamed upstream only when the caller streams: a stream has no total timeout (docs/routing.md).
       emit:
         row.mode === "STREAMING"
           ? (event) => {
+              if (produced.length === 0 && fallbacks.length > 0) ctx.bus.publish(id, { type: "serving", model: candidate.slug });
               produced.push(event);
               ctx.bus.publish(id, { type: "stream", event });
             }
           : undefined,
-      warn: (message, fields) => ctx.log.warn(message, { execution_id: id, model: model.slug, ...fields }),
+      warn: (message, fields) => ctx.log.warn(message, { execution_id: id, model: candidate.slug, ...fields }),
       async: token ? { jobId: id, callbackUrl: callbackUrl(ctx, token) } : undefined,
       now: ctx.clock.now,
+      // A full route makes way for the next model at once rather than queueing for a slot.
+      queue: last,
     });
+  };
+  try {
+    try {
+      result = await run(model, started.routes, input, fallbacks.length === 0);
+    } catch (error) {
+      let failed = error;
+      for (const [i, next] of fallbacks.entries()) {
+        if (!fallsThrough(failed) || produced.length > 0 || signal.aborted) break;
+        let nextInput: Record<string, unknown>;
+        try {
+          nextInput = Catalog.validateInput(next.model, row.input ?? {});
+        } catch {
+          continue; // this model's schema refuses the request: the one after may take it
+        }
+        try {
+          model = next.model;
+          result = await run(next.model, next.routes, nextInput, i === fallbacks.length - 1);
+          failed = null;
+          break;
+        } catch (nextError) {
+          failed = nextError;
+        }
+      }
+      if (failed !== null) throw failed;
+    }
   } catch (error) {
     if (controller.signal.reason instanceof CancelRequested) {
       await move(ctx, id, "CANCELLED", { errorCode: "CANCELLED", errorMessage: "The execution was cancelled by request.", ...chargeSoFar(model, row, produced) }, ["PROCESSING"]);
@@ -154,8 +197,8 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
     ctx.running.delete(id);
   }
   if (result.pending) {
-    const route = routes.find((r) => r.id === result.routeId)!;
-    await awaitUpstream(ctx, row, result, route);
+    const route = [started, ...fallbacks].flatMap((c) => c.routes).find((r) => r.id === result.routeId)!;
+    await awaitUpstream(ctx, row, result, route, model.slug);
     return;
   }
   await complete(ctx, row, model, result, ["PROCESSING"]);
@@ -176,10 +219,11 @@ const purgeHooks = new Set<PurgeHook>();
 /** Registers a module's part of retention: called in the transaction that purges the executions. */
 export const onPurge = (hook: PurgeHook) => void purgeHooks.add(hook);
 
-/** Retention: drops input and output of executions finished more than N days ago (and what other modules keep of them), and stale idempotency keys. */
+/** Retention: drops input and output of executions finished more than N days ago (and what other modules keep of them), stale idempotency keys and expired cached answers. */
 export const purgeExecutions: JobHandler<"execution.purge"> = async (ctx) => {
   const now = ctx.clock.now();
   Idempotency.purgeExpired(ctx.db, now);
+  Semantic.forget(ctx, Cache.purgeExpired(ctx, now, PURGE_BATCH));
   const days = ctx.config.executionRetentionDays;
   if (days === 0) return;
   ctx.db.transaction((tx) => {

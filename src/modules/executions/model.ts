@@ -31,6 +31,9 @@ const completedExample = {
   started_at: "2026-11-30T09:12:44.519Z",
   completed_at: "2026-11-30T09:12:44.696Z",
   latency_ms: 184,
+  served_by: { model: "mock-image", route_id: "route_01a22b90-1c44-7b0e-9f0e-3c1d2b6a7e10" },
+  cached: false,
+  cache: null,
 };
 
 const acceptedExample = {
@@ -50,6 +53,9 @@ const acceptedExample = {
   started_at: null,
   completed_at: null,
   latency_ms: null,
+  served_by: null,
+  cached: false,
+  cache: null,
 };
 
 const cancelledExample = {
@@ -69,6 +75,9 @@ const cancelledExample = {
   started_at: "2026-11-30T09:25:10.410Z",
   completed_at: "2026-11-30T09:25:13.877Z",
   latency_ms: 3475,
+  served_by: null,
+  cached: false,
+  cache: null,
 };
 
 const usage = t.Union(
@@ -135,6 +144,22 @@ export namespace ExecutionModel {
       started_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
       completed_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
       latency_ms: t.Union([strictInteger(), t.Null()], { description: "completed_at − created_at." }),
+      served_by: t.Union([t.Object({ model: t.String({ examples: ["mock-image"] }), route_id: t.Union([t.String(), t.Null()]) }), t.Null()], {
+        description: "The model that answered and its route: for an alias or a fallback list, the one that did (and whose price was charged); null until one did.",
+      }),
+      cached: t.Boolean({ description: "Answered from the gateway's response cache (docs/cache.md)." }),
+      cache: t.Union(
+        [
+          t.Object({
+            status: enumOf(["HIT", "MISS"]),
+            match: t.Union([enumOf(["exact", "semantic"]), t.Null()], { description: "A hit: how the stored answer matched." }),
+            source_execution_id: t.Union([t.String(), t.Null()], { description: "A hit: the execution whose answer was served." }),
+            saved: t.Union([t.String(), t.Null()], { description: "A hit: what the source execution cost above this one, in USD." }),
+          }),
+          t.Null(),
+        ],
+        { description: "The response cache's part; null when the request was not cacheable or bypassed it." },
+      ),
     },
     { description: "An execution of a model.", examples: [completedExample] },
   );
@@ -186,6 +211,8 @@ export namespace ExecutionModel {
   export const createHeaders = t.Object({
     prefer: t.Optional(t.String({ description: "`wait` or `wait=N` (seconds, max 300): answer when finished or after N s." })),
     "idempotency-key": t.Optional(t.String({ description: "1–255 printable ASCII characters; a retry with the same key and body replays the first answer for 24 h." })),
+    "x-modelroute-cache": t.Optional(t.String({ description: "`use`: cache this request even when it is not deterministic or offers tools; `bypass`: neither read nor write the response cache." })),
+    "cache-control": t.Optional(t.String({ description: "`no-cache` or `no-store`: bypass the response cache." })),
   });
 
   export const eventsHeaders = t.Object({

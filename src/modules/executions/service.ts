@@ -8,6 +8,8 @@ import type { Tx } from "../../db/client";
 import { AppError, invalidFields, type FieldIssue } from "../../errors";
 import { newId } from "../../ids";
 import { pageRequest, toList } from "../../http/pagination";
+import * as Semantic from "../cache/semantic";
+import * as Cache from "../cache/service";
 import * as Catalog from "../catalog/service";
 import * as Files from "../files/service";
 import * as Guardrails from "../guardrails/service";
@@ -19,7 +21,8 @@ import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
 import type { ExecutionModel } from "./model";
 import { CancelRequested } from "./cancel-request";
-import { preferredRoutes, type RoutePreferences } from "../../providers/preferences";
+import type { RoutePreferences } from "../../providers/preferences";
+import { candidatesColumn, candidatesFor } from "./candidates";
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
@@ -32,6 +35,8 @@ const RUN_MAX_ATTEMPTS = 10;
 const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
 /** How long a cancel waits for the running call to stop and settle before it settles alone. */
 const CANCEL_HANDOFF_MS = 5_000;
+/** How long a create waits for the semantic cache's embedding of its prompt. */
+const EMBED_WAIT_MS = 30_000;
 
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
@@ -58,6 +63,10 @@ export type CreateOptions = {
   idempotency?: Idempotency.Claim;
   /** The caller's preferences among the model's routes; refused (503) when none qualifies. */
   routing?: RoutePreferences;
+  /** Models (or aliases) tried after `model`'s, in order, in the same execution (OpenRouter's `models`). */
+  fallbacks?: readonly string[];
+  /** What the request's headers ask of the response cache (Cache.requestPolicy). */
+  cache?: Cache.RequestPolicy;
   /** Runs after the commit and before the worker is woken: a stream subscribes here so it misses no delta. */
   beforeStart?: (executionId: string) => void;
   /** Runs inside the create transaction: a dialect records what it keeps beside the execution (a stored response). */
@@ -75,28 +84,59 @@ export type CreateOptions = {
  * execution; returns the new row. Every refusal happens before anything is held or stored.
  */
 export async function create(ctx: AppContext, caller: Caller, body: ExecutionModel.createBody, mode: store.ExecutionRow["mode"], opts: CreateOptions = {}) {
-  const model = Catalog.resolveModel(ctx.db, body.model);
+  const target = Catalog.resolveTarget(ctx.db, body.model, opts.fallbacks);
   const issues = [...checkMetadata(body.metadata), ...Webhooks.checkWebhookUrl(ctx.config, body.webhook_url)];
   if (issues.length) throw invalidFields(issues);
-  const validated = Catalog.validateInput(model, body.input);
+  const first = target.models[0]!;
+  let validated = Catalog.validateInput(first, body.input);
+  const candidates = candidatesFor(ctx, caller, target, opts.routing);
+  const { model, routes } = candidates[0]!;
+  if (model !== first) validated = Catalog.validateInput(model, body.input);
   const fileFields = Catalog.fileFields(model);
   const files = fileFields.length ? await Files.resolveInputFiles(ctx, caller.orgId, fileFields, validated, model.inputSchema) : [];
-  const routes = preferredRoutes(Catalog.routesOf(ctx.db, model), opts.routing);
-  if (routes.length === 0) throw new AppError("MODEL_UNAVAILABLE", `No route of ${model.slug} meets the provider preferences of the request.`, [], { "x-should-retry": "false" });
-  const holdMicros = Ledger.maxCostMicros(
-    { pricing: Ledger.pricingWithDiscount(model.pricing, opts.discountPercent), maxOutputTokens: model.maxOutputTokens, task: model.task, timeoutMs: routes[0]?.timeouts.totalMs ?? 0 },
-    validated,
-    files,
-  );
-  Guardrails.checkExecution(ctx, caller, model.slug, body.input, holdMicros);
+  // The hold covers the dearest model that may answer.
+  let holdMicros = 0;
+  for (const c of candidates)
+    holdMicros = Math.max(holdMicros, Ledger.maxCostMicros({ pricing: Ledger.pricingWithDiscount(c.model.pricing, opts.discountPercent), maxOutputTokens: c.model.maxOutputTokens, task: c.model.task, timeoutMs: c.routes[0]?.timeouts.totalMs ?? 0 }, validated, files));
+  Guardrails.checkExecution(ctx, caller, target.name, body.input, holdMicros);
   const limits = effectiveLimits(caller, ctx.clock.now());
   const maxConcurrent = limits.maxConcurrentExecutions;
   const now = ctx.clock.now();
   const id = newId("exec");
   if (!opts.background) ctx.scheduler.noteInteractive();
+  const cache = Cache.decide(ctx, model, target.name, caller.orgId, validated, opts.cache);
+  const execution = (cacheStatus: store.ExecutionRow["cacheStatus"], hold: number): State.NewExecution => ({
+    id,
+    orgId: caller.orgId,
+    keyId: caller.keyId,
+    model: target.name,
+    candidates: candidatesColumn(target.name, candidates),
+    mode,
+    input: body.input,
+    metadata: body.metadata ?? null,
+    webhookUrl: body.webhook_url ?? null,
+    holdMicros: hold,
+    deadlineAt: opts.deadlineAt ?? now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
+    discountPercent: opts.discountPercent ?? null,
+    createdAt: now,
+    routing: opts.routing ?? null,
+    cacheStatus,
+    cacheKey: cache?.key ?? null,
+  });
+  let semantic: Semantic.Pending | null = null;
+  if (cache) {
+    const entry = Cache.lookup(ctx, caller.orgId, cache.key, now);
+    if (entry) return answerFromCache(ctx, caller, entry, execution, model, opts);
+    if (cache.semantic) {
+      const embeddingModel = cache.semantic.embeddingModel;
+      const found = await Semantic.find(ctx, caller.orgId, target.name, validated, cache.semantic, (text) => embedPrompt(ctx, caller, embeddingModel, text), now);
+      if (found && "entry" in found) return answerFromCache(ctx, caller, found.entry, execution, model, opts, "semantic_hit");
+      semantic = found?.pending ?? null;
+    }
+  }
   // A free run slot and a synchronous upstream: the execution starts in the create transaction
   // and runs at once in this process, without a claim, a commit and a re-read of its own.
-  const slot = ctx.router.isAsync(routes) ? null : ctx.scheduler.reserve(RUN_JOB);
+  const slot = candidates.some((c) => ctx.router.isAsync(c.routes)) ? null : ctx.scheduler.reserve(RUN_JOB);
   const controller = slot ? new AbortController() : null;
   // Registered before the commit, so a cancel that sees PROCESSING always finds the call to stop.
   if (controller) ctx.running.set(id, controller);
@@ -105,21 +145,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     created = await ctx.writer.run((tx) => {
       if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
         throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
-      const inserted = State.insert(tx, {
-        id,
-        orgId: caller.orgId,
-        keyId: caller.keyId,
-        model: model.slug,
-        mode,
-        input: body.input,
-        metadata: body.metadata ?? null,
-        webhookUrl: body.webhook_url ?? null,
-        holdMicros,
-        deadlineAt: opts.deadlineAt ?? now + (model.queueTtlMs ?? ctx.config.queueTtlMs),
-        discountPercent: opts.discountPercent ?? null,
-        createdAt: now,
-        routing: opts.routing ?? null,
-      }, slot !== null);
+      const inserted = State.insert(tx, execution(cache ? "miss" : null, holdMicros), slot !== null);
       // 402 when the balance or one of the key's spend limits cannot cover the hold.
       Ledger.placeHold(tx, { orgId: caller.orgId, executionId: id, keyId: caller.keyId, amountMicros: holdMicros, now, spendLimits: limits.spendLimits });
       if (slot) slot.insert(tx, { executionId: id }, RUN_MAX_ATTEMPTS);
@@ -134,12 +160,63 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
     throw error;
   }
   if (created.started) announce(ctx, created.started);
+  if (cache) Cache.countMiss(ctx);
+  if (semantic) Semantic.hold(ctx, id, semantic);
   opts.beforeStart?.(id);
   if (slot && created.started) {
-    const started = { row: created.started.row, model, routes, input: validated, files, controller: controller! };
+    const started = { row: created.started.row, model, routes, input: validated, files, controller: controller!, fallbacks: candidates.slice(1) };
     slot.start((c, job) => runStarted(c, job, started));
   } else ctx.scheduler.wake(RUN_JOB);
   return created.row;
+}
+
+/**
+ * A cache hit: an execution created COMPLETED with the stored answer, charged the model's
+ * cache price (docs/cache.md) and recorded as the entry's most recent use, in one transaction.
+ * Nothing runs, so `beforeStart` is not called: the caller sees a terminal row.
+ */
+async function answerFromCache(
+  ctx: AppContext,
+  caller: Caller,
+  entry: Cache.EntryRow,
+  execution: (cacheStatus: store.ExecutionRow["cacheStatus"], hold: number) => State.NewExecution,
+  model: Catalog.Model,
+  opts: CreateOptions,
+  match: "hit" | "semantic_hit" = "hit",
+) {
+  const price = (Catalog.findModel(ctx.db, entry.servedModel) ?? model).pricing.perCacheHitMicros ?? 0;
+  const row = execution(match, price);
+  const saved = Math.max(0, entry.costMicros - price);
+  const limits = effectiveLimits(caller, row.createdAt);
+  const created = await ctx.writer.run((tx) => {
+    Ledger.placeHold(tx, { orgId: row.orgId, executionId: row.id, keyId: row.keyId, amountMicros: price, now: row.createdAt, spendLimits: limits.spendLimits });
+    const finished = { output: entry.output, usage: entry.usage, costMicros: price, servedModel: entry.servedModel, routeId: entry.routeId, cacheSource: entry.executionId, cacheSavedMicros: saved };
+    const inserted = State.insertCompleted(tx, row, finished, ctx.metrics);
+    Cache.touch(ctx, tx, entry.key, row.createdAt);
+    if (opts.idempotency) Idempotency.remember(tx, opts.idempotency, 202, row.id, row.createdAt);
+    opts.inTransaction?.(tx, row.id);
+    return inserted;
+  });
+  announce(ctx, created);
+  Cache.countHit(ctx, saved);
+  return created.row;
+}
+
+/**
+ * The semantic cache's embedding of a prompt: an execution of the organization on the embedding
+ * model (charged at its price, listed with `metadata.purpose`); null when it cannot run (the key's
+ * guardrail, its balance), and the request then goes on without the semantic cache.
+ */
+async function embedPrompt(ctx: AppContext, caller: Caller, model: string, text: string): Promise<Float32Array | null> {
+  try {
+    const row = await create(ctx, caller, { model, input: { input: text }, metadata: { purpose: "semantic-cache" } }, "SYNC", { cache: "bypass" });
+    const done = store.isTerminal(row.status) ? row : await waitForTerminal(ctx, row.id, EMBED_WAIT_MS);
+    const vector = (done.output as { embeddings?: number[][] } | null)?.embeddings?.[0];
+    return done.status === "COMPLETED" && Array.isArray(vector) ? Float32Array.from(vector) : null;
+  } catch (error) {
+    if (error instanceof AppError) return null;
+    throw error;
+  }
 }
 
 export type SubmitRequest = {
@@ -177,29 +254,38 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
   try {
     row = started?.replay
       ? find(ctx, caller, started.replay.resourceId!)
-      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : mode === "SYNC" ? watchEnd : undefined });
+      : await create(ctx, caller, body, mode, { idempotency: started?.claim, beforeStart: mode === "STREAMING" ? openStream : mode === "SYNC" ? watchEnd : undefined, cache: Cache.requestPolicy(req.request.headers) });
   } finally {
     started?.release();
   }
   const headers: Record<string, string> = {};
+  const cached = started?.replay ? null : Cache.cacheHeaderOf(row);
+  if (cached) headers[Cache.CACHE_HEADER] = cached;
+  // A cache hit is created finished: a stream of it replays its history at once.
+  if (mode === "STREAMING" && !stream && !started?.replay) openStream(row.id);
   if (started?.replay) {
     headers["idempotent-replayed"] = "true";
     // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it is
     // now, 200 when it has ended, else 202 (docs/decisions.md "Foundation and executions engine").
     if (row.mode === "ASYNC") return { executionId: row.id, status: 202, execution: executionView(asCreated(row)), headers };
   } else if (stream) {
-    return { executionId: row.id, stream };
+    return { executionId: row.id, stream: withHeaders(stream, headers) };
   } else if (mode === "SYNC") {
     req.keepOpen();
     const seconds = wait ?? Math.min(60, ctx.config.syncWaitMaxSeconds);
     headers["preference-applied"] = `wait=${seconds}`;
-    row = watch ? await watch.wait(seconds * 1000) : await waitForTerminal(ctx, row.id, seconds * 1000);
+    if (!store.isTerminal(row.status)) row = watch ? await watch.wait(seconds * 1000) : await waitForTerminal(ctx, row.id, seconds * 1000);
   }
   // An ASYNC create is answered as created, whether or not its run has started meanwhile: the
-  // same body as an idempotent replay gives.
-  const shown = mode === "ASYNC" && !started?.replay ? asCreated(row) : row;
+  // same body as an idempotent replay gives. A cache hit was created finished.
+  const shown = mode === "ASYNC" && !started?.replay && !store.isTerminal(row.status) ? asCreated(row) : row;
   return { executionId: row.id, status: store.isTerminal(row.status) ? 200 : 202, execution: executionView(shown), headers };
 }
+
+const withHeaders = (response: Response, headers: Record<string, string>) => {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+};
 
 /** The caller's execution, or 404 for an unknown, malformed or foreign id. */
 export function find(ctx: AppContext, caller: Caller, id: string): store.ExecutionRow {

@@ -57,7 +57,7 @@ const EVENT_TYPES: Partial<Record<Status, string>> = {
   EXPIRED: "execution.expired",
 };
 
-export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "providerJob" | "deadlineAt" | "callbackToken">>;
+export type Patch = Partial<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "errorCode" | "errorMessage" | "startedAt" | "routeId" | "servedModel" | "providerJob" | "deadlineAt" | "callbackToken">>;
 
 /** A new execution, as service.ts creates it. */
 export type NewExecution = Omit<store.NewExecution, "status" | "startedAt">;
@@ -108,4 +108,14 @@ export function insert(tx: Conn, execution: NewExecution, start: boolean): { row
   const row = store.insertExecution(tx, { ...execution, status, startedAt: start ? execution.createdAt : null });
   if (!start) return { row, started: null };
   return { row, started: { row, seq: STATUS_SEQ.PROCESSING, at: row.createdAt, eventId: recordEvent(tx, row, "PROCESSING", row.createdAt) } };
+}
+
+/**
+ * Inserts an execution already COMPLETED (a response-cache hit: nothing to run), settling its
+ * hold and recording its completed event in the caller's transaction, as a transition would.
+ */
+export function insertCompleted(tx: Conn, execution: NewExecution, finished: Omit<store.FinishedAtCreate, "completedAt">, metrics?: Metrics): Transitioned {
+  const inserted = store.insertFinishedExecution(tx, { ...execution, ...finished, status: "COMPLETED", startedAt: execution.createdAt, completedAt: execution.createdAt });
+  const row = settle(tx, inserted, execution.createdAt, metrics);
+  return { row, seq: STATUS_SEQ.COMPLETED, at: row.createdAt, eventId: recordEvent(tx, row, "COMPLETED", row.createdAt) };
 }

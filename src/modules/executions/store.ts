@@ -2,7 +2,7 @@
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import type { Database, Statement } from "bun:sqlite";
-import { clientOf, rawPerConnection, rowCodec } from "../../db/prepared";
+import { clientOf, placeholders, preparedPerConnection, rawPerConnection, rowCodec } from "../../db/prepared";
 import { executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -13,15 +13,16 @@ export const TERMINAL: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED", 
 export const isTerminal = (status: Status) => TERMINAL.includes(status);
 
 export type NewExecution = Required<Pick<typeof executions.$inferInsert,
-  "id" | "orgId" | "keyId" | "model" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing" | "discountPercent">>;
+  "id" | "orgId" | "keyId" | "model" | "candidates" | "status" | "mode" | "input" | "metadata" | "webhookUrl" | "holdMicros" | "deadlineAt" | "createdAt" | "startedAt" | "routing" | "discountPercent" | "cacheStatus" | "cacheKey">>;
 
 const executionCodec = rowCodec<ExecutionRow>(executions);
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /** The statements every execution runs, raw (db/prepared.ts rawPerConnection says why). */
 const hot = rawPerConnection((sqlite) => ({
   insert: sqlite.prepare(
-    `INSERT INTO executions (id, org_id, key_id, model, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing, discount_percent)
-     VALUES ($id, $orgId, $keyId, $model, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing, $discountPercent)`,
+    `INSERT INTO executions (id, org_id, key_id, model, candidates, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing, discount_percent, cache_status, cache_key)
+     VALUES ($id, $orgId, $keyId, $model, $candidates, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing, $discountPercent, $cacheStatus, $cacheKey)`,
   ),
   byId: sqlite.prepare("SELECT * FROM executions WHERE id = $id"),
   updates: new Map<string, Statement>(),
@@ -29,8 +30,7 @@ const hot = rawPerConnection((sqlite) => ({
 
 /** Inserts a new execution (state.ts decides its first status); returns the row as stored. */
 export function insertExecution(tx: Conn, row: NewExecution): ExecutionRow {
-  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-  hot(tx).insert.run({ ...row, input: json(row.input), metadata: json(row.metadata), routing: json(row.routing) });
+  hot(tx).insert.run({ ...row, candidates: json(row.candidates), input: json(row.input), metadata: json(row.metadata), routing: json(row.routing) });
   return {
     ...row,
     output: null,
@@ -39,13 +39,36 @@ export function insertExecution(tx: Conn, row: NewExecution): ExecutionRow {
     usage: null,
     costMicros: null,
     routeId: null,
+    servedModel: null,
     providerJob: null,
     callbackToken: null,
+    cacheSource: null,
+    cacheSavedMicros: null,
     awaitingAt: null,
     completedAt: null,
     purgedAt: null,
   };
 }
+
+/** What an execution that is finished when it is created (a response-cache hit) has besides. */
+export type FinishedAtCreate = Required<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "servedModel" | "routeId" | "cacheSource" | "cacheSavedMicros" | "completedAt">>;
+
+const insertFinishedStatement = preparedPerConnection((conn) =>
+  conn
+    .insert(executions)
+    .values(
+      placeholders(
+        "id", "orgId", "keyId", "model", "candidates", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing", "cacheStatus", "cacheKey",
+        "output", "usage", "costMicros", "servedModel", "routeId", "cacheSource", "cacheSavedMicros", "completedAt",
+      ),
+    )
+    .returning()
+    .prepare(),
+);
+
+/** Inserts an execution already terminal, in one statement. */
+export const insertFinishedExecution = (tx: Conn, row: NewExecution & FinishedAtCreate): ExecutionRow => insertFinishedStatement(tx).get(row)!;
+
 
 /** One execution by id (the polling hot path). */
 export function byId(conn: Conn, id: string): ExecutionRow | undefined {
@@ -137,7 +160,18 @@ export function countByStatus(conn: Conn): Partial<Record<Status, number>> {
 
 /** `day_model`: one group per UTC day and model, `YYYY-MM-DD model` (OpenRouter's activity). */
 export type UsageGroupBy = "day" | "model" | "day_model";
-export type UsageTotals = { group: string; executions: number; inputTokens: number; outputTokens: number; reasoningTokens: number; costMicros: number };
+export type UsageTotals = {
+  group: string;
+  executions: number;
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  costMicros: number;
+  /** Answered from the response cache, and what those answers cost the first time above what they cost now. */
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSavedMicros: number;
+};
 
 /**
  * Billable executions (COMPLETED, and CANCELLED with a charge) created in [fromMs, toMs), summed
@@ -145,7 +179,9 @@ export type UsageTotals = { group: string; executions: number; inputTokens: numb
  */
 export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: number, groupBy: UsageGroupBy): UsageTotals[] {
   const day = sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')`;
-  const group = groupBy === "day" ? day : groupBy === "model" ? sql<string>`${executions.model}` : sql<string>`${day} || ' ' || ${executions.model}`;
+  // By the model that answered and was charged (an alias's execution counts for its model).
+  const model = sql<string>`coalesce(${executions.servedModel}, ${executions.model})`;
+  const group = groupBy === "day" ? day : groupBy === "model" ? model : sql<string>`${day} || ' ' || ${model}`;
   return conn
     .select({
       group,
@@ -154,6 +190,9 @@ export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: num
       outputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.outputTokens')), 0)`,
       reasoningTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.reasoningTokens')), 0)`,
       costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)`,
+      cacheHits: sql<number>`count(case when ${executions.cacheStatus} in ('hit', 'semantic_hit') then 1 end)`,
+      cacheMisses: sql<number>`count(case when ${executions.cacheStatus} = 'miss' then 1 end)`,
+      cacheSavedMicros: sql<number>`coalesce(sum(${executions.cacheSavedMicros}), 0)`,
     })
     .from(executions)
     .where(

@@ -42,6 +42,26 @@ export function executionView(row: ExecutionRow) {
     started_at: iso(row.startedAt),
     completed_at: iso(row.completedAt),
     latency_ms: latencyOf(row),
+    served_by: servedByOf(row),
+    cached: row.cacheStatus === "hit" || row.cacheStatus === "semantic_hit",
+    cache: cacheOf(row),
+  };
+}
+
+/** The model that answered: recorded at the end, or implied by the route of an execution from before it was. */
+const servedByOf = (row: ExecutionRow) => {
+  const model = row.servedModel ?? (row.routeId ? row.model : null);
+  return model ? { model, route_id: row.routeId } : null;
+};
+
+function cacheOf(row: ExecutionRow) {
+  if (!row.cacheStatus) return null;
+  if (row.cacheStatus === "miss") return { status: "MISS" as const, match: null, source_execution_id: null, saved: null };
+  return {
+    status: "HIT" as const,
+    match: row.cacheStatus === "hit" ? ("exact" as const) : ("semantic" as const),
+    source_execution_id: row.cacheSource,
+    saved: formatUsd(row.cacheSavedMicros ?? 0),
   };
 }
 
@@ -65,6 +85,8 @@ export function resultView(row: ExecutionRow) {
  */
 export const asCreated = (row: ExecutionRow): ExecutionRow => ({
   ...row,
+  servedModel: null,
+  routeId: null,
   status: "PENDING",
   output: null,
   errorCode: null,

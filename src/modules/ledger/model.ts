@@ -97,11 +97,14 @@ export namespace LedgerModel {
   });
 
   export const usageGroup = t.Object({
-    group: t.String({ description: "The UTC day (YYYY-MM-DD) or the model slug.", examples: ["2026-11-26"] }),
+    group: t.String({ description: "The UTC day (YYYY-MM-DD) or the slug of the model that answered (an alias's calls count for their model).", examples: ["2026-11-26"] }),
     executions: strictInteger({ description: "Billable executions: COMPLETED, and CANCELLED ones that were charged.", examples: [42] }),
     input_tokens: strictInteger({ examples: [12840] }),
     output_tokens: strictInteger({ examples: [30211] }),
     cost: money("What they were charged.", "1.680"),
+    cache_hits: strictInteger({ description: "Of the executions, answered from the response cache (docs/cache.md).", examples: [5] }),
+    cache_misses: strictInteger({ description: "Of the executions, cacheable but answered by the model (and stored).", examples: [9] }),
+    cache_saved: money("What the cache hits would have cost had the model answered them again.", "0.120"),
   });
 
   export const usage = t.Object(
@@ -120,8 +123,8 @@ export namespace LedgerModel {
         {
           object: "list",
           data: [
-            { group: "2026-11-29", executions: 3, input_tokens: 15, output_tokens: 0, cost: "0.120" },
-            { group: "2026-11-30", executions: 5, input_tokens: 30, output_tokens: 20, cost: "0.160009" },
+            { group: "2026-11-29", executions: 3, input_tokens: 15, output_tokens: 0, cost: "0.120", cache_hits: 0, cache_misses: 0, cache_saved: "0.000" },
+            { group: "2026-11-30", executions: 5, input_tokens: 30, output_tokens: 20, cost: "0.160009", cache_hits: 0, cache_misses: 0, cache_saved: "0.000" },
           ],
           has_more: false,
           group_by: "day",

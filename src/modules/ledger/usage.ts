@@ -53,7 +53,7 @@ export function usage(ctx: Pick<AppContext, "db" | "clock">, orgId: string, quer
     rows = [];
     for (let day = startOfUtcDay(fromMs); day < toMs; day += DAY_MS) {
       const key = dayKey(day);
-      rows.push(byDay.get(key) ?? { group: key, executions: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, costMicros: 0 });
+      rows.push(byDay.get(key) ?? { group: key, executions: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, costMicros: 0, cacheHits: 0, cacheMisses: 0, cacheSavedMicros: 0 });
     }
   }
   return {
@@ -64,6 +64,9 @@ export function usage(ctx: Pick<AppContext, "db" | "clock">, orgId: string, quer
       input_tokens: r.inputTokens,
       output_tokens: r.outputTokens,
       cost: formatUsd(r.costMicros),
+      cache_hits: r.cacheHits,
+      cache_misses: r.cacheMisses,
+      cache_saved: formatUsd(r.cacheSavedMicros),
     })),
     has_more: false,
     group_by: groupBy,

@@ -377,7 +377,9 @@ export function scopeView(row: store.ScopeRow) {
 const scopeNotFound = (k: ScopeKey) => new AppError("NOT_FOUND", `No scope ${k.scope} for model ${k.model}.`);
 
 export function listScopes(ctx: AppContext, orgId: string, model?: string) {
-  return { object: "list" as const, data: store.listScopes(ctx.db, orgId, model).map(scopeView), has_more: false };
+  // The semantic response cache's scopes (`cache:<model>`, docs/cache.md) are the gateway's, not the organization's datasets.
+  const scopes = store.listScopes(ctx.db, orgId, model).filter((s) => !s.scope.startsWith("cache:"));
+  return { object: "list" as const, data: scopes.map(scopeView), has_more: false };
 }
 
 /** A page of a scope's items, newest first; `starting_after` is an item id of this scope. */
