@@ -50,8 +50,10 @@ const upsertStatement = preparedPerConnection((conn) =>
 /** Stores (or replaces) an answer. */
 export const upsert = (tx: Conn, row: Omit<NewEntry, "hits">) => upsertStatement(tx).run(row as never);
 
-export const sizeOf = (conn: Conn, key: string): number | undefined =>
-  conn.select({ size: responseCache.sizeBytes }).from(responseCache).where(eq(responseCache.key, key)).get()?.size;
+const sizeStatement = preparedPerConnection((conn) => conn.select({ size: responseCache.sizeBytes }).from(responseCache).where(eq(responseCache.key, sql.placeholder("key"))).prepare());
+
+/** The size of the entry under `key` (every miss asks, before it replaces one). */
+export const sizeOf = (conn: Conn, key: string): number | undefined => sizeStatement(conn).get({ key })?.size;
 
 /** Bytes of every entry together (read once per process; kept up to date after each write). */
 export const totalBytes = (conn: Conn): number => conn.select({ n: sql<number>`coalesce(sum(${responseCache.sizeBytes}), 0)` }).from(responseCache).get()!.n;
