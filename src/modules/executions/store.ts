@@ -53,21 +53,28 @@ export function insertExecution(tx: Conn, row: NewExecution): ExecutionRow {
 /** What an execution that is finished when it is created (a response-cache hit) has besides. */
 export type FinishedAtCreate = Required<Pick<typeof executions.$inferInsert, "output" | "usage" | "costMicros" | "servedModel" | "routeId" | "cacheSource" | "cacheSavedMicros" | "completedAt">>;
 
-const insertFinishedStatement = preparedPerConnection((conn) =>
-  conn
-    .insert(executions)
-    .values(
-      placeholders(
-        "id", "orgId", "keyId", "model", "candidates", "status", "mode", "input", "metadata", "webhookUrl", "holdMicros", "deadlineAt", "createdAt", "startedAt", "routing", "cacheStatus", "cacheKey",
-        "output", "usage", "costMicros", "servedModel", "routeId", "cacheSource", "cacheSavedMicros", "completedAt",
-      ),
-    )
-    .returning()
-    .prepare(),
+const insertFinished = rawPerConnection((sqlite) =>
+  sqlite.prepare(
+    `INSERT INTO executions (id, org_id, key_id, model, candidates, status, mode, input, metadata, webhook_url, hold_micros, deadline_at, created_at, started_at, routing, discount_percent,
+       cache_status, cache_key, output, usage, cost_micros, served_model, route_id, cache_source, cache_saved_micros, completed_at)
+     VALUES ($id, $orgId, $keyId, $model, $candidates, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing, $discountPercent,
+       $cacheStatus, $cacheKey, $output, $usage, $costMicros, $servedModel, $routeId, $cacheSource, $cacheSavedMicros, $completedAt)`,
+  ),
 );
 
-/** Inserts an execution already terminal, in one statement. */
-export const insertFinishedExecution = (tx: Conn, row: NewExecution & FinishedAtCreate): ExecutionRow => insertFinishedStatement(tx).get(row)!;
+/** Inserts an execution already terminal (a response-cache hit), in one statement; returns the row as stored. */
+export function insertFinishedExecution(tx: Conn, row: NewExecution & FinishedAtCreate): ExecutionRow {
+  insertFinished(tx).run({
+    ...row,
+    candidates: json(row.candidates),
+    input: json(row.input),
+    metadata: json(row.metadata),
+    routing: json(row.routing),
+    output: json(row.output),
+    usage: json(row.usage),
+  } as Record<string, string | number | null>);
+  return { ...row, errorCode: null, errorMessage: null, providerJob: null, callbackToken: null, awaitingAt: null, purgedAt: null };
+}
 
 
 /** One execution by id (the polling hot path). */
