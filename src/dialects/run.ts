@@ -19,6 +19,7 @@ import * as Catalog from "../modules/catalog/service";
 import type { BusEvent } from "../modules/executions/bus";
 import type { RoutePreferences } from "../providers/preferences";
 import * as Executions from "../modules/executions/service";
+import { failureHeadersOf } from "../modules/executions/finish";
 import { isTerminal, type ExecutionRow } from "../modules/executions/store";
 import type { Caller } from "../modules/keys/service";
 
@@ -204,7 +205,9 @@ export const servedModelOf = (row: ExecutionRow) => row.servedModel ?? row.model
 export function errorOf(row: ExecutionRow): AppError {
   if (row.status === "CANCELLED") return new AppError("CONFLICT", `The execution ${row.id} was cancelled.`);
   const code = (row.errorCode ?? "GENERATION_FAILED") as ConstructorParameters<typeof AppError>[0];
-  return new AppError(code, row.errorMessage ?? "The provider failed.", [], { "x-should-retry": "false" });
+  // The gateway spent its retries; when an upstream named a wait (Retry-After), the client may retry after it.
+  const passed = failureHeadersOf(row);
+  return new AppError(code, row.errorMessage ?? "The provider failed.", [], passed["retry-after"] ? passed : { "x-should-retry": "false" });
 }
 
 /** The catalog model a dialect request names, of the task the endpoint serves; 404 as the SDKs expect for an unknown one. */

@@ -15,8 +15,9 @@ import { announce } from "./service";
 import * as State from "./state";
 import * as store from "./store";
 
-export async function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[]) {
+export async function move(ctx: AppContext, id: string, to: store.Status, patch: State.Patch = {}, from?: store.Status[], answerHeaders?: Record<string, string>) {
   const moved = await ctx.writer.run((tx) => State.transition(tx, id, to, ctx.clock.now(), patch, { from, metrics: ctx.metrics }));
+  if (moved && answerHeaders) failureHeaders.set(moved.row, answerHeaders);
   if (moved) announce(ctx, moved);
   return moved;
 }
@@ -25,6 +26,21 @@ export const failure = (error: unknown) =>
   error instanceof AppError
     ? { errorCode: error.code, errorMessage: error.message }
     : { errorCode: "GENERATION_FAILED", errorMessage: "The provider failed." };
+
+/**
+ * What a caller still waiting should be told besides the error, kept in memory on the row the
+ * failure committed (and published): the wait the upstreams asked for (`Retry-After`), which
+ * the row does not store. A row read back later has none.
+ */
+const failureHeaders = new WeakMap<store.ExecutionRow, Record<string, string>>();
+
+/** The headers of a failure worth passing on to a waiting caller. */
+export function answerHeadersOf(error: unknown): Record<string, string> | undefined {
+  const retryAfter = error instanceof AppError ? error.headers["Retry-After"] ?? error.headers["retry-after"] : undefined;
+  return retryAfter ? { "retry-after": String(retryAfter) } : undefined;
+}
+
+export const failureHeadersOf = (row: store.ExecutionRow): Record<string, string> => failureHeaders.get(row) ?? {};
 
 /** Stores artifacts as files of the org and puts their ids where the adapter left placeholders. */
 export async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, result: ProviderResult): Promise<Record<string, unknown>> {

@@ -20,7 +20,7 @@ import { awaitUpstream, callbackUrl, newCallbackToken } from "./async";
 import { CancelRequested } from "./cancel-request";
 import { candidatesOfRow, fallsThrough, type Candidate } from "./candidates";
 import type * as State from "./state";
-import { complete, failure, move } from "./finish";
+import { answerHeadersOf, complete, failure, move } from "./finish";
 import * as store from "./store";
 
 const SWEEP_BATCH = 500;
@@ -191,7 +191,7 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
     if (controller.signal.aborted) return; // ended elsewhere: state.ts has already recorded it
     if (job.signal.aborted) throw error; // shutting down: the job is resumed after restart
     // A stream that broke after content: what the caller already received is kept and charged.
-    await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row, produced) }, ["PROCESSING"]);
+    await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row, produced) }, ["PROCESSING"], answerHeadersOf(error));
     return;
   } finally {
     ctx.running.delete(id);
