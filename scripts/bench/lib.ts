@@ -24,7 +24,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, spawnServer, type ServerProcess } from "../../test/helpers/process";
 
-export const WARMUP_MS = 500;
+/** Unrecorded load before each measurement; BENCH_WARMUP_MS shortens it for the smoke tests of the benchmarks. */
+export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
 
 /** Where `npm run build` writes the compiled binary. */
 export const DEFAULT_BINARY = resolve(import.meta.dir, "../../dist/modelroute");

@@ -250,7 +250,7 @@ console.log("\ntargets:");
 for (const o of outcomes) console.log(`  ${o.target.name}: ${o.target.about}${o.status === "measured" ? "" : ` [${o.status}: ${o.reason}]`}`);
 for (const o of outcomes.filter((o) => o.status === "skipped")) console.log(`skipped: ${o.target.name}: ${o.reason}`);
 for (const o of outcomes.filter((o) => o.status === "failed")) console.log(`FAILED: ${o.target.name}: ${o.reason}`);
-for (const o of measured) for (const r of o.reps) for (const p of r.problems.slice(0, 5)) console.log(`  WRONG ANSWER (${o.target.name}, rep ${r.rep}): ${p}`);
+for (const o of measured) for (const r of o.reps) for (const p of r.problems.slice(0, 5)) console.log(`  PROBLEM (${o.target.name}, rep ${r.rep}): ${p}`);
 
 // ---- machine, JSON line, chart ----
 const cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
@@ -281,7 +281,7 @@ const panel = (title: string, mode: "chat" | "stream", c: number): ChartPanel =>
 });
 const svg = latencyChart(
   "Chat completions: latency per target (lower is better)",
-  `${date.slice(0, 10)}; ${machine.cores} cores (${cpu}); ${setting}; median of ${REPS} repetitions of ${SECONDS} s`,
+  `${date.slice(0, 10)}; ${cpu}; ${setting}; median of ${REPS} repetitions of ${SECONDS} s`,
   [
     panel("Non-streamed, concurrency 1", "chat", 1),
     panel(`Non-streamed, concurrency ${HIGH}`, "chat", HIGH),
