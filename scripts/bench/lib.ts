@@ -30,8 +30,9 @@ export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
 /** Where `npm run build` writes the compiled binary. */
 export const DEFAULT_BINARY = resolve(import.meta.dir, "../../dist/modelroute");
 
-/** `binary`, built first with scripts/build.ts when it is the default one and missing; exits if the build fails. */
-export function ensureBinary(binary = DEFAULT_BINARY): string {
+/** `binary` as an absolute path, built first with scripts/build.ts when it is the default one and missing; exits if the build fails. */
+export function ensureBinary(given = DEFAULT_BINARY): string {
+  const binary = resolve(given);
   if (existsSync(binary)) return binary;
   if (binary !== DEFAULT_BINARY) throw new Error(`no binary at ${binary}`);
   console.log("dist/modelroute is missing; building it first");

@@ -123,8 +123,8 @@ const OMNIROUTE_PASSWORD = "bench-admin-password";
 
 /**
  * OmniRoute's environment: Node 22 first on PATH (its CLI wrapper spawns `node` for the server),
- * and its auto-enabled per-key rate limiter off (100 requests a minute, 200 ms apart, 10 at once:
- * it would measure the limiter, not the proxy).
+ * and the rate limiter it turns on for every API-key connection off (a requests-a-minute budget,
+ * a minimum gap between requests and a concurrency cap: it would measure the limiter, not the proxy).
  */
 const omnirouteEnv = (ctx: RunContext, dataDir: string, port: number) => ({
   PATH: `${node22Bin(ctx)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
@@ -145,8 +145,8 @@ async function omnirouteApi(base: string, cookie: string, path: string, body: un
  * First boot of OmniRoute on an empty data directory (48 migrations, secrets generated), then
  * through its management API (dashboard login): an OpenAI-compatible provider node with prefix
  * `bench` at the upstream, its key, and an OmniRoute API key for the client. The directory is
- * copied for every launch: OmniRoute slows down as its stored call history grows (one JSON file
- * per call, listed on every request), so each launch starts from this pristine copy.
+ * copied for every launch, so the calls an earlier launch stored (OmniRoute logs every call in
+ * its data directory) do not weigh on the next one.
  */
 async function provisionOmniroute(ctx: RunContext, dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
