@@ -15,6 +15,10 @@
  *    answer back, streamed, with no auth and no metering): the floor of any gateway on this stack,
  *    measured in the same run (`bareProxyUrl`), pinned like the gateway.
  *
+ * Each part is exported on its own too (`startUpstream`, `startBareProxy`, `applyBenchCatalog`,
+ * `measureThrough`, `streamProbe`, `ensureBinary`), for overhead.ts, which runs the compiled
+ * binary and the peers instead of `bun src/main.ts`.
+ *
  * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process; with
  * `--bare-proxy PORT --to URL` it is the bare proxy.
  */
