@@ -20,58 +20,13 @@
  *
  *   bun scripts/bench/chat-completions.ts [--seconds 3] [--concurrency-high 64] [--no-pin]
  */
-import { benchArgs, completionProbe, fmt, fmtInt, measure, post, row, signed, startGateway, WARMUP_MS, wrongLines, type Attempt, type Probe, type Run, type Stat } from "./lib";
+import { benchArgs, completionProbe, fmt, fmtInt, measure, post, row, signed, startGateway, streamProbe, WARMUP_MS, wrongLines, type Probe, type Run, type Stat } from "./lib";
 
 const { seconds: SECONDS, high: HIGH, pin } = benchArgs();
 const GOAL_ADDED_P50_MS = 0.15;
 const GOAL_ADDED_P99_MS = 1;
 const GOAL_FIRST_BYTE_MS = 1;
 const GOAL_BARE_SHARE = 0.7;
-
-/**
- * A streamed call, timed to the first chunk of the body, to the first content ("hi") and to the
- * end: 200, text/event-stream, a first chunk with role assistant, content "hi" in all, a
- * finish_reason "stop" and `data: [DONE]` last.
- */
-const streamProbe =
-  (who: string, [url, init]: [string, RequestInit]): Probe =>
-  async () => {
-    const t0 = performance.now();
-    const res = await fetch(url, init);
-    if (res.status !== 200 || !res.body) return { ms: [performance.now() - t0], problem: `${who}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}` };
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let firstByte = NaN;
-    let firstContent = NaN;
-    let text = "";
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (Number.isNaN(firstByte)) firstByte = performance.now() - t0;
-      text += decoder.decode(value, { stream: true });
-      if (Number.isNaN(firstContent) && text.includes('"content":"hi"')) firstContent = performance.now() - t0;
-    }
-    const ms = [firstByte, firstContent, performance.now() - t0];
-    const wrong = (why: string): Attempt => ({ ms, problem: `${who}: ${why}: ${JSON.stringify(text.slice(0, 300))}` });
-    if (!res.headers.get("content-type")?.startsWith("text/event-stream")) return wrong(`content-type ${res.headers.get("content-type")}`);
-    const data = text
-      .split("\n")
-      .filter((line) => line.startsWith("data:"))
-      .map((line) => line.slice(5).trim());
-    if (data.at(-1) !== "[DONE]") return wrong("no data: [DONE] at the end");
-    let chunks: { choices?: { delta?: { role?: string; content?: string | null }; finish_reason?: string | null }[] }[];
-    try {
-      chunks = data.slice(0, -1).map((d) => JSON.parse(d));
-    } catch {
-      return wrong("a data line is not JSON");
-    }
-    if (chunks[0]?.choices?.[0]?.delta?.role !== "assistant") return wrong("the first chunk has no role assistant");
-    const content = chunks.map((c) => c.choices?.[0]?.delta?.content ?? "").join("");
-    if (content !== "hi") return wrong(`content is ${JSON.stringify(content)}`);
-    if (!chunks.some((c) => c.choices?.[0]?.finish_reason === "stop")) return wrong("no finish_reason stop");
-    if (Number.isNaN(firstContent)) return wrong("no chunk with content hi");
-    return { ms, problem: null };
-  };
 
 const gateway = await startGateway("chat", pin);
 const { apiKey, server, upstreamUrl } = gateway;

@@ -15,20 +15,44 @@
  *    answer back, streamed, with no auth and no metering): the floor of any gateway on this stack,
  *    measured in the same run (`bareProxyUrl`), pinned like the gateway.
  *
+ * Each part is exported on its own too (`startUpstream`, `startBareProxy`, `applyBenchCatalog`,
+ * `measureThrough`, `streamProbe`, `ensureBinary`), for overhead.ts, which runs the compiled
+ * binary and the peers instead of `bun src/main.ts`.
+ *
  * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process; with
  * `--bare-proxy PORT --to URL` it is the bare proxy.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, spawnServer, type ServerProcess } from "../../test/helpers/process";
 
-export const WARMUP_MS = 500;
+/** Unrecorded load before each measurement; BENCH_WARMUP_MS shortens it for the smoke tests of the benchmarks. */
+export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+
+/** Where `npm run build` writes the compiled binary. */
+export const DEFAULT_BINARY = resolve(import.meta.dir, "../../dist/modelroute");
+
+/** `binary` as an absolute path, built first with scripts/build.ts when it is the default one and missing; exits if the build fails. */
+export function ensureBinary(given = DEFAULT_BINARY): string {
+  const binary = resolve(given);
+  if (existsSync(binary)) return binary;
+  if (binary !== DEFAULT_BINARY) throw new Error(`no binary at ${binary}`);
+  console.log("dist/modelroute is missing; building it first");
+  const build = Bun.spawnSync([process.execPath, resolve(import.meta.dir, "../build.ts")], { stdout: "inherit", stderr: "inherit" });
+  if (build.exitCode !== 0) process.exit(build.exitCode || 1);
+  return binary;
+}
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 export const fmt = (n: number, digits = 2) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const fmtInt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 export const signed = (n: number, digits = 3) => `${n >= 0 ? "+" : ""}${fmt(n, digits)}`;
 
 /** `--seconds`, `--concurrency-high` and `--no-pin`. */
@@ -100,12 +124,15 @@ export const post = (url: string, headers: Record<string, string>, body: unknown
   { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) },
 ];
 
+/** `init`, given up on after `timeoutMs` when set (benchmarks of processes that may stall must stay bounded). */
+const bounded = (init: RequestInit, timeoutMs?: number): RequestInit => (timeoutMs === undefined ? init : { ...init, signal: AbortSignal.timeout(timeoutMs) });
+
 /** A call timed to the end of its body; `check` says what is wrong with the answer, or null. */
 export const checkedProbe =
-  ([url, init]: [string, RequestInit], check: (status: number, text: string) => string | null): Probe =>
+  ([url, init]: [string, RequestInit], check: (status: number, text: string) => string | null, timeoutMs?: number): Probe =>
   async () => {
     const t0 = performance.now();
-    const res = await fetch(url, init);
+    const res = await fetch(url, bounded(init, timeoutMs));
     const text = await res.text();
     return { ms: [performance.now() - t0], problem: check(res.status, text) };
   };
@@ -119,11 +146,60 @@ export const parsed = <T>(text: string): T | null => {
 };
 
 /** A non-streamed chat completion: 200 and `choices[0].message.content === "hi"`. */
-export const completionProbe = (who: string, request: [string, RequestInit]): Probe =>
-  checkedProbe(request, (status, text) => {
-    const body = parsed<{ choices?: { message?: { content?: string } }[] }>(text);
-    return status === 200 && body?.choices?.[0]?.message?.content === "hi" ? null : `${who}: HTTP ${status} ${text.slice(0, 300)}`;
-  });
+export const completionProbe = (who: string, request: [string, RequestInit], timeoutMs?: number): Probe =>
+  checkedProbe(
+    request,
+    (status, text) => {
+      const body = parsed<{ choices?: { message?: { content?: string } }[] }>(text);
+      return status === 200 && body?.choices?.[0]?.message?.content === "hi" ? null : `${who}: HTTP ${status} ${text.slice(0, 300)}`;
+    },
+    timeoutMs,
+  );
+
+/**
+ * A streamed call, timed to the first chunk of the body, to the first content ("hi") and to the
+ * end: 200, text/event-stream, a first chunk with role assistant, content "hi" in all, a
+ * finish_reason "stop" and `data: [DONE]` last.
+ */
+export const streamProbe =
+  (who: string, [url, init]: [string, RequestInit], timeoutMs?: number): Probe =>
+  async () => {
+    const t0 = performance.now();
+    const res = await fetch(url, bounded(init, timeoutMs));
+    if (res.status !== 200 || !res.body) return { ms: [performance.now() - t0], problem: `${who}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}` };
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let firstByte = NaN;
+    let firstContent = NaN;
+    let text = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (Number.isNaN(firstByte)) firstByte = performance.now() - t0;
+      text += decoder.decode(value, { stream: true });
+      if (Number.isNaN(firstContent) && text.includes('"content":"hi"')) firstContent = performance.now() - t0;
+    }
+    const ms = [firstByte, firstContent, performance.now() - t0];
+    const wrong = (why: string): Attempt => ({ ms, problem: `${who}: ${why}: ${JSON.stringify(text.slice(0, 300))}` });
+    if (!res.headers.get("content-type")?.startsWith("text/event-stream")) return wrong(`content-type ${res.headers.get("content-type")}`);
+    const data = text
+      .split("\n")
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).trim());
+    if (data.at(-1) !== "[DONE]") return wrong("no data: [DONE] at the end");
+    let chunks: { choices?: { delta?: { role?: string; content?: string | null }; finish_reason?: string | null }[] }[];
+    try {
+      chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    } catch {
+      return wrong("a data line is not JSON");
+    }
+    if (chunks[0]?.choices?.[0]?.delta?.role !== "assistant") return wrong("the first chunk has no role assistant");
+    const content = chunks.map((c) => c.choices?.[0]?.delta?.content ?? "").join("");
+    if (content !== "hi") return wrong(`content is ${JSON.stringify(content)}`);
+    if (!chunks.some((c) => c.choices?.[0]?.finish_reason === "stop")) return wrong("no finish_reason stop");
+    if (Number.isNaN(firstContent)) return wrong("no chunk with content hi");
+    return { ms, problem: null };
+  };
 
 export const row = (name: string, r: Run, s: Stat = r.stats[0]!) =>
   `  ${name} p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max)} ms, ${fmtInt(r.rps)} req/s (${r.n} requests, ${r.wrong} wrong)`;
@@ -193,8 +269,83 @@ if (import.meta.main) {
   else throw new Error("usage: bun scripts/bench/lib.ts --upstream PORT | --bare-proxy PORT --to URL (the benchmarks start them themselves)");
 }
 
-const canPin = (pin: boolean) => pin && availableParallelism() >= 2 && Bun.which("taskset") !== null;
-const onCpu = (pin: boolean, cpu: number, cmd: string[]) => (canPin(pin) ? ["taskset", "-c", String(cpu), ...cmd] : cmd);
+export const canPin = (pin: boolean) => pin && availableParallelism() >= 2 && Bun.which("taskset") !== null;
+/** `cmd` prefixed with `taskset -c CPU` when pinning is possible. */
+export const onCpu = (pin: boolean, cpu: number, cmd: string[]) => (canPin(pin) ? ["taskset", "-c", String(cpu), ...cmd] : cmd);
+/** Moves this process (the load generator) to CPU 1, beside the upstream, leaving CPU 0 to what is measured. */
+export const pinLoadToCpu1 = (pin: boolean) => {
+  if (canPin(pin)) Bun.spawnSync(["taskset", "-a", "-cp", "1", String(process.pid)], { stdout: "ignore" });
+};
+
+/** Polls `url` until it answers 2xx; throws when `proc` exits or after ~5 s. */
+async function awaitUp(what: string, url: string, proc: Bun.Subprocess) {
+  for (let i = 0; ; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (i === 200 || proc.exitCode !== null) throw new Error(`the ${what} process did not start`);
+    await Bun.sleep(25);
+  }
+}
+
+export type Upstream = { url: string; proc: Bun.Subprocess; /** How many chat completions it has answered so far. */ served(): Promise<number> };
+
+/** lib.ts's upstream in a child process, on CPU 1 beside the load generator when pinning. */
+export async function startUpstream(pin: boolean): Promise<Upstream> {
+  const port = await freePort();
+  const proc = Bun.spawn(onCpu(pin, 1, [process.execPath, import.meta.path, "--upstream", String(port)]), { stdout: "inherit", stderr: "inherit" });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await awaitUp("upstream", `${url}/_count`, proc);
+  } catch (error) {
+    proc.kill("SIGTERM");
+    throw error;
+  }
+  const served = async () => ((await (await fetch(`${url}/_count`)).json()) as { served: number }).served;
+  return { url, proc, served };
+}
+
+/** The bare pass-through proxy process in front of `upstreamUrl`, on CPU 0 when pinning; resolves once it forwards. */
+export async function startBareProxy(pin: boolean, upstreamUrl: string, port?: number) {
+  const chosen = port ?? (await freePort());
+  const proc = Bun.spawn(onCpu(pin, 0, [process.execPath, import.meta.path, "--bare-proxy", String(chosen), "--to", upstreamUrl]), { stdout: "inherit", stderr: "inherit" });
+  const url = `http://127.0.0.1:${chosen}`;
+  try {
+    await awaitUp("bare proxy", `${url}/_count`, proc);
+  } catch (error) {
+    proc.kill("SIGTERM");
+    throw error;
+  }
+  return { url, proc };
+}
+
+/** Routes the model `bench-chat` to `upstreamUrl` (an openai-kind provider, no retries, priced so the ledger holds and settles). */
+export async function applyBenchCatalog(serverUrl: string, adminToken: string, upstreamUrl: string) {
+  const catalog = {
+    providers: [{ id: "bench-upstream", kind: "openai", base_url: `${upstreamUrl}/v1` }],
+    models: [
+      {
+        slug: "bench-chat",
+        task: "chat",
+        pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" },
+        routes: [{ provider: "bench-upstream", upstream_model: "bench", retries: 0 }],
+      },
+    ],
+  };
+  const applied = await fetch(`${serverUrl}/admin/v1/catalog`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(catalog),
+  });
+  if (applied.status !== 200) throw new Error(`PUT /admin/v1/catalog answered ${applied.status}: ${await applied.text()}`);
+  await applied.arrayBuffer();
+}
+
+/** `measure`, and a note saying whether the upstream was called exactly once per request sent (warm-up included). */
+export async function measureThrough(served: () => Promise<number>, probe: Probe, concurrency: number, seconds: number): Promise<{ g: Run; note: string; calls: number }> {
+  const before = await served();
+  const g = await measure(probe, concurrency, seconds);
+  const calls = (await served()) - before;
+  return { g, calls, note: `  upstream calls for the gateway's ${g.sent} requests (warm-up included): ${calls}${calls === g.sent ? "" : "  <- NOT ONE EACH"}` };
+}
 
 export type Gateway = {
   upstreamUrl: string;
@@ -218,13 +369,10 @@ export type Gateway = {
 export async function startGateway(name: string, pin: boolean): Promise<Gateway> {
   const pinned = canPin(pin);
   // This process (the load) joins the upstream on CPU 1; the gateway gets CPU 0 to itself.
-  if (pinned) Bun.spawnSync(["taskset", "-a", "-cp", "1", String(process.pid)], { stdout: "ignore" });
-  const upstreamPort = await freePort();
-  const upstream = Bun.spawn(onCpu(pin, 1, [process.execPath, import.meta.path, "--upstream", String(upstreamPort)]), { stdout: "inherit", stderr: "inherit" });
-  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  const bareProxyPort = await freePort();
-  const bareProxy = Bun.spawn(onCpu(pin, 0, [process.execPath, import.meta.path, "--bare-proxy", String(bareProxyPort), "--to", upstreamUrl]), { stdout: "inherit", stderr: "inherit" });
-  const bareProxyUrl = `http://127.0.0.1:${bareProxyPort}`;
+  pinLoadToCpu1(pin);
+  const upstream = await startUpstream(pin);
+  const upstreamUrl = upstream.url;
+  let bareProxy: Bun.Subprocess | null = null;
   const dataDir = mkdtempSync(join(tmpdir(), `modelroute-bench-${name}-`));
   let server: ServerProcess | null = null;
   const close = async () => {
@@ -232,44 +380,20 @@ export async function startGateway(name: string, pin: boolean): Promise<Gateway>
       server.proc.kill("SIGTERM");
       await server.exited;
     }
-    upstream.kill("SIGTERM");
-    bareProxy.kill("SIGTERM");
-    await Promise.all([upstream.exited, bareProxy.exited]);
+    upstream.proc.kill("SIGTERM");
+    bareProxy?.kill("SIGTERM");
+    await Promise.all([upstream.proc.exited, bareProxy?.exited]);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; ; i++) {
-      if (await fetch(`${upstreamUrl}/_count`).then((r) => r.ok, () => false)) break;
-      if (i === 200 || upstream.exitCode !== null) throw new Error("the upstream process did not start");
-      await Bun.sleep(25);
-    }
-    for (let i = 0; ; i++) {
-      if (await fetch(`${bareProxyUrl}/_count`).then((r) => r.ok, () => false)) break;
-      if (i === 200 || bareProxy.exitCode !== null) throw new Error("the bare proxy process did not start");
-      await Bun.sleep(25);
-    }
+    const bare = await startBareProxy(pin, upstreamUrl);
+    bareProxy = bare.proc;
+    const bareProxyUrl = bare.url;
     server = await spawnServer(dataDir, { MODELROUTE_RATE_LIMIT_RPM: "0", MODELROUTE_BOOTSTRAP_CREDIT: "1000000" });
     if (pinned) Bun.spawnSync(["taskset", "-a", "-cp", "0", String(server.proc.pid)], { stdout: "ignore" });
     const { api_key: apiKey, admin_token: adminToken } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
-    const catalog = {
-      providers: [{ id: "bench-upstream", kind: "openai", base_url: `${upstreamUrl}/v1` }],
-      models: [
-        {
-          slug: "bench-chat",
-          task: "chat",
-          pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" },
-          routes: [{ provider: "bench-upstream", upstream_model: "bench", retries: 0 }],
-        },
-      ],
-    };
-    const applied = await fetch(`${server.url}/admin/v1/catalog`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify(catalog),
-    });
-    if (applied.status !== 200) throw new Error(`PUT /admin/v1/catalog answered ${applied.status}: ${await applied.text()}`);
-    await applied.arrayBuffer();
-    const served = async () => ((await (await fetch(`${upstreamUrl}/_count`)).json()) as { served: number }).served;
+    await applyBenchCatalog(server.url, adminToken, upstreamUrl);
+    const served = upstream.served;
     const cores = availableParallelism();
     const setting = pinned
       ? `${cores} cores, bun ${Bun.version}; gateway (and the bare proxy, measured apart) pinned to CPU 0, upstream and load generator to CPU 1`
@@ -283,10 +407,8 @@ export async function startGateway(name: string, pin: boolean): Promise<Gateway>
       setting,
       close,
       async throughGateway(probe, concurrency, seconds) {
-        const before = await served();
-        const g = await measure(probe, concurrency, seconds);
-        const calls = (await served()) - before;
-        return { g, note: `  upstream calls for the gateway's ${g.sent} requests (warm-up included): ${calls}${calls === g.sent ? "" : "  <- NOT ONE EACH"}` };
+        const { g, note } = await measureThrough(served, probe, concurrency, seconds);
+        return { g, note };
       },
     };
   } catch (error) {

@@ -3,22 +3,19 @@
  * size, the time from spawn to the first 200 on /healthz (polled every 1 ms, fresh and existing
  * data dirs), and the resident memory after start, after 2 s idle and after a short burst.
  * Goals (docs/benchmarks.md): cold start < 50 ms, idle RSS < 80 MB.
+ *   bun scripts/bench/startup.ts [--runs 15] [--binary dist/modelroute]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ensureBinary } from "./lib";
 
-const root = resolve(import.meta.dir, "../..");
-const binary = join(root, "dist", "modelroute");
-const RUNS = 15;
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "15" }, binary: { type: "string" } } });
+const binary = ensureBinary(values.binary);
+const RUNS = Number(values.runs);
 const START_GOAL_MS = 50;
 const RSS_GOAL_MB = 80;
-
-if (!existsSync(binary)) {
-  console.log("dist/modelroute is missing; building it first");
-  const build = Bun.spawnSync([process.execPath, join(root, "scripts/build.ts")], { stdout: "inherit", stderr: "inherit" });
-  if (build.exitCode !== 0) process.exit(build.exitCode || 1);
-}
 
 const work = mkdtempSync(join(tmpdir(), "modelroute-bench-startup-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));

@@ -158,6 +158,15 @@ test("first start from an empty directory: bootstrap, health, auth, validation, 
       expect(res.headers.get("content-type")).toStartWith(type!);
       expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
     }
+    // Embedded gzip-compressed at build time: sent as is to a client that accepts gzip, and
+    // decompressed for one that does not; either way the package's own bytes.
+    const scalarFile = await Bun.file(join(root, "node_modules/@scalar/api-reference/dist/browser/standalone.js")).bytes();
+    const gzipped = await fetch(`${base}/docs/assets/scalar.js`, { headers: { "accept-encoding": "gzip" }, decompress: false });
+    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+    expect(Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer()))).toEqual(scalarFile);
+    const plain = await fetch(`${base}/docs/assets/scalar.js`, { headers: { "accept-encoding": "identity" }, decompress: false });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(new Uint8Array(await plain.arrayBuffer())).toEqual(scalarFile);
   } finally {
     expect(await server.stopWith("SIGTERM")).toBe(0);
   }

@@ -1,17 +1,16 @@
 /**
  * API docs served from the binary itself, with no network at all (docs/dependencies.md):
  * Scalar at /docs, the classic Swagger UI at /swagger, the OpenAPI 3.1 document at /openapi.json.
- * The UI bundles are embedded with `with { type: "file" }` and served from /docs/assets.
+ * The UI bundles are embedded with `with { type: "file" }` (gzip-compressed by `npm run build`)
+ * and served from /docs/assets by ./assets.ts.
  */
 import { Elysia } from "elysia";
 import scalarJs from "#scalar-standalone" with { type: "file" };
 import swaggerJs from "#swagger-ui-bundle" with { type: "file" };
 import swaggerCss from "#swagger-ui-css" with { type: "file" };
 import { VERSION } from "../../version";
+import { compressedAsset } from "./assets";
 import { API_DESCRIPTION, API_TAGS } from "./description";
-
-const asset = (path: string, contentType: string) => () =>
-  new Response(Bun.file(path), { headers: { "content-type": contentType, "cache-control": "public, max-age=86400" } });
 
 const swaggerPage = `<!DOCTYPE html>
 <html lang="en">
@@ -183,9 +182,9 @@ export const docsRoutes = (app: () => DocumentedApp, serverUrl: () => string) =>
   return new Elysia({ name: "docs" })
     .get("/openapi.json", () => (document ??= buildDocument(app(), serverUrl())), { detail: { hide: true } })
     .get("/docs", () => new Response(scalarPage, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
-    .get("/docs/assets/scalar.js", asset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
-    .get("/docs/assets/swagger-ui-bundle.js", asset(swaggerJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
-    .get("/docs/assets/swagger-ui.css", asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs/assets/scalar.js", compressedAsset(scalarJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs/assets/swagger-ui-bundle.js", compressedAsset(swaggerJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs/assets/swagger-ui.css", compressedAsset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
     .get("/swagger", () => new Response(swaggerPage, { headers: { "content-type": "text/html; charset=utf-8" } }), {
       detail: { hide: true },
     });

@@ -1,0 +1,90 @@
+/**
+ * Every benchmark in scripts/bench runs, as a smoke test with tiny sizes, so none of them rots
+ * between the runs that produce docs/benchmarks.md. Nothing here depends on a timing: only that
+ * each one ends with exit code 0, checked every answer, and printed what it is for. The peer
+ * gateways are never installed here: overhead.ts gets an empty peers directory and must report
+ * them as skipped, with the command that installs them.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "../..");
+const benchDir = join(root, "scripts", "bench");
+const work = mkdtempSync(join(tmpdir(), "modelroute-bench-smoke-"));
+const binary = join(work, "modelroute");
+
+beforeAll(() => {
+  const build = Bun.spawnSync([process.execPath, "scripts/build.ts", "--skip-codegen", "--outfile", binary], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+}, 180_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs one benchmark to its end; its whole output, and the exit code. */
+async function bench(file: string, args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, join(benchDir, file), ...args], { cwd: root, env: { ...process.env, BENCH_WARMUP_MS: "50", ...env }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, output: `${stdout}\n${stderr}` };
+}
+
+const expectRan = (run: { code: number; output: string }, ...markers: RegExp[]) => {
+  if (run.code !== 0) throw new Error(`exit ${run.code}:\n${run.output.slice(-3000)}`);
+  expect(run.output).not.toContain("WRONG ANSWER");
+  for (const marker of markers) expect(run.output).toMatch(marker);
+};
+
+/** The tiny arguments each benchmark is smoke-tested with: a new benchmark needs its entry. */
+const SMOKE: Record<string, () => Promise<void>> = {
+  "chat-completions.ts": async () => expectRan(await bench("chat-completions.ts", ["--seconds", "0.2", "--concurrency-high", "4"]), /goal: at concurrency 4, at least 70 % of the bare proxy's requests\/s/),
+  "gateway-overhead.ts": async () => expectRan(await bench("gateway-overhead.ts", ["--seconds", "0.2", "--concurrency-high", "4"]), /goal: added p50 under 5 ms/),
+  "executions.ts": async () => expectRan(await bench("executions.ts", ["--seconds", "0.3", "--concurrency", "4", "--rows", "2000"]), /GET \/result, 2,000 rows: p50/),
+  "ledger.ts": async () => expectRan(await bench("ledger.ts", ["--seconds", "0.3", "--rounds", "1", "--concurrency", "4"]), /ledger benchmark: 1 rounds/),
+  "files-upload.ts": async () => expectRan(await bench("files-upload.ts", [], { BENCH_FILE_BYTES: String(3 * 1024 * 1024) }), /RSS/i),
+  "hostile-bodies.ts": async () => expectRan(await bench("hostile-bodies.ts", ["--seconds", "0.5", "--concurrency", "2"]), /goal/i),
+  "vector-search.ts": async () => expectRan(await bench("vector-search.ts", ["--items", "2000", "--dimensions", "16", "--queries", "20", "--api-items", "100"]), /recall@10/),
+  // Through run-all, which must run only the benchmark named and pass it the options after the name.
+  "startup.ts": async () => {
+    const run = await bench("run-all.ts", ["startup", "--runs", "1", "--binary", binary]);
+    expectRan(run, /=== startup\.ts ===/, /cold start to first 200 on \/healthz, 1 runs/, /resident memory/);
+    expect(run.output.match(/^=== .* ===$/gm)).toEqual(["=== startup.ts ==="]);
+  },
+  "overhead.ts": async () => {
+    const peers = join(work, "no-peers");
+    mkdirSync(peers, { recursive: true });
+    const svg = join(work, "overhead.svg");
+    const run = await bench("overhead.ts", ["--seconds", "0.2", "--reps", "1", "--concurrency-high", "4", "--peers-dir", peers, "--binary", binary, "--svg", svg]);
+    expectRan(run, /skipped: portkey: .*bash scripts\/bench\/install-peers\.sh portkey/, /skipped: omniroute: .*bash scripts\/bench\/install-peers\.sh omniroute/, /goal: at concurrency 4, at least 70 % of the bare proxy's requests\/s: [\d.]+ % -> (met|NOT met)/);
+    const line = run.output.split("\n").find((l) => l.startsWith("OVERHEAD_JSON "));
+    const report = JSON.parse(line!.slice("OVERHEAD_JSON ".length)) as { targets: { name: string; status: string; reps: { runs: Record<string, { n: number; calls: number; sent: number }> }[] }[] };
+    expect(report.targets.map((t) => [t.name, t.status])).toEqual([
+      ["direct", "measured"],
+      ["bare proxy", "measured"],
+      ["modelroute", "measured"],
+      ["portkey", "skipped"],
+      ["omniroute", "skipped"],
+    ]);
+    const modelroute = report.targets.find((t) => t.name === "modelroute")!.reps[0]!.runs;
+    expect(Object.keys(modelroute)).toEqual(["chat c=1", "chat c=4", "stream c=1", "stream c=4"]);
+    for (const r of Object.values(modelroute)) {
+      expect(r.n).toBeGreaterThan(0);
+      expect(r.calls).toBe(r.sent);
+    }
+    const chart = readFileSync(svg, "utf8");
+    expect(chart).toStartWith("<svg ");
+    expect(chart).toContain("modelroute");
+  },
+};
+
+test("every benchmark has a smoke entry", () => {
+  const benches = readdirSync(benchDir).filter((f) => f.endsWith(".ts") && f !== "lib.ts" && f !== "run-all.ts");
+  expect(benches.sort()).toEqual(Object.keys(SMOKE).sort());
+});
+
+for (const [file, run] of Object.entries(SMOKE)) test(`${file} runs with tiny sizes`, run, 120_000);
+
+test("run-all refuses a benchmark that does not exist", () => {
+  const proc = Bun.spawnSync([process.execPath, join(benchDir, "run-all.ts"), "no-such-bench"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  expect(proc.exitCode).toBe(2);
+  expect(proc.stderr.toString()).toContain("no such benchmark: no-such-bench");
+});
