@@ -205,9 +205,9 @@ export const servedModelOf = (row: ExecutionRow) => row.servedModel ?? row.model
 export function errorOf(row: ExecutionRow): AppError {
   if (row.status === "CANCELLED") return new AppError("CONFLICT", `The execution ${row.id} was cancelled.`);
   const code = (row.errorCode ?? "GENERATION_FAILED") as ConstructorParameters<typeof AppError>[0];
-  // The gateway spent its retries; when an upstream named a wait (Retry-After), the client may retry after it.
-  const passed = failureHeadersOf(row);
-  return new AppError(code, row.errorMessage ?? "The provider failed.", [], passed["retry-after"] ? passed : { "x-should-retry": "false" });
+  // The gateway has spent its retries: the SDKs must not add theirs. A wait an upstream named
+  // (Retry-After) is passed on for the application to back off by.
+  return new AppError(code, row.errorMessage ?? "The provider failed.", [], { ...failureHeadersOf(row), "x-should-retry": "false" });
 }
 
 /** The catalog model a dialect request names, of the task the endpoint serves; 404 as the SDKs expect for an unknown one. */
