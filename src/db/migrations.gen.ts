@@ -10,6 +10,7 @@ import m6 from "../../drizzle/0006_batches.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_partial_execution_indexes.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_covering_vector_filter.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_aliases_response_cache.sql" with { type: "text" };
+import m10 from "../../drizzle/0010_key_response_cache.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -23,4 +24,5 @@ export const migrationSql: Record<string, string> = {
   "0007_partial_execution_indexes": m7,
   "0008_covering_vector_filter": m8,
   "0009_aliases_response_cache": m9,
+  "0010_key_response_cache": m10,
 };

@@ -42,6 +42,8 @@ export const apiKeys = sqliteTable(
     maskedKey: text("masked_key").notNull(),
     limits: json<KeyLimits>("limits").notNull().default({}),
     guardrailId: text("guardrail_id"),
+    /** The response cache for this key's calls (docs/cache.md): "default" (the model's rules), "always" or "never". */
+    responseCache: text("response_cache", { enum: ["default", "always", "never"] }).notNull().default("default"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),

@@ -193,6 +193,36 @@ describe("exact cache", () => {
   });
 });
 
+describe("per key", () => {
+  test("a key set to always caches what is not deterministic; a key set to never neither reads nor writes; a PATCH changes it", async () => {
+    const created = await (await server.post("/v1/api-keys", { name: "cache always", response_cache: "always" })).json();
+    expect(created.response_cache).toBe("always");
+    const always = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: created.key, maxRetries: 0 });
+    const body = { model: "gpt", messages: ask("Write a haiku about the sea."), temperature: 0.9 };
+    upstream.next({ reply: { text: "Waves fold into foam." } });
+    expect((await chat(body, {}, always)).cache).toBe("MISS");
+    const before = calls();
+    const hit = await chat(body, {}, always);
+    expect(hit.cache).toBe("HIT");
+    expect(hit.completion.choices[0]!.message.content).toBe("Waves fold into foam.");
+    expect(calls()).toBe(before);
+    // The default key does not cache a request that is not deterministic: no header, an upstream call.
+    expect((await chat(body)).cache).toBeNull();
+    expect(calls()).toBe(before + 1);
+
+    const patched = await (await server.request("PATCH", `/v1/api-keys/${created.id}`, { body: { response_cache: "never" } })).json();
+    expect(patched.response_cache).toBe("never");
+    const deterministic = { model: "gpt", messages: ask("What is two plus two?"), temperature: 0 };
+    expect((await chat(deterministic)).cache).toBe("MISS"); // stored by the default key
+    const callsNow = calls();
+    const never = await chat(deterministic, {}, always);
+    expect(never.cache).toBeNull(); // the same org's entry is not read by a key set to never
+    expect(calls()).toBe(callsNow + 1);
+    const refused = await server.post("/v1/api-keys", { name: "bad", response_cache: "sometimes" });
+    expect(refused.status).toBe(400);
+  });
+});
+
 describe("size bound", () => {
   let small: TestServer;
   beforeAll(async () => {

@@ -52,13 +52,27 @@ const deterministic = (input: Record<string, unknown>) => input.temperature === 
 /** Tools the answer may call: the client would act on a replayed call again. */
 const offersTools = (input: Record<string, unknown>) => Array.isArray(input.tools) && input.tools.length > 0 && input.tool_choice !== "none";
 
-/** Whether (and under which key) a request is cached; null when it is not. `model` is the first model that may answer it. */
-export function decide(ctx: AppContext, model: Catalog.Model, name: string, orgId: string, input: Record<string, unknown>, policy: RequestPolicy): Decision | null {
-  if (policy === "bypass" || ctx.config.cacheMaxKb === 0 || !CACHEABLE_TASKS.has(model.task)) return null;
+/**
+ * Whether (and under which key) a request is cached; null when it is not. `model` is the first
+ * model that may answer it; `keySetting` the caller's key's. A request's bypass, the key's
+ * `never` and the model's `never` each rule it out; the request's `use` or the key's `always`
+ * cache it whether or not it is deterministic (tools still need the request's `use`).
+ */
+export function decide(
+  ctx: AppContext,
+  model: Catalog.Model,
+  name: string,
+  orgId: string,
+  input: Record<string, unknown>,
+  policy: RequestPolicy,
+  keySetting: "default" | "always" | "never" = "default",
+): Decision | null {
+  if (policy === "bypass" || keySetting === "never" || ctx.config.cacheMaxKb === 0 || !CACHEABLE_TASKS.has(model.task)) return null;
   const settings = model.cache ?? {};
   const exact = settings.exact ?? "deterministic";
   if (exact === "never") return null;
-  if (policy !== "use" && (offersTools(input) || (exact === "deterministic" && !deterministic(input)))) return null;
+  if (policy !== "use" && offersTools(input)) return null;
+  if (policy !== "use" && keySetting !== "always" && exact === "deterministic" && !deterministic(input)) return null;
   return { key: keyOf(orgId, name, input), ttlMs: (settings.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000, semantic: settings.semantic ?? null };
 }
 

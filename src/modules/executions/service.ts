@@ -104,7 +104,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   const now = ctx.clock.now();
   const id = newId("exec");
   if (!opts.background) ctx.scheduler.noteInteractive();
-  const cache = Cache.decide(ctx, model, target.name, caller.orgId, validated, opts.cache);
+  const cache = Cache.decide(ctx, model, target.name, caller.orgId, validated, opts.cache, caller.responseCache);
   const execution = (cacheStatus: store.ExecutionRow["cacheStatus"], hold: number): State.NewExecution => ({
     id,
     orgId: caller.orgId,

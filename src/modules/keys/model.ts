@@ -82,6 +82,9 @@ export namespace KeyModel {
       disabled: t.Boolean(),
       limits,
       guardrail_id: t.Union([t.String(), t.Null()], { description: "The guardrail assigned to this key, if any." }),
+      response_cache: enumOf(["default", "always", "never"], {
+        description: "The response cache for this key's calls: `default` follows the model's rules (deterministic requests only, unless the catalog says otherwise), `always` caches every cacheable request of the key, `never` neither reads nor writes the cache. A request's `X-ModelRoute-Cache: bypass` still wins.",
+      }),
       expires_at: t.Union([t.String(), t.Null()], { description: "When the key stops working (ISO-8601 UTC); null = never." }),
       previous_key_expires_at: t.Union([t.String(), t.Null()], {
         description: "After a rotation: when the previous secret stops working (1 h after the rotation); null otherwise.",
@@ -102,6 +105,7 @@ export namespace KeyModel {
           disabled: false,
           limits: { requests_per_minute: 120, max_concurrent_executions: 4, spend_limit: "25.000", spend_limit_reset: "monthly" },
           guardrail_id: EXAMPLE.guardrailId,
+          response_cache: "default",
           expires_at: EXAMPLE.keyExpiresAt,
           previous_key_expires_at: null,
           last_used_at: EXAMPLE.keyLastUsedAt,
@@ -132,6 +136,7 @@ export namespace KeyModel {
           disabled: false,
           limits: { requests_per_minute: 120, max_concurrent_executions: null, spend_limit: "25.000", spend_limit_reset: "monthly" },
           guardrail_id: null,
+          response_cache: "default",
           expires_at: EXAMPLE.keyExpiresAt,
           previous_key_expires_at: null,
           last_used_at: null,
@@ -148,9 +153,10 @@ export namespace KeyModel {
       permission: t.Optional(enumOf(["full", "inference"], { default: "inference", description: "Default `inference`." })), // meant: least privilege unless asked
       expires_at: t.Optional(t.String({ description: "ISO-8601 UTC time ending in Z; the key stops working then.", examples: ["2027-11-30T00:00:00Z"] })),
       limits: t.Optional(limitsInput),
+      response_cache: t.Optional(enumOf(["default", "always", "never"], { description: "Default `default`: the model's cache rules; see the key object." })),
     },
     {
-      description: "A new API key: a name, and optionally a permission, an expiry and limits.",
+      description: "A new API key: a name, and optionally a permission, an expiry, limits and its response-cache setting.",
       examples: [
         {
           name: EXAMPLE.keyName,
@@ -168,6 +174,7 @@ export namespace KeyModel {
       name: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
       disabled: t.Optional(t.Boolean({ description: "A disabled key answers 401 until enabled again." })),
       limits: t.Optional(limitsInput),
+      response_cache: t.Optional(enumOf(["default", "always", "never"], { description: "The key's response-cache setting; see the key object." })),
     },
     { description: "The fields to change; a field left out keeps its value.", examples: [{ limits: { max_concurrent_executions: 4 } }] },
   );

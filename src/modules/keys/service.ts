@@ -35,7 +35,11 @@ export type Caller = {
   guardrailId: string | null;
   /** The assigned guardrail's limits, when it has one. */
   guardrailLimits?: KeyLimits | null;
+  /** The key's response-cache setting (docs/cache.md); "default" when left out. */
+  responseCache?: ResponseCacheSetting;
 };
+
+export type ResponseCacheSetting = store.ApiKeyRow["responseCache"];
 
 export type Verification = { valid: true; caller: Caller } | { valid: false; message: string };
 
@@ -78,6 +82,7 @@ export function verifyApiKey(deps: VerifyDeps, key: string): Verification {
       limits: row.limits,
       guardrailId: row.guardrailId,
       guardrailLimits: found.guardrailLimits,
+      responseCache: row.responseCache,
     },
   };
 }
@@ -98,7 +103,7 @@ export type NewKey = { id: string; key: string };
 /** Inserts a key row and its secret; returns the secret, which is never stored in clear. */
 export function issueKey(
   conn: Conn,
-  input: { orgId: string; name: string; permission: Permission; limits?: KeyLimits; expiresAt?: number | null },
+  input: { orgId: string; name: string; permission: Permission; limits?: KeyLimits; expiresAt?: number | null; responseCache?: ResponseCacheSetting },
   now: number,
 ): NewKey {
   const id = newId("key");
@@ -112,6 +117,7 @@ export function issueKey(
       permission: input.permission,
       maskedKey: maskApiKey(key),
       limits: input.limits ?? {},
+      responseCache: input.responseCache ?? "default",
       expiresAt: input.expiresAt ?? null,
       createdAt: now,
     },
@@ -128,8 +134,8 @@ export type KeyDeps = { db: Db; now: number; keyCache?: KeyCache };
 /** Runs inside the write's transaction (the admin surfaces write their audit row here). */
 export type AlsoInTx = (tx: Tx) => void;
 
-export type CreateKeyInput = { name: string; permission?: Permission; expires_at?: string; limits?: LimitsInput };
-export type UpdateKeyInput = { name?: string; disabled?: boolean; limits?: LimitsInput };
+export type CreateKeyInput = { name: string; permission?: Permission; expires_at?: string; limits?: LimitsInput; response_cache?: ResponseCacheSetting };
+export type UpdateKeyInput = { name?: string; disabled?: boolean; limits?: LimitsInput; response_cache?: ResponseCacheSetting };
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z$/;
 
@@ -168,6 +174,7 @@ export function keyView(deps: KeyDeps, row: store.ApiKeyRow) {
     disabled: row.disabled,
     limits: limitsView(row.limits),
     guardrail_id: row.guardrailId,
+    response_cache: row.responseCache,
     expires_at: iso(row.expiresAt),
     previous_key_expires_at: iso(store.previousSecretExpiry(deps.db, row.id, deps.now)),
     last_used_at: iso(Math.max(lastUsed ?? 0, row.lastUsedAt ?? 0) || null),
@@ -198,7 +205,7 @@ export function createKey(deps: KeyDeps, orgId: string, input: CreateKeyInput, a
           "API_KEY_LIMIT_REACHED",
           `This organization already has ${MAX_ACTIVE_KEYS_PER_ORG} active API keys, the most allowed; revoke one first.`,
         );
-      const created = issueKey(tx, { orgId, name, permission: input.permission ?? "inference", limits, expiresAt }, deps.now);
+      const created = issueKey(tx, { orgId, name, permission: input.permission ?? "inference", limits, expiresAt, responseCache: input.response_cache }, deps.now);
       alsoInTx?.(tx);
       return created;
     },
@@ -229,6 +236,7 @@ export function updateKey(deps: KeyDeps, orgId: string, id: string, input: Updat
   if (input.name !== undefined) set.name = validName(input.name);
   if (input.limits !== undefined) set.limits = mergeLimits(row.limits, input.limits);
   if (input.disabled !== undefined) set.disabled = input.disabled;
+  if (input.response_cache !== undefined) set.responseCache = input.response_cache;
   deps.db.transaction(
     (tx) => {
       if (input.disabled === true) guardLastFullKey(tx, row, deps.now, "disable");

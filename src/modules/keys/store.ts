@@ -78,7 +78,7 @@ export const countUsableFullKeys = (conn: Conn, orgId: string, now: number, exce
     )
     .get()!.n;
 
-export function updateKey(conn: Conn, id: string, set: Partial<Pick<ApiKeyRow, "name" | "limits" | "disabled">>) {
+export function updateKey(conn: Conn, id: string, set: Partial<Pick<ApiKeyRow, "name" | "limits" | "disabled" | "responseCache">>) {
   conn.update(apiKeys).set(set).where(eq(apiKeys.id, id)).run();
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE `api_keys` ADD `response_cache` text DEFAULT 'default' NOT NULL;
