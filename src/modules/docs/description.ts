@@ -2,11 +2,12 @@
 import { CODES } from "../../errors";
 
 /** Every error code as a Markdown table, from CODES: in the docs' introduction and the README. */
+/** Two columns, not four: the introduction's column is narrow, and the "when" text needs the room. */
 export function errorCodeTable(): string {
   const rows = Object.entries(CODES).map(
-    ([code, [status, retryable, when]]) => `| \`${code}\` | ${status} | ${retryable ? "yes" : "no"} | ${when.replace(/\|/g, "\\|")} |`,
+    ([code, [status, retryable, when]]) => `| \`${code}\` | **${status}**, ${retryable ? "retryable" : "not retryable"}. ${when.replace(/\|/g, "\\|")} |`,
   );
-  return ["| Code | HTTP status | Retryable | When |", "|---|---|---|---|", ...rows].join("\n");
+  return ["| Code | Status, and when |", "|---|---|", ...rows].join("\n");
 }
 
 export const API_DESCRIPTION = `ModelRoute is a provider-opaque AI execution gateway. Send canonical input for a model slug,
