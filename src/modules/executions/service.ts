@@ -244,9 +244,9 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
   const mode = body.mode ?? (wait !== null ? "SYNC" : "ASYNC");
   const started = Idempotency.begin(ctx, caller.orgId, req.request, "/v1/executions", req.idempotencyKey);
   let stream: Response | undefined;
-  const openStream = (id: string) => {
+  const openStream = (id: string, replayOutput = false) => {
     req.keepOpen();
-    stream = executionStream(ctx, id, 0, req.streamHeaders(id));
+    stream = executionStream(ctx, id, 0, req.streamHeaders(id), { replayOutput });
   };
   let watch: TerminalWatch | undefined;
   const watchEnd = (id: string) => (watch = watchTerminal(ctx, id));
@@ -262,7 +262,7 @@ export async function submit(ctx: AppContext, caller: Caller, body: ExecutionMod
   const cached = started?.replay ? null : Cache.cacheHeaderOf(row);
   if (cached) headers[Cache.CACHE_HEADER] = cached;
   // A cache hit is created finished: a stream of it replays its history at once.
-  if (mode === "STREAMING" && !stream && !started?.replay) openStream(row.id);
+  if (mode === "STREAMING" && !stream && !started?.replay) openStream(row.id, true);
   if (started?.replay) {
     headers["idempotent-replayed"] = "true";
     // ASYNC: the first answer again (202, as created). SYNC and STREAMING: the execution as it is

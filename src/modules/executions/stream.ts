@@ -15,7 +15,17 @@ export const PING_INTERVAL_MS = 5000;
 const frame = (event: string, data: unknown, id?: number) =>
   `${id !== undefined ? `id: ${id}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-export function executionStream(ctx: AppContext, executionId: string, lastEventId = 0, extraHeaders: Record<string, string> = {}): Response {
+/** The text a finished execution produced (what its live stream sent as `output.delta`), when it has one. */
+function outputText(row: store.ExecutionRow): string | null {
+  const text = (row.output as { text?: unknown } | null)?.text;
+  return typeof text === "string" && text.length > 0 ? text : null;
+}
+
+/**
+ * `replayOutput`: an execution created finished (a response-cache hit) streams its text as one
+ * `output.delta` before its end, as a live run would have; a reconnect to a finished one does not.
+ */
+export function executionStream(ctx: AppContext, executionId: string, lastEventId = 0, extraHeaders: Record<string, string> = {}, opts: { replayOutput?: boolean } = {}): Response {
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -53,7 +63,11 @@ export function executionStream(ctx: AppContext, executionId: string, lastEventI
         unsubscribe();
       };
       const row = store.byId(ctx.db, executionId)!;
-      for (const e of statusHistory(row)) onStatus(e.seq, e.status, e.at);
+      const replayed = opts.replayOutput && row.status === "COMPLETED" ? outputText(row) : null;
+      for (const e of statusHistory(row)) {
+        if (replayed !== null && store.isTerminal(e.status)) send(frame("output.delta", { text: replayed }));
+        onStatus(e.seq, e.status, e.at);
+      }
       if (!closed && store.isTerminal(row.status)) close();
     },
     cancel() {
