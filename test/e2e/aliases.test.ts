@@ -145,6 +145,11 @@ describe("catalog", () => {
     expect((await (await server.get("/v1/models/fast")).json()).alias_of).toEqual(["llama", "mini"]);
     const exported = await (await server.request("GET", "/admin/v1/catalog", { key: null, headers: { authorization: `Bearer ${server.adminToken}` } })).json();
     expect(exported.aliases).toEqual({ fast: ["llama", "mini"] });
+    // The surfaces whose lists have no alias field list it as a model of its own name.
+    const tags = (await (await server.get("/api/tags")).json()).models as { name: string }[];
+    expect(tags.map((t) => t.name)).toContain("fast:latest"); // Ollama names carry a tag
+    const gemini = (await (await server.get("/v1beta/models?pageSize=1000")).json()).models as { name: string; supportedGenerationMethods: string[] }[];
+    expect(gemini.find((m) => m.name === "models/fast")?.supportedGenerationMethods).toContain("generateContent");
   });
 
   test("an alias may not take a slug, name an unknown model or an alias, or mix tasks; a model may not take an alias's name", async () => {

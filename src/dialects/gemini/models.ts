@@ -42,7 +42,7 @@ export function listModels(ctx: AppContext, query: { pageSize?: string; pageToke
   const size = query.pageSize === undefined || query.pageSize === "" ? DEFAULT_PAGE_SIZE : Number(query.pageSize);
   if (!Number.isInteger(size) || size < 0) throw badValue("pageSize", "must be a non-negative integer.");
   const pageSize = Math.min(size || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  const models = Catalog.listModels(ctx.db).filter((m) => SERVED_TASKS.includes(m.task)).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  const models = Catalog.listCallable(ctx.db).filter((m) => SERVED_TASKS.includes(m.task)).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   let start = 0;
   if (query.pageToken) {
     const after = Buffer.from(query.pageToken, "base64url").toString("utf8");

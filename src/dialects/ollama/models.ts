@@ -53,9 +53,9 @@ function listed(model: Catalog.Model) {
   return { name, model: name, modified_at: iso(model.createdAt), size: 0, digest: digestOf(model), details: detailsOf(model) };
 }
 
-const ollamaModels = (ctx: AppContext) => Catalog.listModels(ctx.db).filter((m) => OLLAMA_TASKS.includes(m.task));
+const ollamaModels = (ctx: AppContext) => Catalog.listCallable(ctx.db).filter((m) => OLLAMA_TASKS.includes(m.task));
 
-/** `GET /api/tags`: every chat, text-generation and embedding model of the catalog. */
+/** `GET /api/tags`: every chat, text-generation and embedding model of the catalog, and the aliases of such models. */
 export const tags = (ctx: AppContext) => ({ models: ollamaModels(ctx).map(listed) });
 
 type Named = { name: unknown; field: "model" | "name" };

@@ -112,6 +112,19 @@ export function findCallable(db: Db, name: string): Model | undefined {
   return target.alias ? { ...target.models[0]!, slug: name } : target.models[0];
 }
 
+/**
+ * Every name a client may call, for the surfaces whose model lists have no alias field of their
+ * own (Ollama's tags, Gemini's models): each model, then each alias as its first model under the
+ * alias's name (findCallable's view).
+ */
+export function listCallable(db: Db): Model[] {
+  const aliases = listAliases(db).flatMap((a) => {
+    const model = findCallable(db, a.name);
+    return model ? [model] : [];
+  });
+  return [...listModels(db), ...aliases];
+}
+
 /** Every alias of the catalog with its member slugs, by name. */
 export const listAliases = (db: Db): { name: string; models: string[] }[] => [...snapshot(db).aliases].map(([name, models]) => ({ name, models }));
 
