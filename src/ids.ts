@@ -4,6 +4,12 @@ export type IdPrefix =
 
 export const newId = (prefix: IdPrefix) => `${prefix}_${Bun.randomUUIDv7()}`;
 
+/** The smallest id of `prefix` made at or after `ms`: UUIDv7 ids sort by their creation time, so a range of ids is a range of times. */
+export function firstIdAt(prefix: IdPrefix, ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${prefix}_${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const shapes = new Map<string, RegExp>();
 

@@ -11,6 +11,7 @@ import m7 from "../../drizzle/0007_partial_execution_indexes.sql" with { type: "
 import m8 from "../../drizzle/0008_covering_vector_filter.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_aliases_response_cache.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_key_response_cache.sql" with { type: "text" };
+import m11 from "../../drizzle/0011_one_ledger_entry_per_execution.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -25,4 +26,5 @@ export const migrationSql: Record<string, string> = {
   "0008_covering_vector_filter": m8,
   "0009_aliases_response_cache": m9,
   "0010_key_response_cache": m10,
+  "0011_one_ledger_entry_per_execution": m11,
 };

@@ -264,13 +264,15 @@ export const ledgerEntries = sqliteTable(
   {
     id: text("id").primaryKey(),
     orgId: text("org_id").notNull().references(() => orgs.id),
-    kind: text("kind", { enum: ["credit", "hold", "resolve", "adjustment"] }).notNull(),
-    /** Signed effect on `available`. */
+    /** One `resolve` per execution that held anything (its hold is the execution's hold_micros until then). */
+    kind: text("kind", { enum: ["credit", "resolve", "adjustment"] }).notNull(),
+    /** Signed effect on `available` over the entry's whole story: a resolution's is minus what it captured. */
     amountMicros: integer("amount_micros").notNull(),
     capturedMicros: integer("captured_micros"),
     releasedMicros: integer("released_micros"),
     executionId: text("execution_id"),
     keyId: text("key_id"),
+    /** Entries written before migration 0011 only (the hold entry a resolution resolved). */
     holdId: text("hold_id"),
     note: text("note"),
     idempotencyKey: text("idempotency_key"),
@@ -278,10 +280,8 @@ export const ledgerEntries = sqliteTable(
   },
   (t) => [
     index("ledger_org").on(t.orgId, t.id),
-    // Spend limits sum a key's holds in a window; resolutions need no entry here.
-    index("ledger_key_holds").on(t.keyId, t.createdAt).where(sql`kind = 'hold'`),
-    // Settling finds an execution's hold by execution id; without this it scans the ledger.
-    uniqueIndex("ledger_hold_resolved_once").on(t.holdId).where(sql`hold_id IS NOT NULL`),
+    // Spend limits sum what a key's executions created in a window captured (a resolution's id is its execution's).
+    index("ledger_key_resolutions").on(t.keyId, t.id).where(sql`kind = 'resolve'`),
     uniqueIndex("ledger_credit_idempotency").on(t.orgId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
 );

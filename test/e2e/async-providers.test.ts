@@ -90,7 +90,7 @@ describe("cog", () => {
     expect(put.body.webhook).toContain("/v1/providers/callbacks/");
     expect(put.body.webhook).not.toContain(id); // the token is not the execution id
     expect(put.body.webhook_events_filter).toEqual(["start", "completed"]);
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["hold", "resolve"]);
+    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
   });
 
   test("a create whose connection drops after Cog accepted it is retried with the same id: one prediction", async () => {
@@ -112,7 +112,7 @@ describe("cog", () => {
     expect(cog.webhooks.filter((w) => w.predictionId === id && w.status === 200).length).toBeGreaterThanOrEqual(4);
     const after = await (await server.get(`/v1/executions/${id}`)).json();
     expect(after).toEqual(done);
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["hold", "resolve"]);
+    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
   });
 
   test("busy (409) is back-pressure: retried, and not held against the route", async () => {
@@ -138,7 +138,7 @@ describe("cog", () => {
     const done = await waitFor(id, ["EXPIRED", "COMPLETED", "FAILED"], 12_000);
     expect(done.status).toBe("EXPIRED");
     expect(done.cost).toBe("0.000");
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["hold", "resolve"]);
+    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
   }, 15_000);
 
   test("a cancel is forwarded to Cog", async () => {

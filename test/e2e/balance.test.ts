@@ -63,21 +63,23 @@ describe("GET /v1/balance", () => {
 });
 
 describe("holds and captures", () => {
-  test("a running execution holds its maximum cost; when it completes the cost is captured and the ledger shows hold then capture", async () => {
+  test("a running execution holds its maximum cost; when it completes the cost is captured, one ledger entry of minus its cost", async () => {
     const { orgId, key } = server.newOrgKey({ creditMicros: 1_000_000 });
     const created = await (await server.post("/v1/executions", image({ mock_latency_ms: 300 }), key)).json();
     expect(await balanceOf(key)).toMatchObject({ available: "0.960", held: "0.040", total: "1.000" });
+    // A hold is in the balance's `held`, not an entry of its own.
+    expect((await transactionsOf(key)).data.map((t: { type: string }) => t.type)).toEqual(["credit"]);
+    invariants(server.running.ctx.sqlite, orgId);
     const done = await untilTerminal(created.id, key);
     expect(done).toMatchObject({ status: "COMPLETED", cost: "0.040" });
     expect(await balanceOf(key)).toMatchObject({ available: "0.960", held: "0.000", total: "0.960" });
     const list = await transactionsOf(key);
     expect(list.data.map((t: { type: string; amount: string }) => [t.type, t.amount])).toEqual([
-      ["capture", "0.000"],
-      ["hold", "-0.040"],
+      ["capture", "-0.040"],
       ["credit", "1.000"],
     ]);
     expect(list.data[0]).toMatchObject({ object: "balance_transaction", execution_id: created.id, captured: "0.040", released: "0.000", note: null });
-    expect(list.data[2]).toMatchObject({ note: "test credit", execution_id: null, captured: null });
+    expect(list.data[1]).toMatchObject({ note: "test credit", execution_id: null, captured: null });
     invariants(server.running.ctx.sqlite, orgId);
   });
 
@@ -86,12 +88,12 @@ describe("holds and captures", () => {
     const res = await server.post("/v1/executions", { model: "demo-model", mode: "SYNC", input: { text: "one two three" } }, key);
     const done = await res.json();
     expect(done.status).toBe("COMPLETED");
-    const [resolution, hold] = (await transactionsOf(key)).data;
+    const [resolution] = (await transactionsOf(key)).data;
     expect(resolution.type).toBe("capture");
     expect(resolution.captured).toBe(done.cost);
-    const heldMicros = Math.round(-Number(hold.amount) * 1e6);
+    const heldMicros = (server.running.ctx.sqlite.query("SELECT hold_micros AS h FROM executions WHERE id = ?").get(done.id) as { h: number }).h;
     expect(Math.round(Number(resolution.released) * 1e6)).toBe(heldMicros - Math.round(Number(done.cost) * 1e6));
-    expect(resolution.amount).toBe(resolution.released);
+    expect(Math.round(Number(resolution.amount) * 1e6)).toBe(-Math.round(Number(done.cost) * 1e6));
     expect((await balanceOf(key)).held).toBe("0.000");
     invariants(server.running.ctx.sqlite, orgId);
   });
@@ -112,7 +114,7 @@ describe("holds and captures", () => {
     const done = await (await server.post("/v1/executions", { ...image({ mock_error: "CONTENT_MODERATION_REJECTED" }), mode: "SYNC" }, key)).json();
     expect(done).toMatchObject({ status: "FAILED", cost: "0.000" });
     const [release] = (await transactionsOf(key)).data;
-    expect(release).toMatchObject({ type: "release", amount: "0.040", captured: "0.000", released: "0.040", execution_id: done.id });
+    expect(release).toMatchObject({ type: "release", amount: "0.000", captured: "0.000", released: "0.040", execution_id: done.id });
     expect(await balanceOf(key)).toMatchObject({ available: "0.100", held: "0.000" });
     invariants(server.running.ctx.sqlite, orgId);
   });

@@ -13,7 +13,7 @@ const captureExample = {
   id: "entry_01a22bba-6198-7aa3-bee0-02adb203bfbf",
   object: "balance_transaction",
   type: "capture",
-  amount: "0.000",
+  amount: "-0.040",
   captured: "0.040",
   released: "0.000",
   execution_id: EXECUTION_ID,
@@ -49,14 +49,14 @@ export namespace LedgerModel {
     {
       id: t.String({ examples: [captureExample.id] }),
       object: t.Literal("balance_transaction"),
-      type: enumOf(["credit", "hold", "capture", "release", "adjustment"], {
+      type: enumOf(["credit", "capture", "release", "adjustment"], {
         description:
-          "`credit`: money added. `hold`: an execution's maximum cost set aside at create. `capture`: the execution ended and was charged " +
-          "`captured`; the rest of its hold came back in the same entry. `release`: it ended without a charge (failed, expired, cancelled " +
-          "before work), the whole hold came back. `adjustment`: an operator correction.",
+          "`credit`: money added. `capture`: an execution ended and was charged `captured`; the rest of what it held (`released`) came back. " +
+          "`release`: it ended without a charge (failed, expired, cancelled before work), all it held came back. `adjustment`: an operator correction. " +
+          "A running execution's hold is not an entry: it is in the balance's `held` until the execution ends.",
         examples: ["capture"],
       }),
-      amount: money("Signed effect on `available`: a credit or release is positive, a hold negative, a capture is the unused part of its hold coming back.", "0.000"),
+      amount: money("Signed effect on `available`: a credit is positive, a capture is minus what it charged, a release is zero.", "-0.040"),
       captured: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what was charged.", examples: ["0.040"] }),
       released: t.Union([t.String(), t.Null()], { description: "On `capture` and `release`: what went back to `available`.", examples: ["0.000"] }),
       execution_id: t.Union([t.String(), t.Null()], { description: "The execution a hold, capture or release belongs to.", examples: [EXECUTION_ID] }),

@@ -36,7 +36,8 @@ const PERIOD_NAMES: Record<SpendLimit["reset"], string> = { daily: "daily", week
 function checkSpendLimits(tx: Conn, hold: HoldRequest) {
   if (!hold.keyId) return;
   for (const limit of hold.spendLimits ?? []) {
-    const spentMicros = store.spendOfKeySince(tx, hold.keyId, limit.windowStartMs);
+    // The execution being held is already inserted: its own hold is `amountMicros`, not spend so far.
+    const spentMicros = store.spendOfKeySince(tx, hold.keyId, limit.windowStartMs, hold.executionId);
     if (spentMicros + hold.amountMicros <= limit.limitMicros) continue;
     const owner = limit.source === "key" ? "This API key's" : "The API key's guardrail";
     const since = limit.reset === "none" ? "" : ` since ${new Date(limit.windowStartMs).toISOString()}`;
@@ -55,9 +56,9 @@ function checkSpendLimits(tx: Conn, hold: HoldRequest) {
 export function placeHold(tx: Conn, hold: HoldRequest): void {
   if (hold.amountMicros <= 0) return;
   checkSpendLimits(tx, hold);
-  const placed = store.placeHold(tx, hold.orgId, hold.executionId, hold.keyId, hold.amountMicros, hold.now);
-  if (!placed) throw new AppError("INSUFFICIENT_BALANCE", `The available balance is below this execution's maximum cost of $${formatUsd(hold.amountMicros)}.`);
-  watchThreshold(tx, hold.orgId, placed.after, hold.now);
+  const after = store.placeHold(tx, hold.orgId, hold.amountMicros);
+  if (!after) throw new AppError("INSUFFICIENT_BALANCE", `The available balance is below this execution's maximum cost of $${formatUsd(hold.amountMicros)}.`);
+  watchThreshold(tx, hold.orgId, after, hold.now);
 }
 
 /**
@@ -73,7 +74,7 @@ export function settle(
 ): number {
   const held = execution.holdMicros;
   if (held <= 0) return 0; // nothing was held (a free model): nothing to capture
-  const hold = { id: store.holdIdOf(execution.id), orgId: execution.orgId, executionId: execution.id, keyId: execution.keyId, heldMicros: held };
+  const hold = { orgId: execution.orgId, executionId: execution.id, keyId: execution.keyId, heldMicros: held };
   const captured = Math.min(costMicros, held);
   if (costMicros > held) metrics?.increment("modelroute_ledger_capture_shortfall_total", "Executions whose cost exceeded their hold.");
   const after = store.resolveHold(tx, hold, captured, now);
@@ -160,12 +161,12 @@ export const lifetimeTotals = (conn: Conn, orgId: string) => store.lifetimeTotal
 /** What a key has spent (captured, or held while running) since `sinceMs`: spend limits and key reports. */
 export const spentByKeySince = (conn: Conn, keyId: string, sinceMs: number) => store.spendOfKeySince(conn, keyId, sinceMs);
 
-export type TransactionType = "credit" | "hold" | "capture" | "release" | "adjustment";
+export type TransactionType = "credit" | "capture" | "release" | "adjustment";
 
 /**
  * A ledger entry on the wire. A resolution reads as `capture` when it charged anything (the
  * rest of the hold is released in the same entry) and `release` when it charged nothing.
- * `amount` is the signed effect on `available`, so a capture's amount is what came back.
+ * `amount` is the signed effect on `available` of the whole execution: minus what it charged.
  */
 export function transactionView(row: store.EntryRow) {
   const resolved = row.kind === "resolve";

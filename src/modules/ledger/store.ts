@@ -6,12 +6,11 @@
  * Statements on the execution hot path (hold, settle) are prepared once per connection.
  */
 import { and, eq, gte, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection, rawPerConnection } from "../../db/prepared";
 import { balances, ledgerEntries } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
-import { newId } from "../../ids";
+import { firstIdAt, newId } from "../../ids";
 
 export type EntryRow = typeof ledgerEntries.$inferSelect;
 
@@ -26,19 +25,9 @@ const afterFields = {
 };
 
 const p = sql.placeholder;
-const resolveRow = alias(ledgerEntries, "resolution");
 
 const statements = preparedPerConnection((conn: Conn) => ({
     balanceOf: conn.select().from(balances).where(eq(balances.orgId, p("org"))).prepare(),
-    // A key's spend since a time: each hold placed since then counts its capture once
-    // resolved, its full amount while open.
-    spendOfKey: conn
-      .select({ spentMicros: sql<number>`coalesce(sum(coalesce(${resolveRow.capturedMicros}, -${ledgerEntries.amountMicros})), 0)` })
-      .from(ledgerEntries)
-      .leftJoin(resolveRow, eq(resolveRow.holdId, ledgerEntries.id))
-      // `kind = 'hold'` as a literal: the partial index ledger_key_holds is chosen at prepare time.
-      .where(and(eq(ledgerEntries.keyId, p("key")), sql`${ledgerEntries.kind} = 'hold'`, gte(ledgerEntries.createdAt, p("since"))))
-      .prepare(),
 }));
 
 export function ensureBalance(conn: Conn, orgId: string) {
@@ -59,51 +48,59 @@ const hot = rawPerConnection((sqlite) => ({
      WHERE org_id = $org
      RETURNING available_micros AS availableMicros, held_micros AS heldMicros, low_balance_threshold_micros AS thresholdMicros, low_balance_armed AS armed`,
   ),
-  // The unique hold_id index turns a second resolution into a no-op (no row returned).
+  // The primary key (the execution's own id, resolutionIdOf) turns a second resolution into a no-op (no row returned).
   insertEntry: sqlite.prepare(
     `INSERT INTO ledger_entries (id, org_id, kind, amount_micros, captured_micros, released_micros, execution_id, key_id, hold_id, created_at)
      VALUES ($id, $org, $kind, $amount, $captured, $released, $execution, $key, $hold, $now)
      ON CONFLICT DO NOTHING RETURNING id`,
   ),
+  // A key's spend on the executions it created since a time: what their resolutions captured
+  // (a resolution's id is its execution's, so ids from $sinceId on are executions created since),
+  // and what the open ones hold (a hold is the execution row's hold_micros until it is resolved).
+  // Both terms name their partial index's WHERE exactly, as SQLite needs to use it.
+  spendOfKey: sqlite.prepare(
+    `SELECT coalesce((SELECT sum(captured_micros) FROM ledger_entries WHERE kind = 'resolve' AND key_id = $key AND id >= $sinceId), 0)
+          + coalesce((SELECT sum(hold_micros) FROM executions WHERE status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK') AND key_id = $key AND created_at >= $since AND id != $except), 0) AS spentMicros`,
+  ),
 }));
 
-/** Moves amount from available to held and records the hold; null when available is short. */
-export function placeHold(conn: Conn, orgId: string, executionId: string, keyId: string | null, amountMicros: number, now: number): { holdId: string; after: BalanceAfter } | null {
-  const s = hot(conn);
-  const after = s.hold.get({ org: orgId, amount: amountMicros }) as BalanceAfter | null;
-  if (!after) return null;
-  const holdId = holdIdOf(executionId);
-  s.insertEntry.get({ id: holdId, org: orgId, kind: "hold", amount: -amountMicros, captured: null, released: null, execution: executionId, key: keyId, hold: null, now });
-  return { holdId, after };
+/**
+ * Moves amount from available to held; null when available is short. A hold has no entry of its
+ * own: it is the execution's `hold_micros` while the execution is open (docs/decisions.md "One
+ * ledger entry per execution"), and the entry that resolves it records what it became.
+ */
+export function placeHold(conn: Conn, orgId: string, amountMicros: number): BalanceAfter | null {
+  return (hot(conn).hold.get({ org: orgId, amount: amountMicros }) as BalanceAfter | null) ?? null;
 }
 
 /**
- * An execution has at most one hold; its entry id is the execution's own UUIDv7 under the
- * `entry_` prefix, so settling finds it without a lookup (and without an index on execution_id).
+ * An execution's resolution entry has the execution's own UUIDv7 under the `entry_` prefix, so
+ * the primary key makes a second resolution a no-op: "exactly once" is a database fact.
  */
-export const holdIdOf = (executionId: string) => `entry_${executionId.slice(executionId.indexOf("_") + 1)}`;
+export const resolutionIdOf = (executionId: string) => `entry_${executionId.slice(executionId.indexOf("_") + 1)}`;
 
 /** What resolving a hold needs, all known from the execution row. */
-export type HoldRef = { id: string; orgId: string; executionId: string; keyId: string | null; heldMicros: number };
+export type HoldRef = { orgId: string; executionId: string; keyId: string | null; heldMicros: number };
 
 /**
- * Resolves a hold with one entry carrying both the captured and the released part. The unique
- * index on hold_id makes a second resolution a no-op (null), so "exactly once" is a database fact.
+ * Resolves a hold with one entry: its amount is what the execution took from available in all
+ * (minus the capture), with the captured and released parts beside it. Null when the execution
+ * was resolved already.
  */
 export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number, now: number): BalanceAfter | null {
   const s = hot(conn);
   const heldMicros = hold.heldMicros;
   const releasedMicros = heldMicros - capturedMicros;
   const inserted = s.insertEntry.get({
-    id: newId("entry"),
+    id: resolutionIdOf(hold.executionId),
     org: hold.orgId,
     kind: "resolve",
-    amount: releasedMicros,
+    amount: -capturedMicros,
     captured: capturedMicros,
     released: releasedMicros,
     execution: hold.executionId,
     key: hold.keyId,
-    hold: hold.id,
+    hold: null,
     now,
   });
   if (!inserted) return null;
@@ -147,8 +144,8 @@ export function lifetimeTotals(conn: Conn, orgId: string): { creditedMicros: num
 }
 
 /** What a key has spent (captured, or held while running) on executions created since `sinceMs`. */
-export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number): number =>
-  statements(conn).spendOfKey.get({ key: keyId, since: sinceMs })?.spentMicros ?? 0;
+export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number, exceptExecutionId = ""): number =>
+  (hot(conn).spendOfKey.get({ key: keyId, since: sinceMs, sinceId: firstIdAt("entry", sinceMs), except: exceptExecutionId }) as { spentMicros: number } | null)?.spentMicros ?? 0;
 
 export function entriesPage(conn: Conn, orgId: string, page: PageRequest): EntryRow[] {
   const { where, orderBy, take } = pageClauses(ledgerEntries.id, page, eq(ledgerEntries.orgId, orgId));
