@@ -26,6 +26,7 @@ import { candidatesColumn, candidatesFor } from "./candidates";
 import * as State from "./state";
 import * as store from "./store";
 import { executionStream } from "./stream";
+import { waitForTerminal, watchTerminal, type TerminalWatch } from "./wait";
 import { runStarted } from "./jobs";
 import { asCreated, executionView, resultView } from "./view";
 
@@ -344,52 +345,6 @@ export function announce(ctx: AppContext, moved: State.Transitioned) {
   if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB);
 }
 
-/** Watches one execution from now on; `wait` resolves once it is terminal (or as it stands after the wait, or at shutdown). */
-export type TerminalWatch = { wait(timeoutMs: number): Promise<store.ExecutionRow>; stop(): void };
-
-/**
- * Subscribes at once, so an end committed from here on is never missed; for an execution that
- * may have ended already, use waitForTerminal.
- */
-export function watchTerminal(ctx: AppContext, id: string): TerminalWatch {
-  let ended: store.ExecutionRow | null = null;
-  let settle: (() => void) | null = null;
-  const unsubscribe = ctx.bus.subscribe(id, (event) => {
-    if (event.type === "shutdown") ended ??= store.byId(ctx.db, id)!;
-    else if (event.type === "status" && store.isTerminal(event.status as store.Status)) ended ??= event.row ?? store.byId(ctx.db, id)!;
-    else return;
-    unsubscribe();
-    settle?.();
-  });
-  return {
-    wait(timeoutMs) {
-      return new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(ended ?? store.byId(ctx.db, id)!);
-        };
-        const timer = setTimeout(done, timeoutMs);
-        if (ended) done();
-        else settle = done;
-      });
-    },
-    stop: unsubscribe,
-  };
-}
-
-/**
- * Resolves with the execution once it is terminal, or as it stands when `timeoutMs` passes or
- * the server shuts down. Never rejects for a slow model.
- */
-export function waitForTerminal(ctx: AppContext, id: string, timeoutMs: number): Promise<store.ExecutionRow> {
-  const watch = watchTerminal(ctx, id);
-  const now = store.byId(ctx.db, id)!;
-  if (!store.isTerminal(now.status)) return watch.wait(timeoutMs);
-  watch.stop();
-  return Promise.resolve(now);
-}
-
 /** RFC 7240 `Prefer: wait` / `wait=N` → seconds, or null when absent. */
 export function preferredWait(header: string | undefined, maxSeconds: number): number | null {
   if (!header) return null;
@@ -407,6 +362,7 @@ export function preferredWait(header: string | undefined, maxSeconds: number): n
 }
 
 export { executionView, resultView };
+export { waitForTerminal, watchTerminal, type TerminalWatch } from "./wait";
 
 /** Billable usage of an org per day or model (for /v1/usage; the ledger module shapes it). */
 export const usageTotals = (ctx: Pick<AppContext, "db">, orgId: string, fromMs: number, toMs: number, groupBy: store.UsageGroupBy) =>
