@@ -27,23 +27,19 @@ beforeAll(async () => {
   openaiUpstream = await startFakeOpenAI();
   geminiUpstream = await startFakeGemini({ apiKeys: [GEMINI_KEY] });
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [
-        { id: "oai-box", kind: "openai", base_url: openaiUpstream.url, api_key: "upstream-openai-key" },
-        { id: "gem-box", kind: "gemini", base_url: geminiUpstream.url, api_key: GEMINI_KEY },
-      ],
-      models: [
-        { slug: "gpt-mini", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-        { slug: "gemini-flash", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }] },
-        { slug: "gemini-retry", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 1 }] },
-        { slug: "gemini-failover", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }, { provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-        { slug: "gemini-limited", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }] },
-        { slug: "gemini-embed", task: "embedding", pricing: { input_per_1m_tokens: "0.10" }, routes: [{ provider: "gem-box", upstream_model: "text-embedding-004", retries: 0 }] },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [
+      { id: "oai-box", kind: "openai", base_url: openaiUpstream.url, api_key: "upstream-openai-key" },
+      { id: "gem-box", kind: "gemini", base_url: geminiUpstream.url, api_key: GEMINI_KEY },
+    ],
+    models: [
+      { slug: "gpt-mini", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+      { slug: "gemini-flash", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }] },
+      { slug: "gemini-retry", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 1 }] },
+      { slug: "gemini-failover", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }, { provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+      { slug: "gemini-limited", task: "chat", max_output_tokens: 1024, pricing: chatPrices, routes: [{ provider: "gem-box", upstream_model: "gemini-2.0-flash", retries: 0 }] },
+      { slug: "gemini-embed", task: "embedding", pricing: { input_per_1m_tokens: "0.10" }, routes: [{ provider: "gem-box", upstream_model: "text-embedding-004", retries: 0 }] },
+    ],
   });
   expect(applied.status).toBe(200);
   ai = new GoogleGenAI({ apiKey: server.apiKey, httpOptions: { baseUrl: server.url } });

@@ -20,17 +20,13 @@ let openai: OpenAI;
 beforeAll(async () => {
   upstream = await startFakeMedia({ apiKey: "upstream-media-key" });
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [{ id: "media-box", kind: "openai", base_url: upstream.url, api_key: "upstream-media-key" }],
-      models: [
-        { slug: "up-tts", task: "text-to-speech", pricing: { per_1m_characters: "30.00" }, routes: [{ provider: "media-box", upstream_model: "tts-1", retries: 0 }] },
-        { slug: "up-whisper", task: "speech-to-text", pricing: { per_second: "0.0001" }, routes: [{ provider: "media-box", upstream_model: "whisper-1", retries: 0 }] },
-        { slug: "up-rerank", task: "rerank", pricing: { input_per_1m_tokens: "0.05" }, routes: [{ provider: "media-box", upstream_model: "rerank-v3", retries: 0 }] },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [{ id: "media-box", kind: "openai", base_url: upstream.url, api_key: "upstream-media-key" }],
+    models: [
+      { slug: "up-tts", task: "text-to-speech", pricing: { per_1m_characters: "30.00" }, routes: [{ provider: "media-box", upstream_model: "tts-1", retries: 0 }] },
+      { slug: "up-whisper", task: "speech-to-text", pricing: { per_second: "0.0001" }, routes: [{ provider: "media-box", upstream_model: "whisper-1", retries: 0 }] },
+      { slug: "up-rerank", task: "rerank", pricing: { input_per_1m_tokens: "0.05" }, routes: [{ provider: "media-box", upstream_model: "rerank-v3", retries: 0 }] },
+    ],
   });
   expect(applied.status).toBe(200);
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.apiKey, maxRetries: 0 });

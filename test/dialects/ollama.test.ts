@@ -291,21 +291,17 @@ describe("models", () => {
   });
 
   test("names: a slug with its own tag is listed as is; a tag the catalog does not have is a 404, never a nearby model", async () => {
-    const applied = await server.request("PUT", "/admin/v1/catalog", {
-      key: null,
-      headers: { authorization: `Bearer ${server.adminToken}` },
-      body: {
-        models: [
-          { slug: "tiny:8b", task: "chat", pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-          {
-            slug: "plain-chat",
-            task: "chat",
-            input_schema: { type: "object", additionalProperties: false, required: ["messages"], properties: { messages: { type: "array" }, max_tokens: { type: "integer" } } },
-            pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" },
-            routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }],
-          },
-        ],
-      },
+    const applied = await server.applyCatalog({
+      models: [
+        { slug: "tiny:8b", task: "chat", pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+        {
+          slug: "plain-chat",
+          task: "chat",
+          input_schema: { type: "object", additionalProperties: false, required: ["messages"], properties: { messages: { type: "array" }, max_tokens: { type: "integer" } } },
+          pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" },
+          routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }],
+        },
+      ],
     });
     expect(applied.status).toBe(200);
     const names = (await ollama.list()).models.map((m) => m.name);

@@ -17,19 +17,15 @@ beforeAll(async () => {
   primary = await startFakeOpenAI();
   secondary = await startFakeOpenAI();
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [
-        { id: "alpha", kind: "openai", base_url: primary.url },
-        { id: "beta", kind: "openai", base_url: secondary.url },
-      ],
-      models: [
-        { slug: "cheap", task: "chat", pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" }, routes: [{ provider: "alpha", upstream_model: "a", retries: 0 }, { provider: "beta", upstream_model: "b", retries: 0 }] },
-        { slug: "pricey", task: "chat", pricing: { input_per_1m_tokens: "10.00", output_per_1m_tokens: "30.00" }, routes: [{ provider: "beta", upstream_model: "p", retries: 0 }] },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [
+      { id: "alpha", kind: "openai", base_url: primary.url },
+      { id: "beta", kind: "openai", base_url: secondary.url },
+    ],
+    models: [
+      { slug: "cheap", task: "chat", pricing: { input_per_1m_tokens: "0.10", output_per_1m_tokens: "0.20" }, routes: [{ provider: "alpha", upstream_model: "a", retries: 0 }, { provider: "beta", upstream_model: "b", retries: 0 }] },
+      { slug: "pricey", task: "chat", pricing: { input_per_1m_tokens: "10.00", output_per_1m_tokens: "30.00" }, routes: [{ provider: "beta", upstream_model: "p", retries: 0 }] },
+    ],
   });
   expect(applied.status).toBe(200);
   client = new OpenAI({ baseURL: `${server.url}/api/v1`, apiKey: server.apiKey, maxRetries: 0 });

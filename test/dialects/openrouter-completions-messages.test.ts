@@ -19,13 +19,9 @@ beforeAll(async () => {
   up = await startDialectUpstreams();
   server = up.server;
   // A second model on each upstream, for the fallback list.
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [],
-      models: [{ slug: "acme/writer", task: "chat", owned_by: "acme", pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o", retries: 0 }] }],
-    },
+  const applied = await server.applyCatalog({
+    providers: [],
+    models: [{ slug: "acme/writer", task: "chat", owned_by: "acme", pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o", retries: 0 }] }],
   });
   expect(applied.status).toBe(200);
   openai = new OpenAI({ baseURL: `${server.url}/api/v1`, apiKey: server.apiKey, maxRetries: 0 });

@@ -19,14 +19,10 @@ const models = ["slow-a", "slow-b", "slow-c", "plain-d"];
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [{ id: "oai-box", kind: "openai", base_url: upstream.url, api_key: "upstream-key" }],
-      // One model per check: a route that was told to wait stays cooled down for that long.
-      models: models.map((slug) => ({ slug, task: "chat", max_output_tokens: 256, pricing: { input_per_1m_tokens: "0.15", output_per_1m_tokens: "0.60" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] })),
-    },
+  const applied = await server.applyCatalog({
+    providers: [{ id: "oai-box", kind: "openai", base_url: upstream.url, api_key: "upstream-key" }],
+    // One model per check: a route that was told to wait stays cooled down for that long.
+    models: models.map((slug) => ({ slug, task: "chat", max_output_tokens: 256, pricing: { input_per_1m_tokens: "0.15", output_per_1m_tokens: "0.60" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] })),
   });
   expect(applied.status).toBe(200);
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.apiKey, maxRetries: 0 });

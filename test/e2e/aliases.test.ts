@@ -15,7 +15,7 @@ let down: FakeOpenAI;
 let up: FakeOpenAI;
 let client: OpenAI;
 
-const admin = (body: unknown) => server.request("PUT", "/admin/v1/catalog", { key: null, headers: { authorization: `Bearer ${server.adminToken}` }, body });
+const admin = (body: unknown) => server.applyCatalog(body);
 const micros = (usd: string) => Math.round(Number(usd) * 1e6);
 const balance = async () => (await (await server.get("/v1/balance")).json()) as { available: string; held: string };
 const execution = async (id: string) => (await server.get(`/v1/executions/${id}`)).json();

@@ -22,17 +22,13 @@ const calls = () => upstream.requests.filter((r) => r.path === "/v1/chat/complet
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [{ id: "box", kind: "openai", base_url: upstream.url }],
-      models: [
-        { slug: "gpt", task: "chat", max_output_tokens: 200, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00", per_cache_hit: "0.000003" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-        { slug: "gpt-always", task: "chat", max_output_tokens: 200, cache: { exact: "always", ttl_seconds: 60 }, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-        { slug: "gpt-never", task: "chat", max_output_tokens: 200, cache: { exact: "never" }, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [{ id: "box", kind: "openai", base_url: upstream.url }],
+    models: [
+      { slug: "gpt", task: "chat", max_output_tokens: 200, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00", per_cache_hit: "0.000003" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+      { slug: "gpt-always", task: "chat", max_output_tokens: 200, cache: { exact: "always", ttl_seconds: 60 }, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+      { slug: "gpt-never", task: "chat", max_output_tokens: 200, cache: { exact: "never" }, pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" }, routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+    ],
   });
   expect(applied.status).toBe(200);
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.apiKey, maxRetries: 0 });

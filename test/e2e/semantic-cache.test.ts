@@ -18,22 +18,18 @@ let client: OpenAI;
 beforeAll(async () => {
   upstream = await startFakeOpenAI();
   server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [{ id: "box", kind: "openai", base_url: upstream.url }],
-      models: [
-        {
-          slug: "gpt-semantic",
-          task: "chat",
-          max_output_tokens: 100,
-          cache: { semantic: { embedding_model: "mock-embed", threshold: 0.85 } },
-          pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" },
-          routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }],
-        },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [{ id: "box", kind: "openai", base_url: upstream.url }],
+    models: [
+      {
+        slug: "gpt-semantic",
+        task: "chat",
+        max_output_tokens: 100,
+        cache: { semantic: { embedding_model: "mock-embed", threshold: 0.85 } },
+        pricing: { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00" },
+        routes: [{ provider: "box", upstream_model: "gpt-4o-mini", retries: 0 }],
+      },
+    ],
   });
   expect(applied.status).toBe(200);
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.apiKey, maxRetries: 0 });

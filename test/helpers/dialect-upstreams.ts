@@ -15,19 +15,15 @@ export async function startDialectUpstreams(): Promise<DialectUpstreams> {
   const anthropic = await startFakeAnthropic();
   const openai = await startFakeOpenAI();
   const server = await startTestServer();
-  const applied = await server.request("PUT", "/admin/v1/catalog", {
-    key: null,
-    headers: { authorization: `Bearer ${server.adminToken}` },
-    body: {
-      providers: [
-        { id: "claude-box", kind: "anthropic", base_url: anthropic.url, api_key: "upstream-anthropic-key" },
-        { id: "oai-box", kind: "openai", base_url: openai.url, api_key: "upstream-openai-key" },
-      ],
-      models: [
-        { slug: "claude-sonnet", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "3.00", output_per_1m_tokens: "15.00", cached_input_per_1m_tokens: "0.30" }, routes: [{ provider: "claude-box", upstream_model: "claude-sonnet-4-5", retries: 0 }] },
-        { slug: "gpt-mini", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "0.15", output_per_1m_tokens: "0.60" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
-      ],
-    },
+  const applied = await server.applyCatalog({
+    providers: [
+      { id: "claude-box", kind: "anthropic", base_url: anthropic.url, api_key: "upstream-anthropic-key" },
+      { id: "oai-box", kind: "openai", base_url: openai.url, api_key: "upstream-openai-key" },
+    ],
+    models: [
+      { slug: "claude-sonnet", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "3.00", output_per_1m_tokens: "15.00", cached_input_per_1m_tokens: "0.30" }, routes: [{ provider: "claude-box", upstream_model: "claude-sonnet-4-5", retries: 0 }] },
+      { slug: "gpt-mini", task: "chat", max_output_tokens: 1024, pricing: { input_per_1m_tokens: "0.15", output_per_1m_tokens: "0.60" }, routes: [{ provider: "oai-box", upstream_model: "gpt-4o-mini", retries: 0 }] },
+    ],
   });
   expect(applied.status).toBe(200);
   return {

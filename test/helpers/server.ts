@@ -27,6 +27,8 @@ export type TestServer = {
   /** A new organization with a full key and the given credit (micro-USD); returns its key. */
   newOrgKey(opts?: { creditMicros?: number; permission?: "full" | "inference" }): { orgId: string; key: string };
   post(path: string, body: unknown, key?: string | null, headers?: Record<string, string>): Promise<Response>;
+  /** PUT /admin/v1/catalog with the operator token: the answer, for the test to check. */
+  applyCatalog(catalog: unknown): Promise<Response>;
   stop(): Promise<void>;
 };
 
@@ -79,6 +81,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       });
     },
     post: (path, body, key, headers) => request("POST", path, { key, body, headers }),
+    applyCatalog: (catalog) => request("PUT", "/admin/v1/catalog", { key: null, headers: { authorization: `Bearer ${bootstrap.admin_token}` }, body: catalog }),
     async stop() {
       await running.stop();
       if (!opts.keepDataDir && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
