@@ -26,6 +26,8 @@ export const SETTINGS = [
   { key: "host", flag: "host", env: "MODELROUTE_HOST", kind: { type: "string" }, default: "127.0.0.1", help: "Address to listen on." },
   { key: "port", flag: "port", env: "MODELROUTE_PORT", kind: int(0, 65535), default: 8080, help: "TCP port (0 picks a free one)." },
   { key: "dataDir", flag: "data-dir", env: "MODELROUTE_DATA_DIR", kind: { type: "string" }, default: "./data", help: "Directory for the database, local files and bootstrap.json." },
+  { key: "databaseUrl", flag: "database", env: "MODELROUTE_DATABASE_URL", kind: { type: "string" }, default: null, help: "PostgreSQL URL (postgres://user:pass@host:5432/db) for several replicas on one database (docs/scale-out.md); unset keeps SQLite in the data directory." },
+  { key: "jobLeaseMs", flag: "job-lease-ms", env: "MODELROUTE_JOB_LEASE_MS", kind: int(1000, 3_600_000), default: 30_000, help: "PostgreSQL mode: how long a replica's claim on a job lasts unrenewed (renewed every third of it while the job runs); a killed replica's work is taken over after it." },
   { key: "logLevel", flag: "log-level", env: "MODELROUTE_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info", help: "Lowest level written to the JSON log." },
   { key: "publicUrl", flag: "public-url", env: "MODELROUTE_PUBLIC_URL", kind: { type: "url" }, default: null, help: "Base URL clients reach the server at; used for Location headers and presigned links. Default http://<host>:<port>." },
   { key: "rateLimitRpm", flag: "rate-limit-rpm", env: "MODELROUTE_RATE_LIMIT_RPM", kind: int(0, 10_000_000), default: 600, help: "Requests per minute per API key (fixed 60 s window); 0 turns the limiter off." },
@@ -59,6 +61,8 @@ export type Config = {
   host: string;
   port: number;
   dataDir: string;
+  databaseUrl: string | null;
+  jobLeaseMs: number;
   logLevel: LogLevel;
   publicUrl: string | null;
   rateLimitRpm: number;
@@ -121,6 +125,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
 /** Settings that are only wrong together; still one line naming the setting to fix. */
 function checkCombinations(config: Config) {
+  if (config.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(config.databaseUrl))
+    throw new ConfigError("MODELROUTE_DATABASE_URL (--database): must be a postgres:// or postgresql:// URL; unset it to keep SQLite in the data directory");
   if (config.storage === "s3" && !config.s3Bucket)
     throw new ConfigError("MODELROUTE_S3_BUCKET (--s3-bucket): required when MODELROUTE_STORAGE=s3");
   if ((config.s3AccessKeyId === null) !== (config.s3SecretAccessKey === null))

@@ -7,12 +7,13 @@ import { publicBaseUrl, type Config } from "./config";
 import type { Db, DbHandle } from "./db/client";
 import type { Logger } from "./log";
 import type { KeyCache } from "./modules/keys/service";
-import type { FixedWindowLimiter } from "./http/rate-limit";
+import type { RateLimiter } from "./http/rate-limit";
 import type { Metrics } from "./http/metrics";
 import type { ExecutionBus } from "./modules/executions/bus";
 import type { ProviderRouter } from "./providers/router";
 import type { Scheduler } from "./scheduler/worker";
 import type { WriteBatcher } from "./db/write-batcher";
+import type { ReplicaLink } from "./modules/replicas/service";
 
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -23,16 +24,19 @@ export type AppContext = {
   config: Config;
   handle: DbHandle;
   db: Db;
-  sqlite: Database;
+  /** The connection under `db`: bun:sqlite's Database, or a PgDatabase with its interface (db/client.ts). */
+  client: Database;
   log: Logger;
   clock: Clock;
   keyCache: KeyCache;
-  rateLimiter: FixedWindowLimiter;
+  rateLimiter: RateLimiter;
   metrics: Metrics;
   scheduler: Scheduler;
   /** Group commit for hot-path writes (executions): one transaction per event-loop turn. */
   writer: WriteBatcher;
   bus: ExecutionBus;
+  /** Messages to the other replicas on the same PostgreSQL; null on SQLite and until the server listens. */
+  replicas: ReplicaLink | null;
   router: ProviderRouter;
   /** Abort controllers of provider calls running in this process, by execution id (cancel uses them). */
   running: Map<string, AbortController>;

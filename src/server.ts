@@ -8,10 +8,10 @@ import { createApp } from "./app";
 import type { Config } from "./config";
 import { publicUrl, systemClock, type AppContext, type Clock } from "./context";
 import { startCheckpointer } from "./db/checkpointer";
-import { closeDatabase, migrate, openDatabase } from "./db/client";
+import { closeDatabase, migrate, openDatabase, type DbHandle } from "./db/client";
 import { DataDirInUse, lockDataDir, type DataDirLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
-import { FixedWindowLimiter } from "./http/rate-limit";
+import { FixedWindowLimiter, SharedWindowLimiter, type RateLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
 import { createKeyCache, flushLastUsed } from "./modules/keys/service";
 import { registerJobs } from "./jobs";
@@ -23,6 +23,7 @@ import { parseUsd } from "./money";
 import { ProviderRouter } from "./providers/router";
 import { Scheduler } from "./scheduler/worker";
 import { bootstrapIfEmpty, type Bootstrap } from "./modules/orgs/bootstrap";
+import { ReplicaRefused, startReplicaLink } from "./modules/replicas/service";
 
 export const UPLOAD_BODY_LIMIT_BYTES = 520 * 1024 * 1024; // OpenAI batch files (512 MiB) plus their multipart framing
 
@@ -36,29 +37,36 @@ export type Running = {
 };
 
 export function createContext(config: Config, opts: { log?: Logger; clock?: Clock } = {}): AppContext {
-  const handle = openDatabase(config.dataDir);
+  const handle = openDatabase(config.dataDir, config.databaseUrl);
   const log = opts.log ?? createLogger(config.logLevel);
   const ctx: AppContext = {
     instanceId: crypto.randomUUID(),
     config,
     handle,
     db: handle.db,
-    sqlite: handle.sqlite,
+    client: handle.client,
     log,
     clock: opts.clock ?? systemClock,
     keyCache: createKeyCache(),
-    rateLimiter: new FixedWindowLimiter(),
+    // Prepared lazily: the table exists once migrations ran.
+    rateLimiter: handle.dialect === "postgres" ? lazySharedLimiter(handle.client) : new FixedWindowLimiter(),
     metrics: new Metrics(),
     boundPort: config.port,
     bus: new ExecutionBus(),
+    replicas: null,
     router: new ProviderRouter(),
     running: new Map(),
-    writer: new WriteBatcher(handle.db, handle.sqlite),
+    writer: new WriteBatcher(handle.db, handle.client),
     scheduler: undefined as unknown as Scheduler, // set below: it needs the context it lives in
   };
   ctx.scheduler = new Scheduler(ctx);
   registerJobs(ctx);
   return ctx;
+}
+
+function lazySharedLimiter(client: DbHandle["client"]): RateLimiter {
+  let shared: SharedWindowLimiter | null = null;
+  return { take: (id, limit, now) => (shared ??= new SharedWindowLimiter(client)).take(id, limit, now) };
 }
 
 /** Validated by loadConfig (a USD amount), so it parses. */
@@ -76,6 +84,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
     ctx = openContext(config, opts);
     const applied = migrate(ctx.handle);
     if (applied > 0) ctx.log.info("migrations applied", { count: applied });
+    ctx.replicas = joinReplicas(ctx);
     app = listen(createApp(ctx), config);
     // After listen: a start that fails must not leave a first-run key nobody was shown.
     bootstrap = bootstrapIfEmpty(ctx.db, config.dataDir, ctx.clock.now(), [
@@ -84,6 +93,7 @@ export async function startServer(config: Config, opts: { log?: Logger; clock?: 
     ]);
   } catch (e) {
     if (app) await app.stop(true);
+    ctx?.replicas?.stop();
     if (ctx) closeDatabase(ctx.handle);
     dataDirLock.release();
     throw e;
@@ -106,6 +116,15 @@ function openContext(config: Config, opts: { log?: Logger; clock?: Clock }): App
     return createContext(config, opts);
   } catch (e) {
     throw new StartError(`cannot open the database in ${config.dataDir}: ${(e as Error).message}`);
+  }
+}
+
+function joinReplicas(ctx: AppContext) {
+  try {
+    return startReplicaLink(ctx);
+  } catch (e) {
+    if (e instanceof ReplicaRefused) throw new StartError(`cannot join the replicas on ${ctx.handle.path}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -132,7 +151,11 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
   ctx.boundPort = port;
   // Background work starts once the server answers: a request in the meantime only queues.
   const starting = setImmediate(() => ctx.scheduler.start());
-  const checkpointer = startCheckpointer(ctx.sqlite, ctx.handle.path, (message) => ctx.log.warn("WAL checkpoint failed; the server's own connection will checkpoint", { error: message }));
+  // PostgreSQL checkpoints itself; SQLite's WAL is checkpointed on a thread of its own.
+  const checkpointer =
+    ctx.handle.dialect === "sqlite"
+      ? startCheckpointer(ctx.client, ctx.handle.path, (message) => ctx.log.warn("WAL checkpoint failed; the server's own connection will checkpoint", { error: message }))
+      : { stop: async () => {} };
   const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
   lastUsedTimer.unref();
 
@@ -147,6 +170,7 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
       clearTimeout(hardStop);
       await ctx.scheduler.stop(config.shutdownGraceMs);
       ctx.writer.flush();
+      ctx.replicas?.stop();
       clearInterval(lastUsedTimer);
       flushLastUsed(ctx.db, ctx.keyCache);
       await checkpointer.stop();

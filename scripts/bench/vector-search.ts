@@ -139,5 +139,5 @@ for (const q of queries.slice(0, 50)) {
 }
 console.log(`filtered search (1 in 10 items match: metadata by SQL, then the graph searched wider or an exact scan): p50 ${percentile(filtered, 0.5).toFixed(1)} ms`);
 console.log(`RSS with the index loaded (and the benchmark's own copies of the vectors, ${mb(all.byteLength * 2)}): ${mb(process.memoryUsage().rss)}`);
-handle.sqlite.close();
+handle.client.close();
 rmSync(dir, { recursive: true, force: true });

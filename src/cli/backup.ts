@@ -26,13 +26,14 @@ ${DATA_FLAGS_HELP}`,
   async run(values, positionals) {
     const file = resolve(positional(positionals, 0, "FILE", "backup"));
     noExtraArgs(positionals, 1, "backup");
+    if (configFrom(values).databaseUrl) throw new UsageError("backup works on the SQLite database of a data directory; on PostgreSQL use pg_dump (docs/scale-out.md \"Backups\")");
     if (existsSync(file) && values.force !== true) throw new UsageError(`${file} exists; pass --force to replace it`);
     const source = databasePath(configFrom(values).dataDir);
     const started = performance.now();
     const bar = progressBar("backup");
     let size: number;
     try {
-      size = await backupDatabase(source, file, embeddedMigrationCount, bar.update);
+      size = await backupDatabase(source, file, embeddedMigrationCount("sqlite"), bar.update);
     } finally {
       bar.done();
     }

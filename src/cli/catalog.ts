@@ -65,7 +65,7 @@ function memoryCopy(bytes: Uint8Array): { db: Db; sqlite: Database } {
   for (const at of HEADER_FORMAT_BYTES) if (bytes.length > at) bytes[at] = 1;
   const sqlite = Database.deserialize(bytes, { strict: true });
   const db = drizzle({ client: sqlite, schema });
-  migrate({ db, sqlite, path: ":memory:" });
+  migrate({ db, client: sqlite, path: ":memory:", dialect: "sqlite" });
   return { db, sqlite };
 }
 
@@ -82,14 +82,14 @@ export function readOnlyCatalog(dataDir: string): { db: Db; fresh: boolean; clos
   if (!existsSync(path)) {
     const sqlite = new Database(":memory:", { strict: true });
     const db = drizzle({ client: sqlite, schema });
-    migrate({ db, sqlite, path: ":memory:" });
+    migrate({ db, client: sqlite, path: ":memory:", dialect: "sqlite" });
     Catalog.seedDefaultCatalog(db, Date.now());
     return { db, fresh: true, close: () => sqlite.close() };
   }
   let bytes: Uint8Array;
   if (existsSync(`${path}-wal`)) {
     const live = new Database(path, { readonly: true, strict: true });
-    if (appliedMigrations(live) >= embeddedMigrationCount) {
+    if (appliedMigrations({ client: live }) >= embeddedMigrationCount("sqlite")) {
       const db = drizzle({ client: live, schema });
       registerDataDir(db, dataDir);
       return { db, fresh: false, close: () => live.close() };

@@ -4,11 +4,12 @@ import { commonOptions, configFrom, ownDataDir, settingOptions, type Command } f
 
 export const migrate: Command = {
   summary: "Apply the embedded database migrations and exit.",
-  usage: `modelroute migrate [--data-dir DIR]
+  usage: `modelroute migrate [--data-dir DIR] [--database postgres://…]
 
 Applies every migration embedded in this binary that the database has not seen. The server does
 this at start too; run it by hand to upgrade ahead of a restart, with the server stopped (it
-refuses while a server owns the data directory).
+refuses while a server owns the data directory). On PostgreSQL, replicas may stay up: the
+migrations run under an advisory lock, once.
 
 Examples:
   modelroute migrate
@@ -18,7 +19,7 @@ Examples:
     const config = configFrom(values);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const lock = ownDataDir(config.dataDir, "migrate"); // a running server has already migrated
-    const handle = openDatabase(config.dataDir);
+    const handle = openDatabase(config.dataDir, config.databaseUrl);
     let applied: number;
     try {
       applied = applyMigrations(handle);

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { databaseProblems } from "../db/backup";
 import { closeDatabase, databasePath, embeddedMigrationCount, migrate, openDatabase } from "../db/client";
 import * as Admin from "../modules/admin/service";
-import { configFrom, DATA_FLAGS_HELP, dataOptions, CliError, noExtraArgs, ownDataDir, positional, print, type Command } from "./shared";
+import { configFrom, DATA_FLAGS_HELP, dataOptions, CliError, noExtraArgs, ownDataDir, positional, print, UsageError, type Command } from "./shared";
 
 export const restore: Command = {
   summary: "Replace the database with a backup (the server must be stopped).",
@@ -24,8 +24,9 @@ ${DATA_FLAGS_HELP}`,
   async run(values, positionals) {
     const file = resolve(positional(positionals, 0, "FILE", "restore"));
     noExtraArgs(positionals, 1, "restore");
+    if (configFrom(values).databaseUrl) throw new UsageError("restore works on the SQLite database of a data directory; on PostgreSQL use pg_restore (docs/scale-out.md \"Backups\")");
     const { dataDir } = configFrom(values);
-    const problems = databaseProblems(file, embeddedMigrationCount);
+    const problems = databaseProblems(file, embeddedMigrationCount("sqlite"));
     if (problems.length > 0) throw new CliError(`refusing to restore: ${problems.join("; ")}`);
 
     mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // owner-only, as the server makes it

@@ -28,10 +28,11 @@ export type Command = {
 export const settingOptions = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
 export const commonOptions = { config: { type: "string" as const }, help: { type: "boolean" as const, short: "h" } };
 /** For commands that only need to find the database. */
-export const dataOptions = { ...commonOptions, "data-dir": { type: "string" as const } };
+export const dataOptions = { ...commonOptions, "data-dir": { type: "string" as const }, database: { type: "string" as const } };
 
 export const SETTINGS_HELP = SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(36)} ${s.help}`).join("\n");
 export const DATA_FLAGS_HELP = `  --data-dir DIR     MODELROUTE_DATA_DIR   The server's data directory (default ./data).
+  --database URL     MODELROUTE_DATABASE_URL  The PostgreSQL database of a scale-out deployment (docs/scale-out.md).
   --config FILE      MODELROUTE_CONFIG     JSON or YAML settings file (its data_dir is used).`;
 
 export function configFrom(values: Values): Config {
@@ -44,9 +45,9 @@ export function configFrom(values: Values): Config {
  */
 export async function withDatabase<T>(values: Values, run: (deps: AdminDeps, handle: DbHandle) => T | Promise<T>): Promise<T> {
   const config = configFrom(values);
-  if (!existsSync(databasePath(config.dataDir)))
+  if (!config.databaseUrl && !existsSync(databasePath(config.dataDir)))
     throw new UsageError(`no database in ${config.dataDir}; start the server there once (or pass --data-dir)`);
-  const handle = openDatabase(config.dataDir);
+  const handle = openDatabase(config.dataDir, config.databaseUrl);
   try {
     migrate(handle);
     return await run({ db: handle.db, now: Date.now(), actor: "cli" }, handle);

@@ -74,7 +74,7 @@ export function databaseProblems(path: string, embeddedMigrations: number): stri
     const tables = new Set((db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
     const missing = ["__drizzle_migrations", "orgs", "api_keys", "settings", "models"].filter((t) => !tables.has(t));
     if (missing.length > 0) return [`${path} is not a ModelRoute database (no ${missing.join(", ")} table)`];
-    const applied = appliedMigrations(db);
+    const applied = appliedMigrations({ client: db });
     if (applied > embeddedMigrations) return [`${path} was written by a newer ModelRoute (${applied} migrations; this one knows ${embeddedMigrations})`];
     return [];
   } finally {

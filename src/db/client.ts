@@ -1,6 +1,8 @@
 /**
- * Opens the SQLite database (WAL with the pragmas below) and applies the embedded drizzle
- * migrations. The same path runs under `bun run`, `bun test` and the compiled binary.
+ * Opens the database (SQLite in the data directory, WAL with the pragmas below, or PostgreSQL
+ * given a URL) and applies the embedded drizzle migrations. The same path runs under `bun run`,
+ * `bun test` and the compiled binary. Both give bun:sqlite's interface: the stores are written
+ * once (docs/decisions.md "PostgreSQL through a synchronous libpq").
  */
 import { Database } from "bun:sqlite";
 import { registerDataDir } from "./secret-box";
@@ -11,18 +13,28 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as schema from "./schema";
 import { journal, migrationSql } from "./migrations.gen";
+import { PgDatabase } from "./postgres/database";
+import { appliedPostgresMigrations, migratePostgres, type SqlRunner } from "./postgres/migrate";
+import { journal as postgresJournal } from "./postgres/migrations.gen";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 export type Tx = SQLiteTransaction<"sync", void, typeof schema, ExtractTablesWithRelations<typeof schema>>;
 /** Anything a store function can run a query on: the database or an open transaction. */
 export type Conn = Db | Tx;
 
-export type DbHandle = { db: Db; sqlite: Database; path: string };
+export type Dialect = "sqlite" | "postgres";
+
+/**
+ * `client` is bun:sqlite's Database, or a PgDatabase with the same interface; `path` is the
+ * SQLite file, or the PostgreSQL URL without its password.
+ */
+export type DbHandle = { db: Db; client: Database; path: string; dialect: Dialect };
 
 /** Where a data directory keeps its database (the server, backup and restore agree on it). */
 export const databasePath = (dataDir: string) => join(dataDir, "modelroute.db");
 
-export function openDatabase(dataDir: string): DbHandle {
+export function openDatabase(dataDir: string, databaseUrl: string | null = null): DbHandle {
+  if (databaseUrl) return openPostgres(databaseUrl, dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = databasePath(dataDir);
   const sqlite = new Database(path, { create: true, strict: true });
@@ -38,12 +50,35 @@ export function openDatabase(dataDir: string): DbHandle {
   sqlite.exec("PRAGMA temp_store = MEMORY");
   const db = drizzle({ client: sqlite, schema });
   registerDataDir(db, dataDir);
-  return { db, sqlite, path };
+  return { db, client: sqlite, path, dialect: "sqlite" };
 }
+
+function openPostgres(url: string, dataDir: string): DbHandle {
+  const client = new PgDatabase(url);
+  const db = drizzle({ client: client as unknown as Database, schema });
+  registerDataDir(db, dataDir);
+  return { db, client: client as unknown as Database, path: redactedUrl(url), dialect: "postgres" };
+}
+
+/** A database URL as logs and errors may show it: the password replaced. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
+/** The PostgreSQL connection under a handle's bun:sqlite-shaped client, or null on SQLite. */
+export const postgresOf = (handle: Pick<DbHandle, "client">): PgDatabase | null => (handle.client instanceof PgDatabase ? handle.client : null);
 
 /** Applies every embedded migration not applied yet; returns how many ran. */
 export function migrate(handle: DbHandle): number {
-  const before = appliedMigrations(handle.sqlite);
+  const pg = postgresOf(handle);
+  if (pg) return migratePostgres(runnerOf(pg));
+  const before = appliedMigrations(handle);
   const migrations = journal.entries.map((entry) => {
     const text = migrationSql[entry.tag]!;
     return {
@@ -57,19 +92,26 @@ export function migrate(handle: DbHandle): number {
   // writes the same __drizzle_migrations rows (same hashes and timestamps as migrate() would).
   const internal = handle.db as unknown as { dialect: { migrate: Function }; session: unknown };
   internal.dialect.migrate(migrations, internal.session, { migrationsFolder: "" });
-  return appliedMigrations(handle.sqlite) - before;
+  return appliedMigrations(handle) - before;
 }
 
-export function appliedMigrations(sqlite: Database): number {
+const runnerOf = (pg: PgDatabase): SqlRunner => ({ exec: (text: string) => pg.connection.exec(text), all: (text: string, params: unknown[] = []) => pg.prepare(text).all(...params) });
+
+export function appliedMigrations(handle: Pick<DbHandle, "client">): number {
+  const pg = postgresOf(handle);
+  if (pg) return appliedPostgresMigrations(runnerOf(pg));
+  const sqlite = handle.client;
   const table = sqlite.query("SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'").get();
   if (!table) return 0;
   return (sqlite.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n;
 }
 
-export const embeddedMigrationCount = journal.entries.length;
+/** How many migrations this build carries for a dialect (readiness compares it with what ran). */
+export const embeddedMigrationCount = (dialect: Dialect) => (dialect === "postgres" ? postgresJournal.entries.length : journal.entries.length);
 
 /** Flushes the WAL into the main file and closes; leaves no -wal/-shm behind. */
 export function closeDatabase(handle: DbHandle) {
-  handle.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  handle.sqlite.close();
+  if (handle.dialect === "postgres") return handle.client.close();
+  handle.client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  handle.client.close();
 }

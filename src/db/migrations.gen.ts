@@ -12,6 +12,7 @@ import m8 from "../../drizzle/0008_covering_vector_filter.sql" with { type: "tex
 import m9 from "../../drizzle/0009_aliases_response_cache.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_key_response_cache.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_one_ledger_entry_per_execution.sql" with { type: "text" };
+import m12 from "../../drizzle/0012_rate_windows.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -27,4 +28,5 @@ export const migrationSql: Record<string, string> = {
   "0009_aliases_response_cache": m9,
   "0010_key_response_cache": m10,
   "0011_one_ledger_entry_per_execution": m11,
+  "0012_rate_windows": m12,
 };

@@ -7,8 +7,12 @@
 import type { Database } from "bun:sqlite";
 import { getTableColumns, sql, type Placeholder, type Table } from "drizzle-orm";
 import type { Conn } from "./client";
+import { PgDatabase } from "./postgres/database";
 
 export const clientOf = (conn: Conn): object => (conn as unknown as { session: { client: object } }).session.client;
+
+/** Whether a connection is PostgreSQL: the few statements the two engines read differently are written for each. */
+export const isPostgres = (conn: Conn): boolean => clientOf(conn) instanceof PgDatabase;
 
 /** `{ name: sql.placeholder(name) }` for each name: the values of a prepared insert or set, filled by `.run({ name: … })`. */
 export const placeholders = <const K extends string>(...names: K[]) =>

@@ -250,6 +250,20 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.orgId, t.method, t.path, t.key] }), index("idempotency_expires").on(t.expiresAt)],
 );
 
+/**
+ * Requests per key and 60 s window, for replicas on PostgreSQL that must share one count
+ * (http/rate-limit.ts SharedWindowLimiter). A single SQLite process counts in memory instead.
+ */
+export const rateWindows = sqliteTable(
+  "rate_windows",
+  {
+    keyId: text("key_id").notNull(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.windowStart] })],
+);
+
 export const balances = sqliteTable("balances", {
   orgId: text("org_id").primaryKey().references(() => orgs.id),
   availableMicros: integer("available_micros").notNull().default(0),

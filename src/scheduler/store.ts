@@ -57,16 +57,26 @@ export class JobStatements {
   private nextDue: Statement;
   private releaseAll: Statement;
   private extend: Statement;
+  private extendMany: Statement | null = null;
   private pullForward: Statement;
 
-  constructor(sqlite: Database) {
+  constructor(
+    private readonly sqlite: Database,
+    private readonly shared = false,
+  ) {
+    // Replicas sharing one PostgreSQL claim with SKIP LOCKED: a job another replica is claiming
+    // is passed over, never claimed twice (the lock re-checks the row as it now stands).
     this.claim = sqlite.prepare(
       `UPDATE jobs SET attempts = attempts + 1, locked_until = $lockedUntil
        WHERE id IN (SELECT id FROM jobs WHERE kind = $kind AND run_at <= $now
-                    AND (locked_until IS NULL OR locked_until < $now) ORDER BY run_at, id LIMIT $limit)
+                    AND (locked_until IS NULL OR locked_until < $now) ORDER BY run_at, id LIMIT $limit${shared ? " FOR UPDATE SKIP LOCKED" : ""})
        RETURNING *`,
     );
-    this.remove = sqlite.prepare("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))");
+    this.remove = sqlite.prepare(
+      shared
+        ? "DELETE FROM jobs WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))"
+        : "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))",
+    );
     this.retry = sqlite.prepare("UPDATE jobs SET locked_until = NULL, run_at = $runAt, last_error = $error WHERE id = $id");
     this.nextDue = sqlite.prepare("SELECT min(run_at) AS at FROM jobs WHERE kind = $kind AND locked_until IS NULL");
     this.releaseAll = sqlite.prepare("UPDATE jobs SET locked_until = NULL WHERE locked_until IS NOT NULL");
@@ -87,9 +97,13 @@ export class JobStatements {
   nextRunAt(kind: string): number | null {
     return (this.nextDue.get({ kind }) as { at: number | null }).at;
   }
-  /** At start-up: this process is the only worker, so every lease left behind is a crash's. */
+  /**
+   * At start-up on SQLite: this process is the only worker, so every lease left behind is a
+   * crash's. Replicas on PostgreSQL release nothing: a lease may be another live replica's, and a
+   * dead one's lapses on its own (docs/scale-out.md "Jobs").
+   */
   releaseLeases(): number {
-    return this.releaseAll.run().changes;
+    return this.shared ? 0 : this.releaseAll.run().changes;
   }
   /** Makes a periodic kind's waiting job due now (it was woken: there is work). */
   runPeriodicNow(kind: string, now: number) {
@@ -97,5 +111,10 @@ export class JobStatements {
   }
   extendLease(id: number, lockedUntil: number) {
     this.extend.run({ id, lockedUntil });
+  }
+  /** Renews the leases of the jobs this replica is running, in one statement (PostgreSQL only). */
+  extendLeases(ids: number[], lockedUntil: number) {
+    this.extendMany ??= this.sqlite.prepare("UPDATE jobs SET locked_until = $lockedUntil WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))");
+    this.extendMany.run({ ids: JSON.stringify(ids), lockedUntil });
   }
 }

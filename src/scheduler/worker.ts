@@ -56,12 +56,28 @@ export class Scheduler {
   private abort = new AbortController();
   /** When an interactive execution was last created (noteInteractive). */
   private interactiveAt = -Infinity;
+  /** Ids of the jobs this process is running: their leases are renewed while replicas share the jobs table. */
+  private runningIds = new Set<number>();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(private ctx: AppContext) {}
 
+  /** Replicas on one PostgreSQL share the jobs table (docs/scale-out.md "Jobs"). */
+  private get shared(): boolean {
+    return this.ctx.handle.dialect === "postgres";
+  }
+
+  /**
+   * How long a claim lasts. Shared jobs get a short lease renewed while they run, so a killed
+   * replica's jobs are taken over within `jobLeaseMs`; alone, the kind's own (long) lease.
+   */
+  private leaseOf(state: KindState): number {
+    return this.shared ? Math.min(state.options.leaseMs, this.ctx.config.jobLeaseMs) : state.options.leaseMs;
+  }
+
   /** Prepared on first use: the jobs table exists only once migrations have run. */
   private get statements(): JobStatements {
-    return (this.prepared ??= new JobStatements(this.ctx.sqlite));
+    return (this.prepared ??= new JobStatements(this.ctx.client, this.shared));
   }
 
   register<K extends JobKind>(kind: K, handler: JobHandler<K>, options: KindOptions) {
@@ -104,7 +120,7 @@ export class Scheduler {
     return {
       insert: (conn, payload, maxAttempts) => {
         const now = this.ctx.clock.now();
-        row = insertLeasedJob(conn, kind, payload as Record<string, unknown>, now, now + state.options.leaseMs, maxAttempts);
+        row = insertLeasedJob(conn, kind, payload as Record<string, unknown>, now, now + this.leaseOf(state), maxAttempts);
       },
       start: (handler) => {
         if (!open || !row) throw new Error(`reserved ${kind} slot started without a committed job`);
@@ -127,13 +143,28 @@ export class Scheduler {
         if (state.options.everyMs) this.enqueue(tx, state.kind, {} as never, { uniqueKey: `periodic:${state.kind}` });
     });
     for (const state of this.kinds.values()) this.wake(state.kind);
+    if (this.shared) {
+      const every = Math.max(250, Math.floor(this.ctx.config.jobLeaseMs / 3));
+      this.heartbeat = setInterval(() => this.renewLeases(), every);
+      this.heartbeat.unref();
+    }
+  }
+
+  private renewLeases() {
+    if (this.runningIds.size === 0) return;
+    try {
+      this.statements.extendLeases([...this.runningIds], this.ctx.clock.now() + this.ctx.config.jobLeaseMs);
+    } catch (error) {
+      this.ctx.log.warn("scheduler: could not renew job leases", { error });
+    }
   }
 
   /**
    * Claims due jobs of this kind on the next tick; a periodic kind (the outbox dispatcher) runs
    * at once instead of at its next period. Cheap to call many times.
    */
-  wake(kind: JobKind) {
+  wake(kind: JobKind, opts: { fromReplica?: boolean } = {}) {
+    if (!opts.fromReplica) this.ctx.replicas?.jobsEnqueued(kind);
     const state = this.kinds.get(kind);
     if (state?.options.everyMs) state.runSoon = true;
     if (state) {
@@ -169,7 +200,7 @@ export class Scheduler {
     }
     if (!state.backlog) return this.armTimer(state, now);
     const limit = Math.min(free, CLAIM_BATCH);
-    const claimed = this.statements.claimDue(state.kind, now, limit, state.options.leaseMs);
+    const claimed = this.statements.claimDue(state.kind, now, limit, this.leaseOf(state));
     for (const row of claimed) this.run(state, row);
     if (claimed.length === limit) return this.pumpSoon(state);
     state.backlog = false;
@@ -202,6 +233,7 @@ export class Scheduler {
 
   private run(state: KindState, row: JobRow, handler: JobHandler<never> = state.handler) {
     state.running++;
+    this.runningIds.add(row.id);
     const job: Job = {
       id: row.id,
       kind: row.kind as JobKind,
@@ -219,6 +251,7 @@ export class Scheduler {
       }
     })().finally(() => {
       state.running--;
+      this.runningIds.delete(row.id);
       this.inFlight.delete(task);
       this.pumpSoon(state);
     });
@@ -263,6 +296,7 @@ export class Scheduler {
   /** Stops claiming; waits for running jobs up to graceMs, then aborts them. */
   async stop(graceMs: number) {
     this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const state of this.kinds.values()) if (state.timer) clearTimeout(state.timer);
     const all = Promise.allSettled([...this.inFlight]);
     const timedOut = await Promise.race([all.then(() => false), Bun.sleep(graceMs).then(() => true)]);

@@ -17,7 +17,7 @@ afterAll(() => {
 const keys = () => handle.db.select().from(settings).all().map((r) => r.key).sort();
 
 test("writes of one turn commit together; a failing one rolls back only its own writes", async () => {
-  const writer = new WriteBatcher(handle.db, handle.sqlite);
+  const writer = new WriteBatcher(handle.db, handle.client);
   const results = await Promise.allSettled([
     writer.run((tx) => tx.insert(settings).values({ key: "a", value: "1" }).run()),
     writer.run((tx) => {
@@ -36,12 +36,12 @@ test("writes of one turn commit together; a failing one rolls back only its own 
 });
 
 test("a promise settles only after the commit: the data is visible to a second connection then", async () => {
-  const writer = new WriteBatcher(handle.db, handle.sqlite);
+  const writer = new WriteBatcher(handle.db, handle.client);
   const other = openDatabase(dir);
   try {
     await writer.run((tx) => tx.insert(settings).values({ key: "d", value: "4" }).run());
-    expect(other.sqlite.query("SELECT value FROM settings WHERE key = 'd'").get()).toEqual({ value: "4" });
+    expect(other.client.query("SELECT value FROM settings WHERE key = 'd'").get()).toEqual({ value: "4" });
   } finally {
-    other.sqlite.close();
+    other.client.close();
   }
 });

@@ -66,7 +66,7 @@ async function waitFor(id: string, statuses: string[], timeoutMs = 10_000) {
 }
 
 /** The ledger entries of one execution (a hold and exactly one resolve when it settled once). */
-const entriesOf = (id: string) => server.running.ctx.sqlite.query("SELECT kind FROM ledger_entries WHERE execution_id = ? ORDER BY id").all(id) as { kind: string }[];
+const entriesOf = (id: string) => server.running.ctx.client.query("SELECT kind FROM ledger_entries WHERE execution_id = ? ORDER BY id").all(id) as { kind: string }[];
 
 async function downloadPng(fileId: string) {
   const res = await server.get(`/v1/files/${fileId}/download`);

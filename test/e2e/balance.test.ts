@@ -37,7 +37,7 @@ const transactionsOf = async (key: string, query = "") => (await server.get(`/v1
 const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   server.request(method, path, { key: server.adminToken, body, headers });
 const eventsOf = (orgId: string, type: string) =>
-  server.running.ctx.sqlite.query("SELECT data FROM events WHERE org_id = ? AND type = ? ORDER BY id").all(orgId, type).map((r) => JSON.parse((r as { data: string }).data));
+  server.running.ctx.client.query("SELECT data FROM events WHERE org_id = ? AND type = ? ORDER BY id").all(orgId, type).map((r) => JSON.parse((r as { data: string }).data));
 
 describe("GET /v1/balance", () => {
   test("the first run's organization starts with the demo credit, as strings", async () => {
@@ -69,7 +69,7 @@ describe("holds and captures", () => {
     expect(await balanceOf(key)).toMatchObject({ available: "0.960", held: "0.040", total: "1.000" });
     // A hold is in the balance's `held`, not an entry of its own.
     expect((await transactionsOf(key)).data.map((t: { type: string }) => t.type)).toEqual(["credit"]);
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
     const done = await untilTerminal(created.id, key);
     expect(done).toMatchObject({ status: "COMPLETED", cost: "0.040" });
     expect(await balanceOf(key)).toMatchObject({ available: "0.960", held: "0.000", total: "0.960" });
@@ -80,7 +80,7 @@ describe("holds and captures", () => {
     ]);
     expect(list.data[0]).toMatchObject({ object: "balance_transaction", execution_id: created.id, captured: "0.040", released: "0.000", note: null });
     expect(list.data[1]).toMatchObject({ note: "test credit", execution_id: null, captured: null });
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("a token-priced execution captures its actual cost and releases the rest of the hold", async () => {
@@ -91,11 +91,11 @@ describe("holds and captures", () => {
     const [resolution] = (await transactionsOf(key)).data;
     expect(resolution.type).toBe("capture");
     expect(resolution.captured).toBe(done.cost);
-    const heldMicros = (server.running.ctx.sqlite.query("SELECT hold_micros AS h FROM executions WHERE id = ?").get(done.id) as { h: number }).h;
+    const heldMicros = (server.running.ctx.client.query("SELECT hold_micros AS h FROM executions WHERE id = ?").get(done.id) as { h: number }).h;
     expect(Math.round(Number(resolution.released) * 1e6)).toBe(heldMicros - Math.round(Number(done.cost) * 1e6));
     expect(Math.round(Number(resolution.amount) * 1e6)).toBe(-Math.round(Number(done.cost) * 1e6));
     expect((await balanceOf(key)).held).toBe("0.000");
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("a create above the available balance answers 402, holds nothing and creates nothing", async () => {
@@ -116,7 +116,7 @@ describe("holds and captures", () => {
     const [release] = (await transactionsOf(key)).data;
     expect(release).toMatchObject({ type: "release", amount: "0.000", captured: "0.000", released: "0.040", execution_id: done.id });
     expect(await balanceOf(key)).toMatchObject({ available: "0.100", held: "0.000" });
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("cancelling a running mock execution releases its hold (the mock reports no usage)", async () => {
@@ -125,7 +125,7 @@ describe("holds and captures", () => {
     const cancelled = await (await server.post(`/v1/executions/${created.id}/cancel`, {}, key)).json();
     expect(cancelled).toMatchObject({ status: "CANCELLED", cost: "0.000" });
     expect(await balanceOf(key)).toMatchObject({ available: "0.100", held: "0.000" });
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("execution events in the outbox carry the cost", async () => {
@@ -175,7 +175,7 @@ describe("POST /admin/v1/orgs/{id}/credits", () => {
     expect(await balanceOf(key)).toMatchObject({ available: "25.000001" });
     const audit = await (await admin("GET", `/admin/v1/audit-log?action=balance.credit&target=${orgId}`)).json();
     expect(audit.data).toEqual([expect.objectContaining({ actor: "operator", action: "balance.credit", target: orgId, details: expect.objectContaining({ entry_id: body.id, amount: "25.000001" }) })]);
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("a retry with the same Idempotency-Key adds nothing and returns the first credit; another amount with it is 422", async () => {

@@ -206,7 +206,7 @@ describe("backup and restore", () => {
       let held = "";
       for (let i = 0; i < 200 && held !== "0.000"; i++, await Bun.sleep(20)) held = (await json(await second.get("/v1/balance", payer.key))).held;
       expect(held).toBe("0.000");
-      invariants(second.running.ctx.sqlite, payer.orgId);
+      invariants(second.running.ctx.client, payer.orgId);
       const guardrails = await json(await second.get("/v1/guardrails?limit=100"));
       expect(guardrails.data.length).toBe(Math.min(guardrailsInCopy, 100));
       const [event] = (await json(await second.request("GET", "/admin/v1/audit-log?action=restore", { key: null, headers: { authorization: `Bearer ${server.adminToken}` } }))).data;

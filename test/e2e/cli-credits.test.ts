@@ -27,7 +27,7 @@ test("credits add adds the exact amount, is audited, and a repeat with the same 
   expect(credit).toMatchObject({ type: "credit", amount: "25.100", note: "Invoice 7" });
   const audit = await (await server.request("GET", "/admin/v1/audit-log?action=balance.credit", { key: server.adminToken })).json();
   expect(audit.data[0]).toMatchObject({ actor: "cli", target: server.orgId, details: { amount: "25.100", idempotency_key: "inv-7" } });
-  invariants(server.running.ctx.sqlite, server.orgId);
+  invariants(server.running.ctx.client, server.orgId);
 });
 
 test("credits balance prints the balance; --json prints the API's object", async () => {

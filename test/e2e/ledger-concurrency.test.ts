@@ -19,7 +19,7 @@ test("500 concurrent executions against a balance for exactly 100: 100 accepted,
   let samples = 0;
   // Checked between requests on the server's own connection, while they are in flight.
   const sampler = setInterval(() => {
-    const figures = invariants(server.running.ctx.sqlite, orgId);
+    const figures = invariants(server.running.ctx.client, orgId);
     lowestAvailable = Math.min(lowestAvailable, figures.availableMicros);
     samples++;
   }, 1);
@@ -37,7 +37,7 @@ test("500 concurrent executions against a balance for exactly 100: 100 accepted,
   expect(new Set(refusals.map((r) => r.error.code))).toEqual(new Set(["INSUFFICIENT_BALANCE"]));
   expect(samples).toBeGreaterThan(0);
   expect(lowestAvailable).toBeGreaterThanOrEqual(0);
-  const after = invariants(server.running.ctx.sqlite, orgId);
+  const after = invariants(server.running.ctx.client, orgId);
   expect(after.availableMicros).toBe(0);
   expect((await (await server.get("/v1/executions?limit=100", key)).json()).data).toHaveLength(100);
   // Each of the 100 then captures exactly its 0.040: nothing is left, nothing is held.
@@ -47,5 +47,5 @@ test("500 concurrent executions against a balance for exactly 100: 100 accepted,
     balance = await (await server.get("/v1/balance", key)).json();
   }
   expect(balance).toMatchObject({ available: "0.000", held: "0.000", total: "0.000" });
-  invariants(server.running.ctx.sqlite, orgId);
+  invariants(server.running.ctx.client, orgId);
 }, 30_000);

@@ -92,13 +92,13 @@ test(`random sequences keep the ledger invariants after every step (seed ${SEED}
       await waitFor(rnd.pick([...open]));
     }
     try {
-      invariants(server.running.ctx.sqlite, orgId);
+      invariants(server.running.ctx.client, orgId);
     } catch (error) {
       throw new Error(`step ${step} (seed ${SEED}): ${(error as Error).message}`);
     }
   }
   for (const id of [...open]) await waitFor(id);
-  const end = invariants(server.running.ctx.sqlite, orgId);
+  const end = invariants(server.running.ctx.client, orgId);
   expect(end.heldMicros).toBe(0);
   expect(end.openHolds).toBe(0);
   const balance = await (await server.get("/v1/balance", key)).json();

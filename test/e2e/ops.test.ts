@@ -20,7 +20,7 @@ test("/readyz is 200 when the database is writable and migrated", async () => {
 });
 
 test("/readyz is 503 naming the failing check when a migration is missing", async () => {
-  const sqlite = server.running.ctx.sqlite;
+  const sqlite = server.running.ctx.client;
   const last = sqlite.query("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1").get() as { hash: string; created_at: number };
   sqlite.query("DELETE FROM __drizzle_migrations WHERE hash = ?").run(last.hash);
   try {

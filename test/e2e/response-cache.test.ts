@@ -234,7 +234,7 @@ describe("size bound", () => {
 
   test("eviction keeps the cache under its bound, least recently used first", async () => {
     for (let i = 0; i < 12; i++) expect((await ask1(i)).headers.get("x-modelroute-cache")).toBe("MISS");
-    const db = small.running.ctx.sqlite;
+    const db = small.running.ctx.client;
     const total = () => (db.query("SELECT coalesce(sum(size_bytes), 0) AS n, count(*) AS c FROM response_cache").get() as { n: number; c: number });
     expect(total().n).toBeLessThanOrEqual(4 * 1024);
     expect(total().c).toBeGreaterThan(1);

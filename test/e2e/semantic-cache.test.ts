@@ -87,7 +87,7 @@ test("the rest of the request must match exactly; another organization never hit
   expect(b.cache).toBe("MISS");
   expect(b.completion.choices[0]!.message.content).toBe("Paris, for org B.");
   // The cache's vector scopes are not the organization's knowledge bases.
-  const stored = server.running.ctx.sqlite.query("SELECT scope FROM vector_scopes WHERE org_id = ?").all(server.orgId) as { scope: string }[];
+  const stored = server.running.ctx.client.query("SELECT scope FROM vector_scopes WHERE org_id = ?").all(server.orgId) as { scope: string }[];
   expect(stored.map((s) => s.scope)).toEqual(["cache:gpt-semantic"]);
   expect(listScopes(server.running.ctx, server.orgId).data).toEqual([]);
 

@@ -206,7 +206,7 @@ describe("a catalog that routes to OpenAI-compatible servers", () => {
       expect(execution.status).toBe("COMPLETED");
       expect(keyed.requests.at(-1)!.headers.authorization).toBe(`Bearer ${inline}`);
 
-      const stored = server.running.ctx.sqlite.query("SELECT api_key FROM providers WHERE id = 'inline'").get() as { api_key: string };
+      const stored = server.running.ctx.client.query("SELECT api_key FROM providers WHERE id = 'inline'").get() as { api_key: string };
       expect(stored.api_key).toStartWith("sealed:v1:");
       expect(stored.api_key).not.toContain(inline);
       expect((statSync(join(server.dataDir, "secret.key")).mode & 0o777).toString(8)).toBe("600");

@@ -104,7 +104,7 @@ describe("spend limits per key", () => {
     expect((await server.post("/v1/executions", { model: "demo-model", input: { text: "hi", max_tokens: 10 } }, limited)).status).toBe(202);
     offsetMs += DAY_MS;
     expect((await server.post("/v1/executions", image(), limited)).status).toBe(202);
-    invariants(server.running.ctx.sqlite, orgId);
+    invariants(server.running.ctx.client, orgId);
   });
 
   test("a failed execution's released hold no longer counts against the limit", async () => {

@@ -2,7 +2,7 @@
  * A real ModelRoute server for end-to-end tests: a temp data dir with a real SQLite file,
  * listening on 127.0.0.1:<free port>, the first-run bootstrap done. Talk to it over HTTP.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config";
@@ -13,6 +13,7 @@ import { newId } from "../../src/ids";
 import { issueKey } from "../../src/modules/keys/service";
 import { credit } from "../../src/modules/ledger/service";
 import { insertOrg } from "../../src/modules/orgs/store";
+import { databaseForDataDir, suiteOnPostgres } from "./postgres";
 
 export type TestServer = {
   url: string;
@@ -44,7 +45,9 @@ export type TestServerOptions = {
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "modelroute-test-"));
-  const config = { ...loadConfig({ env: { MODELROUTE_DATA_DIR: dataDir, MODELROUTE_PORT: "0", MODELROUTE_LOG_LEVEL: "silent", ...opts.env } }), ...opts.config };
+  // MODELROUTE_TEST_DATABASE=postgres runs the same tests with every server on PostgreSQL.
+  const database = suiteOnPostgres() && !opts.env?.MODELROUTE_DATABASE_URL ? { MODELROUTE_DATABASE_URL: await databaseForDataDir((mkdirSync(dataDir, { recursive: true }), dataDir)) } : {};
+  const config = { ...loadConfig({ env: { MODELROUTE_DATA_DIR: dataDir, MODELROUTE_PORT: "0", MODELROUTE_LOG_LEVEL: "silent", ...database, ...opts.env } }), ...opts.config };
   const log = opts.logLines ? createLogger("debug", (line) => void opts.logLines!.push(line)) : createLogger(config.logLevel);
   const running = await startServer(config, { clock: opts.clock, log });
   const bootstrap = running.bootstrap ?? (await Bun.file(join(dataDir, "bootstrap.json")).json());

@@ -30,7 +30,7 @@ test("wake() runs a periodic job at once, not at its next period, and again if w
   /** Resolves once the job is back in the table, waiting for its next period. */
   const idle = async () => {
     for (;;) {
-      const row = ctx.sqlite.query("SELECT run_at, locked_until FROM jobs WHERE kind = ?").get(kind) as { run_at: number; locked_until: number | null } | null;
+      const row = ctx.client.query("SELECT run_at, locked_until FROM jobs WHERE kind = ?").get(kind) as { run_at: number; locked_until: number | null } | null;
       if (row && row.locked_until === null && row.run_at > Date.now() + 60_000) return;
       await Bun.sleep(5);
     }

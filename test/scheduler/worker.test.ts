@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 const row = (kind: string) =>
-  ctx.sqlite.query("SELECT attempts, run_at, last_error, locked_until FROM jobs WHERE kind = ?").get(kind) as
+  ctx.client.query("SELECT attempts, run_at, last_error, locked_until FROM jobs WHERE kind = ?").get(kind) as
     | { attempts: number; run_at: number; last_error: string | null; locked_until: number | null }
     | null;
 
@@ -110,7 +110,7 @@ test("leases left by a crashed process are released at start, so its jobs run ag
   const kind = "test.orphan";
   // A job claimed by a process that died: leased for an hour.
   ctx.db.transaction((tx) => ctx.scheduler.enqueue(tx, kind as JobKind, {} as never));
-  ctx.sqlite.query("UPDATE jobs SET locked_until = ?, attempts = 1 WHERE kind = ?").run(Date.now() + 3_600_000, kind);
+  ctx.client.query("UPDATE jobs SET locked_until = ?, attempts = 1 WHERE kind = ?").run(Date.now() + 3_600_000, kind);
   const fresh = new Scheduler(ctx);
   const ran = signal();
   fresh.register(kind as JobKind, async () => ran.fire(), { concurrency: 1, leaseMs: 60_000 });

@@ -15,7 +15,7 @@ import * as Files from "../files/service";
 import * as Guardrails from "../guardrails/service";
 import { effectiveLimits } from "../keys/limits";
 import { DISPATCH_JOB } from "../events/service";
-import type { Caller } from "../keys/service";
+import { lockKeyForLimits, type Caller } from "../keys/service";
 import * as Ledger from "../ledger/service";
 import * as Webhooks from "../webhooks/service";
 import * as Idempotency from "../../http/idempotency";
@@ -144,6 +144,7 @@ export async function create(ctx: AppContext, caller: Caller, body: ExecutionMod
   let created: { row: store.ExecutionRow; started: State.Transitioned | null };
   try {
     created = await ctx.writer.run((tx) => {
+      if (maxConcurrent !== null || limits.spendLimits.length > 0) lockKeyForLimits(tx, caller.keyId);
       if (maxConcurrent !== null && store.countRunningForKey(tx, caller.keyId) >= maxConcurrent)
         throw new AppError("RATE_LIMITED", `This API key may run ${maxConcurrent} executions at once; wait for one to finish.`, [], { "retry-after": "1" });
       const inserted = State.insert(tx, execution(cache ? "miss" : null, holdMicros), slot !== null);
@@ -324,6 +325,12 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
     const settled = await waitForTerminal(ctx, id, CANCEL_HANDOFF_MS);
     if (settled.status === "CANCELLED") return settled;
     if (store.isTerminal(settled.status)) throw conflict(settled.status);
+  } else if (ctx.replicas && row.status === "PROCESSING") {
+    // Another replica may be running it: the same hand-off, through it.
+    ctx.replicas.cancelRequested(id);
+    const settled = await waitForTerminal(ctx, id, CANCEL_HANDOFF_MS);
+    if (settled.status === "CANCELLED") return settled;
+    if (store.isTerminal(settled.status)) throw conflict(settled.status);
   }
   const now = ctx.clock.now();
   // A call not running here (queued, awaiting an upstream, or a slow abort): nothing was produced that we can count.
@@ -342,6 +349,7 @@ export async function cancel(ctx: AppContext, caller: Caller, id: string) {
 /** After a committed transition: wakes SYNC waiters and streams, and the outbox dispatcher. */
 export function announce(ctx: AppContext, moved: State.Transitioned) {
   ctx.bus.publish(moved.row.id, { type: "status", status: moved.row.status, seq: moved.seq, at: moved.at, row: moved.row });
+  ctx.replicas?.statusChanged(moved.row.id, moved.row.status, moved.seq, moved.at);
   if (moved.eventId) ctx.scheduler.wake(DISPATCH_JOB);
 }
 

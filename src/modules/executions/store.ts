@@ -2,7 +2,7 @@
 import { and, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import type { Database, Statement } from "bun:sqlite";
-import { clientOf, placeholders, preparedPerConnection, rawPerConnection, rowCodec } from "../../db/prepared";
+import { clientOf, isPostgres, placeholders, preparedPerConnection, rawPerConnection, rowCodec } from "../../db/prepared";
 import { executions } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -185,7 +185,14 @@ export type UsageTotals = {
  * per UTC day (YYYY-MM-DD), per model, or per both, in group order. Read-only, for /v1/usage.
  */
 export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: number, groupBy: UsageGroupBy): UsageTotals[] {
-  const day = sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')`;
+  const postgres = isPostgres(conn);
+  const day = postgres
+    ? sql<string>`to_char(to_timestamp(${executions.createdAt} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+    : sql<string>`strftime('%Y-%m-%d', ${executions.createdAt} / 1000, 'unixepoch')`;
+  const tokens = (field: string) =>
+    postgres
+      ? sql<number>`coalesce(sum((${executions.usage}::json ->> ${sql.raw(`'${field}'`)})::bigint), 0)`
+      : sql<number>`coalesce(sum(json_extract(${executions.usage}, ${sql.raw(`'$.${field}'`)})), 0)`;
   // By the model that answered and was charged (an alias's execution counts for its model).
   const model = sql<string>`coalesce(${executions.servedModel}, ${executions.model})`;
   const group = groupBy === "day" ? day : groupBy === "model" ? model : sql<string>`${day} || ' ' || ${model}`;
@@ -193,9 +200,9 @@ export function usageTotals(conn: Conn, orgId: string, fromMs: number, toMs: num
     .select({
       group,
       executions: sql<number>`count(*)`,
-      inputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.inputTokens')), 0)`,
-      outputTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.outputTokens')), 0)`,
-      reasoningTokens: sql<number>`coalesce(sum(json_extract(${executions.usage}, '$.reasoningTokens')), 0)`,
+      inputTokens: tokens("inputTokens"),
+      outputTokens: tokens("outputTokens"),
+      reasoningTokens: tokens("reasoningTokens"),
       costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)`,
       cacheHits: sql<number>`count(case when ${executions.cacheStatus} in ('hit', 'semantic_hit') then 1 end)`,
       cacheMisses: sql<number>`count(case when ${executions.cacheStatus} = 'miss' then 1 end)`,

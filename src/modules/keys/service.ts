@@ -294,3 +294,6 @@ export const unassignGuardrail = (tx: Tx, orgId: string, keyIds: string[], guard
   store.setGuardrail(tx, orgId, keyIds, null, guardrailId);
 export const detachGuardrail = store.clearGuardrail;
 export const countLiveKeys = store.countLiveKeysAll;
+
+/** See store.lockKeyForLimits: a key's limits checked once at a time across replicas. */
+export const lockKeyForLimits = store.lockKeyForLimits;

@@ -1,6 +1,6 @@
 import { and, count, eq, gt, inArray, isNotNull, isNull, max, ne, or, sql } from "drizzle-orm";
 import type { Conn, Db } from "../../db/client";
-import { preparedPerConnection } from "../../db/prepared";
+import { isPostgres, preparedPerConnection } from "../../db/prepared";
 import { apiKeys, apiKeySecrets, guardrails, orgs, type KeyLimits } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 
@@ -32,6 +32,15 @@ const lookupStatement = preparedPerConnection((conn) =>
 
 /** The key a secret hash belongs to, with what auth needs to judge it; prepared once per connection. */
 export const lookupBySecretHash = (conn: Conn, hash: string): KeyLookup | undefined => lookupStatement(conn).get({ hash }) as KeyLookup | undefined;
+
+/**
+ * Replicas on PostgreSQL: holds the key's row until the commit, so two replicas creating
+ * executions for one key with limits count each other's (a concurrency or spend limit is one
+ * check-and-insert per key, as on SQLite's single writer). Nothing to do on SQLite.
+ */
+export function lockKeyForLimits(conn: Conn, keyId: string) {
+  if (isPostgres(conn)) conn.run(sql`SELECT id FROM api_keys WHERE id = ${keyId} FOR UPDATE`);
+}
 
 export const keyById = (conn: Conn, id: string): ApiKeyRow | undefined =>
   conn.select().from(apiKeys).where(eq(apiKeys.id, id)).get();

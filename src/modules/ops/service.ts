@@ -6,14 +6,18 @@ import { appliedMigrations, embeddedMigrationCount } from "../../db/client";
 export function readiness(ctx: AppContext): OpsModel.readiness {
   let writable = false;
   try {
-    // BEGIN IMMEDIATE takes the write lock: proves the file is writable without changing it.
-    ctx.sqlite.exec("BEGIN IMMEDIATE");
-    ctx.sqlite.exec("ROLLBACK");
+    // SQLite: BEGIN IMMEDIATE takes the write lock, proving the file is writable without changing
+    // it. PostgreSQL: a transaction that would write (a read-only standby or a full disk refuses it).
+    if (ctx.handle.dialect === "postgres") ctx.client.exec("BEGIN; SET TRANSACTION READ WRITE; SELECT pg_current_xact_id(); ROLLBACK");
+    else {
+      ctx.client.exec("BEGIN IMMEDIATE");
+      ctx.client.exec("ROLLBACK");
+    }
     writable = true;
   } catch (error) {
     ctx.log.warn("readiness: database not writable", { error });
   }
-  const migrated = appliedMigrations(ctx.sqlite) >= embeddedMigrationCount;
+  const migrated = appliedMigrations(ctx.handle) >= embeddedMigrationCount(ctx.handle.dialect);
   return { ready: writable && migrated, checks: { database_writable: writable, migrations_applied: migrated } };
 }
 

@@ -5,7 +5,9 @@
  */
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../../db/client";
+import { isPostgres } from "../../db/prepared";
 import { newId } from "../../ids";
 import * as Keys from "../keys/service";
 import { generateAdminToken, hashSecret } from "../keys/secret";
@@ -22,6 +24,8 @@ export type BootstrapHook = (tx: Tx, orgId: string, now: number) => void;
 /** Creates the default org, key and operator token when the database has no organization; null otherwise. */
 export function bootstrapIfEmpty(db: Db, dataDir: string, now: number, hooks: BootstrapHook[] = []): Bootstrap | null {
   const created = db.transaction((tx) => {
+    // Replicas starting together on an empty PostgreSQL: one bootstraps, the others then find its org.
+    if (isPostgres(tx)) tx.run(sql`SELECT pg_advisory_xact_lock(7243190117004002)`);
     if (store.countOrgs(tx) > 0) return null;
     const orgId = newId("org");
     store.insertOrg(tx, { id: orgId, name: "default", createdAt: now });

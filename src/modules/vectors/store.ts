@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
+import { isPostgres } from "../../db/prepared";
 import { vectorItems, vectorScopes } from "../../db/schema";
 
 export type ScopeKey = { orgId: string; model: string; scope: string };
@@ -83,7 +84,10 @@ export const itemsByRowIds = (conn: Conn, k: ScopeKey, rowIds: number[]): ItemRo
 
 /** Row ids of the scope's items whose metadata has every `filter` key equal to its value. */
 export function rowIdsMatching(conn: Conn, k: ScopeKey, filter: Record<string, string | number | boolean>): number[] {
+  const postgres = isPostgres(conn);
   const clauses = Object.entries(filter).map(([key, value]) => {
+    // jsonb equality compares type and value: "1" does not match 1, true matches only true.
+    if (postgres) return sql`(${vectorItems.metadata}::jsonb -> ${key}::text) = ${JSON.stringify(value)}::jsonb`;
     const path = `$.${JSON.stringify(key)}`;
     // json_extract gives SQLite's 1/0 for JSON true/false, so booleans compare as integers; the type check keeps "1" from matching 1.
     const type = typeof value === "string" ? "text" : typeof value === "boolean" ? (value ? "true" : "false") : Number.isInteger(value) ? "integer" : "real";
