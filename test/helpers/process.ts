@@ -1,5 +1,6 @@
 /** A ModelRoute server in its own process (bun src/main.ts), for crash and CLI tests. */
 import { spawn, type Subprocess } from "bun";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN_RUNTIME_FLAGS } from "../../src/http/header-limit";
 
@@ -18,7 +19,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   const chosen = port ?? (await freePort());
   const proc = spawn({
     cmd: [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
-    env: { ...process.env, NODE_ENV: "production", ...env },
+    env: { ...process.env, NODE_ENV: "production", ...databaseEnvOf(dataDir), ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -33,6 +34,12 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   throw new Error("server did not become healthy");
 }
 
+/** On a PostgreSQL run of the suite, the database a test server's data directory uses (helpers/postgres.ts). */
+function databaseEnvOf(dataDir: string): Record<string, string> {
+  const file = join(dataDir, "test-database-url");
+  return existsSync(file) ? { MODELROUTE_DATABASE_URL: readFileSync(file, "utf8").trim() } : {};
+}
+
 export type CliRun = { code: number; stdout: string; stderr: string };
 
 /** Runs `modelroute <args> --data-dir DIR` as its own process (bun src/main.ts), as an operator would; `env` is added to this process's environment. */
@@ -40,7 +47,7 @@ export async function runCli(args: string[], dataDir: string, env: Record<string
   const proc = spawn({
     cmd: [process.execPath, join(ROOT, "src/main.ts"), ...args, "--data-dir", dataDir],
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", ...env },
+    env: { ...process.env, NODE_ENV: "production", ...databaseEnvOf(dataDir), ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

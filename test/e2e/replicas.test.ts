@@ -1,0 +1,158 @@
+/**
+ * Three replicas (real server processes) on one PostgreSQL and one S3-compatible server
+ * (docs/scale-out.md): a balance that pays for exactly K holds accepts exactly K of N concurrent
+ * creates spread over the replicas; an execution created on one is streamed from another and
+ * cancelled from a third; files uploaded through one are read through another; a replica with
+ * local file storage is refused; and after kill -9 of a replica in the middle of a load, every
+ * accepted execution ends once, its jobs taken over after the lease, with the ledger's invariants
+ * holding and no hold left open.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PgDatabase } from "../../src/db/postgres/database";
+import { invariants } from "../helpers/invariants";
+import { freshDatabase, requirePostgres } from "../helpers/postgres";
+import { spawnServer, type ServerProcess } from "../helpers/process";
+import { s3Env, startS3rver, type S3Server } from "../helpers/s3";
+
+const available = requirePostgres();
+const HOLDS = 5;
+const HOLD_MICROS = 40_000; // mock-image's maximum cost
+
+let s3: S3Server;
+let url: string;
+let replicas: ServerProcess[] = [];
+let apiKey: string;
+let adminToken: string;
+let orgId: string;
+
+const env = () => ({
+  ...s3Env(s3),
+  MODELROUTE_DATABASE_URL: url,
+  MODELROUTE_JOB_LEASE_MS: "1500",
+  MODELROUTE_BOOTSTRAP_CREDIT: ((HOLDS * HOLD_MICROS) / 1e6).toFixed(3),
+  MODELROUTE_RATE_LIMIT_RPM: "0",
+});
+
+const post = (replica: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(replica.url + path, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+const get = (replica: ServerProcess, path: string) => fetch(replica.url + path, { headers: { authorization: `Bearer ${apiKey}` } });
+const image = (extra: Record<string, unknown> = {}) => ({ model: "mock-image", mode: "ASYNC", input: { prompt: "a lighthouse", ...extra } });
+
+async function terminal(replica: ServerProcess, id: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await (await get(replica, `/v1/executions/${id}`)).json();
+    if (["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"].includes(row.status)) return row;
+    if (Date.now() > until) throw new Error(`${id} still ${row.status}`);
+    await Bun.sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  if (!available) return;
+  s3 = await startS3rver("modelroute-replicas");
+  url = await freshDatabase();
+  const first = mkdtempSync(join(tmpdir(), "modelroute-replica-"));
+  replicas.push(await spawnServer(first, env()));
+  const bootstrap = await Bun.file(join(first, "bootstrap.json")).json();
+  apiKey = bootstrap.api_key;
+  orgId = bootstrap.org_id;
+  adminToken = bootstrap.admin_token;
+  for (let i = 0; i < 2; i++) replicas.push(await spawnServer(mkdtempSync(join(tmpdir(), "modelroute-replica-")), env()));
+}, 60_000);
+
+afterAll(async () => {
+  for (const r of replicas) r.proc.kill(9);
+  await s3?.stop();
+});
+
+describe.skipIf(!available)("replicas on one PostgreSQL", () => {
+  test("a replica with local file storage is refused while others run, with the reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modelroute-replica-"));
+    await expect(spawnServer(dir, { ...env(), MODELROUTE_STORAGE: "local" })).rejects.toThrow(/other replicas are running on this database/);
+  });
+
+  test(`N concurrent creates spread over the replicas against a balance for exactly ${HOLDS} holds accept exactly ${HOLDS}`, async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post(replicas[i % 3]!, "/v1/executions", image({ mock_latency_ms: 1500 }))));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 202).length).toBe(HOLDS);
+    expect(statuses.filter((s) => s === 402).length).toBe(30 - HOLDS);
+    const accepted = await Promise.all(answers.filter((a) => a.status === 202).map((a) => a.json()));
+    for (const e of accepted) expect((await terminal(replicas[1]!, e.id)).status).toBe("COMPLETED");
+    const db = new PgDatabase(url);
+    try {
+      const figures = invariants(db as never, orgId);
+      expect(figures.openHolds).toBe(0);
+      expect(figures.capturesMicros).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+
+  test("created on one replica, streamed from a second, cancelled from a third", async () => {
+    // Credit for what follows, through the operator API of another replica.
+    const credit = await fetch(`${replicas[2]!.url}/admin/v1/orgs/${orgId}/credits`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: "1.000" }),
+    });
+    expect(credit.status).toBe(201);
+    const created = await (await post(replicas[0]!, "/v1/executions", { model: "mock-chat", mode: "ASYNC", input: { messages: [{ role: "user", content: "hi" }], mock_latency_ms: 3000 } })).json();
+    expect(created.id).toBeDefined();
+    const events = await fetch(`${replicas[1]!.url}/v1/executions/${created.id}/events`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(events.status).toBe(200);
+    const reader = events.body!.getReader();
+    const seen: string[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        seen.push(decoder.decode(value));
+      }
+    })();
+    await Bun.sleep(500);
+    const cancelled = await post(replicas[2]!, `/v1/executions/${created.id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect((await cancelled.json()).status).toBe("CANCELLED");
+    await Promise.race([reading, Bun.sleep(5000)]);
+    const text = seen.join("");
+    expect(text).toContain("event: status");
+    expect(text).toContain('"CANCELLED"');
+  }, 30_000);
+
+  test("kill -9 of a replica in the middle of a load: every accepted execution ends once, taken over after the lease", async () => {
+    const credit = await fetch(`${replicas[0]!.url}/admin/v1/orgs/${orgId}/credits`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: "2.000" }),
+    });
+    expect(credit.status).toBe(201);
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 4 === 3
+          ? post(replicas[i % 3]!, "/v1/executions", { model: "mock-chat", mode: "ASYNC", input: { messages: [{ role: "user", content: `n${i}` }], mock_latency_ms: 1200 } })
+          : post(replicas[i % 3]!, "/v1/executions", image({ mock_latency_ms: 1200, seed: i })),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const accepted = await Promise.all(answers.map((a) => a.json()));
+    await Bun.sleep(300);
+    replicas[1]!.proc.kill(9);
+    await replicas[1]!.exited;
+    // The killed replica's runs are claimed again once their lease (1.5 s here) lapses.
+    const ended = await Promise.all(accepted.map((e) => terminal(replicas[0]!, e.id, 30_000)));
+    expect(ended.map((e) => e.status)).toEqual(ended.map(() => "COMPLETED"));
+    const db = new PgDatabase(url);
+    try {
+      expect(invariants(db as never, orgId).openHolds).toBe(0);
+      const stuck = db.query("SELECT count(*) AS n FROM jobs WHERE kind = 'execution.run'").get() as { n: number };
+      expect(stuck.n).toBe(0);
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+});
