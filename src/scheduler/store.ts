@@ -112,6 +112,10 @@ export class JobStatements {
   extendLease(id: number, lockedUntil: number) {
     this.extend.run({ id, lockedUntil });
   }
+  /** Gives back the leases of jobs a stopping replica did not finish (PostgreSQL only). */
+  releaseLeasesOf(ids: number[]) {
+    this.sqlite.prepare("UPDATE jobs SET locked_until = NULL WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))").run({ ids: JSON.stringify(ids) });
+  }
   /** Renews the leases of the jobs this replica is running, in one statement (PostgreSQL only). */
   extendLeases(ids: number[], lockedUntil: number) {
     this.extendMany ??= this.sqlite.prepare("UPDATE jobs SET locked_until = $lockedUntil WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))");

@@ -300,12 +300,16 @@ export class Scheduler {
     for (const state of this.kinds.values()) if (state.timer) clearTimeout(state.timer);
     const all = Promise.allSettled([...this.inFlight]);
     const timedOut = await Promise.race([all.then(() => false), Bun.sleep(graceMs).then(() => true)]);
+    const unfinished = [...this.runningIds];
     if (timedOut) {
       this.abort.abort(new Error("shutting down"));
       await Promise.race([all, Bun.sleep(1000)]);
     }
     this.flushCompleted();
     this.ctx.writer.flush();
+    // Replicas on PostgreSQL release no lease at start (it may be another's): a replica that
+    // stops gives its unfinished jobs back now, rather than after their lease.
+    if (this.shared && unfinished.length) this.statements.releaseLeasesOf(unfinished);
   }
 
   get runningCount() {

@@ -21,14 +21,16 @@ test("/readyz is 200 when the database is writable and migrated", async () => {
 
 test("/readyz is 503 naming the failing check when a migration is missing", async () => {
   const sqlite = server.running.ctx.client;
-  const last = sqlite.query("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1").get() as { hash: string; created_at: number };
-  sqlite.query("DELETE FROM __drizzle_migrations WHERE hash = ?").run(last.hash);
+  const table = server.running.ctx.handle.dialect === "postgres" ? "modelroute_migrations" : "__drizzle_migrations";
+  const last = sqlite.query(`SELECT * FROM ${table} ORDER BY ${table === "modelroute_migrations" ? "applied_at" : "created_at"} DESC LIMIT 1`).get() as Record<string, unknown>;
+  sqlite.query(`DELETE FROM ${table} WHERE hash = ?`).run(last.hash as string);
   try {
     const res = await server.get("/readyz", null);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ready: false, checks: { database_writable: true, migrations_applied: false } });
   } finally {
-    sqlite.query("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)").run(last.hash, last.created_at);
+    const columns = Object.keys(last).filter((c) => c !== "id");
+    sqlite.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...columns.map((c) => last[c] as string | number));
   }
   expect((await server.get("/readyz", null)).status).toBe(200);
 });

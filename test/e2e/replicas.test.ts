@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { PgDatabase } from "../../src/db/postgres/database";
 import { invariants } from "../helpers/invariants";
 import { freshDatabase, requirePostgres } from "../helpers/postgres";
-import { spawnServer, type ServerProcess } from "../helpers/process";
+import { runCli, spawnServer, type ServerProcess } from "../helpers/process";
 import { s3Env, startS3rver, type S3Server } from "../helpers/s3";
 
 const available = requirePostgres();
@@ -73,6 +73,12 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
   test("a replica with local file storage is refused while others run, with the reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), "modelroute-replica-"));
     await expect(spawnServer(dir, { ...env(), MODELROUTE_STORAGE: "local" })).rejects.toThrow(/other replicas are running on this database/);
+  });
+
+  test("backup and restore refuse on PostgreSQL and name pg_dump", async () => {
+    const run = await runCli(["backup", join(tmpdir(), `never-${Date.now()}.db`)], mkdtempSync(join(tmpdir(), "modelroute-replica-")), { MODELROUTE_DATABASE_URL: url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("pg_dump");
   });
 
   test(`N concurrent creates spread over the replicas against a balance for exactly ${HOLDS} holds accept exactly ${HOLDS}`, async () => {

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { purgeWebhookHistory } from "../../src/modules/webhooks/jobs";
 import { startTestServer, type TestServer } from "../helpers/server";
 
@@ -16,12 +14,7 @@ afterAll(async () => {
 });
 
 const count = (sql: string) => {
-  const db = new Database(join(server.dataDir, "modelroute.db"), { readonly: true });
-  try {
-    return (db.query(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return (server.running.ctx.client.query(sql).get() as { n: number }).n;
 };
 
 test("retention deletes old outbox events and finished deliveries with their attempts, not recent ones", async () => {
@@ -52,12 +45,7 @@ test("retention drops what other surfaces keep of a purged execution: an AIMP ru
   expect(found.status).toBe("COMPLETED");
   const response = await (await server.post("/v1/responses", { model: "mock-chat", instructions: "Keep this secret.", input: "hello" })).json();
   const runOf = (id: string) => {
-    const db = new Database(join(server.dataDir, "modelroute.db"), { readonly: true });
-    try {
-      return db.query("SELECT request, result FROM aimp_runs WHERE execution_id = ?").get(id) as { request: string | null; result: string | null };
-    } finally {
-      db.close();
-    }
+    return server.running.ctx.client.query("SELECT request, result FROM aimp_runs WHERE execution_id = ?").get(id) as { request: string | null; result: string | null };
   };
   expect(runOf(found.id).result).toContain("results");
   expect(count(`SELECT count(*) AS n FROM stored_responses WHERE execution_id = '${response.id}' AND instructions IS NOT NULL`)).toBe(1);

@@ -46,7 +46,7 @@ export type TestServerOptions = {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "modelroute-test-"));
   // MODELROUTE_TEST_DATABASE=postgres runs the same tests with every server on PostgreSQL.
-  const database = suiteOnPostgres() && !opts.env?.MODELROUTE_DATABASE_URL ? { MODELROUTE_DATABASE_URL: await databaseForDataDir((mkdirSync(dataDir, { recursive: true }), dataDir)) } : {};
+  const database = suiteOnPostgres() && !opts.env?.MODELROUTE_DATABASE_URL ? { MODELROUTE_DATABASE_URL: await databaseForDataDir((mkdirSync(dataDir, { recursive: true, mode: 0o700 }), dataDir)) } : {};
   const config = { ...loadConfig({ env: { MODELROUTE_DATA_DIR: dataDir, MODELROUTE_PORT: "0", MODELROUTE_LOG_LEVEL: "silent", ...database, ...opts.env } }), ...opts.config };
   const log = opts.logLines ? createLogger("debug", (line) => void opts.logLines!.push(line)) : createLogger(config.logLevel);
   const running = await startServer(config, { clock: opts.clock, log });
