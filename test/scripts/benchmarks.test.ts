@@ -45,6 +45,7 @@ const SMOKE: Record<string, () => Promise<void>> = {
   "vector-search.ts": async () => expectRan(await bench("vector-search.ts", ["--items", "2000", "--dimensions", "16", "--queries", "20", "--api-items", "100"]), /recall@10/),
   "batches.ts": async () => expectRan(await bench("batches.ts", ["--seconds", "0.3", "--lines", "40", "--concurrency", "2"]), /p99 beside a batch \/ alone/),
   "cache.ts": async () => expectRan(await bench("cache.ts", ["--seconds", "0.2"]), /goal: a HIT under 0.2 ms p50 end to end/),
+  "replicas.ts": async () => expectRan(await bench("replicas.ts", ["--seconds", "0.3", "--concurrency", "4"]), /\| PostgreSQL, 3 replicas \|/),
   "storage.ts": async () => expectRan(await bench("storage.ts", ["--executions", "200", "--concurrency", "4"]), /goal: at most 600 bytes of database per completed small execution/),
   // Through run-all, which must run only the benchmark named and pass it the options after the name.
   "startup.ts": async () => {
