@@ -8,7 +8,7 @@ import { createApp } from "./app";
 import type { Config } from "./config";
 import { publicUrl, systemClock, type AppContext, type Clock } from "./context";
 import { startCheckpointer } from "./db/checkpointer";
-import { closeDatabase, migrate, openDatabase, type DbHandle } from "./db/client";
+import { closeDatabase, migrate, openDatabase, redactedUrl, type DbHandle } from "./db/client";
 import { DataDirInUse, lockDataDir, type DataDirLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
 import { FixedWindowLimiter, SharedWindowLimiter, type RateLimiter } from "./http/rate-limit";
@@ -115,7 +115,8 @@ function openContext(config: Config, opts: { log?: Logger; clock?: Clock }): App
   try {
     return createContext(config, opts);
   } catch (e) {
-    throw new StartError(`cannot open the database in ${config.dataDir}: ${(e as Error).message}`);
+    const where = config.databaseUrl ? `at ${redactedUrl(config.databaseUrl)}` : `in ${config.dataDir}`;
+    throw new StartError(`cannot open the database ${where}: ${(e as Error).message}`);
   }
 }
 
