@@ -97,6 +97,9 @@ function decodeBytea(hex: string): Uint8Array {
   return Buffer.from(hex.slice(2), "hex");
 }
 
+/** SQLSTATEs of a connection that is gone: connection exceptions and an administrator's termination. */
+const isConnectionLoss = (code: string) => code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03";
+
 /** Prepared statements kept per connection; past this, statements run unnamed (dynamic IN lists). */
 const MAX_PREPARED = 2000;
 
@@ -105,6 +108,8 @@ export class PgConnection {
   private handle: Pointer;
   private readonly prepared = new Map<string, Uint8Array>();
   private closed = false;
+  /** Called after a lost connection was made again: session state (LISTEN, advisory locks) is gone with the old one. */
+  onReconnect: (() => void) | null = null;
 
   constructor(readonly url: string) {
     this.handle = this.lib.PQconnectdb(ptr(cstring(url)))!;
@@ -121,11 +126,30 @@ export class PgConnection {
 
   /** Runs one or more statements without parameters (simple protocol). */
   exec(sql: string): void {
-    this.finish(this.lib.PQexec(this.handle, ptr(cstring(sql))), sql);
+    this.onceMoreIfLost(() => this.finish(this.lib.PQexec(this.handle, ptr(cstring(sql))), sql));
   }
 
-  /** Runs one statement with $1…$n parameters, prepared once per connection by its text. */
+  /**
+   * Runs one statement with $1…$n parameters, prepared once per connection by its text. A
+   * statement outside a transaction that found the connection gone (PostgreSQL restarted, the
+   * session terminated) runs once more on the new one (exec too); inside a transaction the
+   * error stands, since what the transaction did is gone with the session.
+   */
   query(sql: string, params: readonly Param[]): Result {
+    return this.onceMoreIfLost(() => this.queryOnce(sql, params));
+  }
+
+  private onceMoreIfLost<T>(run: () => T): T {
+    const alone = !this.inTransaction;
+    try {
+      return run();
+    } catch (error) {
+      if (!alone || !(error instanceof PostgresError) || !isConnectionLoss(error.code) || this.lib.PQstatus(this.handle) !== CONNECTION_OK) throw error;
+      return run();
+    }
+  }
+
+  private queryOnce(sql: string, params: readonly Param[]): Result {
     const n = params.length;
     const values = new BigUint64Array(Math.max(1, n));
     const lengths = new Int32Array(Math.max(1, n));
@@ -200,7 +224,7 @@ export class PgConnection {
         const code = text(this.lib.PQresultErrorField(res, DIAG_SQLSTATE)) || "08006";
         const message = text(this.lib.PQresultErrorField(res, DIAG_MESSAGE)) || text(this.lib.PQerrorMessage(this.handle)).trim();
         const detail = text(this.lib.PQresultErrorField(res, DIAG_DETAIL)) || undefined;
-        if (code.startsWith("08") || code === "57P01") this.reconnectIfBroken(message);
+        if (isConnectionLoss(code)) this.reconnectIfBroken(message);
         throw new PostgresError(message, code, detail ?? `statement: ${sql.slice(0, 200)}`);
       }
       return this.read(res);
@@ -243,5 +267,8 @@ export class PgConnection {
     if (this.closed || this.lib.PQstatus(this.handle) === CONNECTION_OK) return;
     this.prepared.clear();
     this.lib.PQreset(this.handle);
+    if (this.lib.PQstatus(this.handle) !== CONNECTION_OK) return;
+    this.exec("SET client_min_messages = warning");
+    this.onReconnect?.();
   }
 }

@@ -26,7 +26,15 @@ export class Notifier {
     private readonly onMessage: NotifyHandler,
     private readonly onError: (error: unknown) => void,
   ) {
-    for (const channel of channels) this.listener.exec(`LISTEN ${quoteIdentifier(channel)}`);
+    const listen = () => {
+      for (const channel of channels) this.listener.exec(`LISTEN ${quoteIdentifier(channel)}`);
+    };
+    listen();
+    const previous = listener.onReconnect;
+    listener.onReconnect = () => {
+      previous?.();
+      listen();
+    };
     this.timer = setInterval(() => this.poll(), POLL_MS);
     this.timer.unref();
   }

@@ -40,8 +40,8 @@ export function startReplicaLink(ctx: AppContext): ReplicaLink | null {
   if (!pg) return null;
   const session = new PgConnection(pg.url);
   const local = ctx.config.storage === "local";
-  const took = session.query(local ? "SELECT pg_try_advisory_lock($1)" : "SELECT pg_try_advisory_lock_shared($1)", [REPLICAS_LOCK]).rows[0]![0] === 1;
-  if (!took) {
+  const takeLock = () => session.query(local ? "SELECT pg_try_advisory_lock($1)" : "SELECT pg_try_advisory_lock_shared($1)", [REPLICAS_LOCK]).rows[0]![0] === 1;
+  if (!takeLock()) {
     session.close();
     throw new ReplicaRefused(
       local
@@ -49,6 +49,10 @@ export function startReplicaLink(ctx: AppContext): ReplicaLink | null {
         : "a replica with local file storage (--storage local) is running on this database; it must be the only one: move it to --storage s3 first (docs/scale-out.md \"Files\")",
     );
   }
+  // A connection lost and made again has lost the lock: take it again, or say loudly that it cannot.
+  session.onReconnect = () => {
+    if (!takeLock()) ctx.log.error("replicas: after a reconnect the replicas lock is held by a replica with local file storage; stop one of them (docs/scale-out.md \"Files\")");
+  };
   const me = ctx.instanceId;
   const wokenKinds = new Set<JobKind>();
   const notifier = new Notifier(
