@@ -98,6 +98,16 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
     }
   }, 60_000);
 
+  test("a file uploaded through one replica is read and downloaded through another", async () => {
+    const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7 + 3) & 0xff);
+    const init = await (await post(replicas[0]!, "/v1/files/upload", { filename: "clip.mp4", content_type: "video/mp4", size_bytes: bytes.byteLength })).json();
+    expect((await fetch(init.upload_url, { method: "PUT", body: bytes, headers: { "content-type": "video/mp4" } })).status).toBe(200);
+    const meta = await (await get(replicas[1]!, `/v1/files/${init.file_id}`)).json();
+    expect(meta).toMatchObject({ id: init.file_id, status: "uploaded", size_bytes: bytes.byteLength });
+    const downloaded = new Uint8Array(await (await get(replicas[2]!, `/v1/files/${init.file_id}/download`)).arrayBuffer());
+    expect(Buffer.compare(Buffer.from(downloaded), Buffer.from(bytes))).toBe(0);
+  });
+
   test("created on one replica, streamed from a second, cancelled from a third", async () => {
     // Credit for what follows, through the operator API of another replica.
     const credit = await fetch(`${replicas[2]!.url}/admin/v1/orgs/${orgId}/credits`, {
