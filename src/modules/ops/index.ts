@@ -31,15 +31,16 @@ export const opsRoutes = (ctx: AppContext) =>
     })
     .get(
       "/readyz",
-      ({ set }) => {
-        const readiness = Ops.readiness(ctx);
+      async ({ set }) => {
+        const readiness = await Ops.readiness(ctx);
         set.status = readiness.ready ? 200 : 503;
         return readiness;
       },
       {
         detail: {
           summary: "Readiness",
-          description: "200 when the database is writable and every embedded migration is applied; 503 otherwise, with the failing check.",
+          description:
+            "200 when the database is writable and every embedded migration is applied, and, with files on S3, the storage answers; 503 otherwise, with the failing check.",
         },
         response: {
           200: OpsModel.readiness,

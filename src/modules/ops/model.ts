@@ -3,7 +3,11 @@ import { t } from "elysia";
 export namespace OpsModel {
   const readinessFields = {
     ready: t.Boolean({ description: "True when every check passes." }),
-    checks: t.Object({ database_writable: t.Boolean(), migrations_applied: t.Boolean() }),
+    checks: t.Object({
+      database_writable: t.Boolean(),
+      migrations_applied: t.Boolean(),
+      file_storage_reachable: t.Optional(t.Boolean({ description: "With files on S3: the storage answered a HEAD with these credentials within 2 s." })),
+    }),
   };
   export const readiness = t.Object(readinessFields, {
     description: "The readiness checks; every one passes.",

@@ -2,8 +2,26 @@
 import type { AppContext } from "../../context";
 import type { OpsModel } from "./model";
 import { appliedMigrations, embeddedMigrationCount } from "../../db/client";
+import { fileStore } from "../files/backend";
 
-export function readiness(ctx: AppContext): OpsModel.readiness {
+const STORAGE_PROBE_MS = 2000;
+
+/** With files on S3: a HEAD of a key nobody writes answers "not found" when the storage is reachable. */
+async function storageReachable(ctx: AppContext): Promise<boolean> {
+  try {
+    const probe = fileStore(ctx).head("modelroute-readiness-probe");
+    const timeout = Bun.sleep(STORAGE_PROBE_MS).then(() => {
+      throw new Error(`no answer within ${STORAGE_PROBE_MS} ms`);
+    });
+    await Promise.race([probe, timeout]);
+    return true;
+  } catch (error) {
+    ctx.log.warn("readiness: file storage not reachable", { error });
+    return false;
+  }
+}
+
+export async function readiness(ctx: AppContext): Promise<OpsModel.readiness> {
   let writable = false;
   try {
     // SQLite: BEGIN IMMEDIATE takes the write lock, proving the file is writable without changing
@@ -18,7 +36,9 @@ export function readiness(ctx: AppContext): OpsModel.readiness {
     ctx.log.warn("readiness: database not writable", { error });
   }
   const migrated = appliedMigrations(ctx.handle) >= embeddedMigrationCount(ctx.handle.dialect);
-  return { ready: writable && migrated, checks: { database_writable: writable, migrations_applied: migrated } };
+  if (ctx.config.storage !== "s3") return { ready: writable && migrated, checks: { database_writable: writable, migrations_applied: migrated } };
+  const reachable = await storageReachable(ctx);
+  return { ready: writable && migrated && reachable, checks: { database_writable: writable, migrations_applied: migrated, file_storage_reachable: reachable } };
 }
 
 /** Where the API, its reference and the health checks are, for a client that asks `GET /`. */
