@@ -3,9 +3,10 @@
  * (docs/scale-out.md): a balance that pays for exactly K holds accepts exactly K of N concurrent
  * creates spread over the replicas; an execution created on one is streamed from another and
  * cancelled from a third; files uploaded through one are read through another; a replica with
- * local file storage is refused; and after kill -9 of a replica in the middle of a load, every
- * accepted execution ends once, its jobs taken over after the lease, with the ledger's invariants
- * holding and no hold left open.
+ * local file storage is refused; sessions PostgreSQL terminates are made again; and after kill -9
+ * of a replica in the middle of a load, every accepted execution ends once, its jobs taken over
+ * after the lease, its webhook delivered at least once with one stable id, with the ledger's
+ * invariants holding and no hold left open.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -16,6 +17,7 @@ import { invariants } from "../helpers/invariants";
 import { freshDatabase, requirePostgres } from "../helpers/postgres";
 import { runCli, spawnServer, type ServerProcess } from "../helpers/process";
 import { s3Env, startS3rver, type S3Server } from "../helpers/s3";
+import { startReceiver } from "../helpers/webhook-receiver";
 
 const available = requirePostgres();
 const HOLDS = 5;
@@ -34,6 +36,8 @@ const env = () => ({
   MODELROUTE_JOB_LEASE_MS: "1500",
   MODELROUTE_BOOTSTRAP_CREDIT: ((HOLDS * HOLD_MICROS) / 1e6).toFixed(3),
   MODELROUTE_RATE_LIMIT_RPM: "0",
+  MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true",
+  MODELROUTE_WEBHOOK_RETRY_SCHEDULE: "200,400,800,1600",
 });
 
 const post = (replica: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -161,7 +165,8 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
     }
   }, 30_000);
 
-  test("kill -9 of a replica in the middle of a load: every accepted execution ends once, taken over after the lease", async () => {
+  test("kill -9 of a replica in the middle of a load: every accepted execution ends once, taken over after the lease, its webhook delivered", async () => {
+    const rx = startReceiver();
     const credit = await fetch(`${replicas[0]!.url}/admin/v1/orgs/${orgId}/credits`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
@@ -171,8 +176,8 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
     const answers = await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
         i % 4 === 3
-          ? post(replicas[i % 3]!, "/v1/executions", { model: "mock-chat", mode: "ASYNC", input: { messages: [{ role: "user", content: `n${i}` }], mock_latency_ms: 1200 } })
-          : post(replicas[i % 3]!, "/v1/executions", image({ mock_latency_ms: 1200, seed: i })),
+          ? post(replicas[i % 3]!, "/v1/executions", { model: "mock-chat", mode: "ASYNC", input: { messages: [{ role: "user", content: `n${i}` }], mock_latency_ms: 1200 }, webhook_url: `${rx.url}/done` })
+          : post(replicas[i % 3]!, "/v1/executions", { ...image({ mock_latency_ms: 1200, seed: i }), webhook_url: `${rx.url}/done` }),
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
@@ -183,6 +188,18 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
     // The killed replica's runs are claimed again once their lease (1.5 s here) lapses.
     const ended = await Promise.all(accepted.map((e) => terminal(replicas[0]!, e.id, 30_000)));
     expect(ended.map((e) => e.status)).toEqual(ended.map(() => "COMPLETED"));
+    // At least once each, with a stable event id: a repeat carries the id of the first.
+    const ids = new Set(accepted.map((e) => e.id));
+    await rx.waitFor(ids.size, undefined, 20_000).catch(() => null);
+    const byExecution = new Map<string, Set<string>>();
+    for (const hit of rx.received) {
+      if (!ids.has(hit.json.data.id)) continue;
+      if (!byExecution.has(hit.json.data.id)) byExecution.set(hit.json.data.id, new Set());
+      byExecution.get(hit.json.data.id)!.add(hit.headers.get("webhook-id")!);
+    }
+    rx.stop();
+    expect([...ids].filter((id) => !byExecution.has(id))).toEqual([]);
+    expect([...byExecution.values()].every((eventIds) => eventIds.size === 1)).toBe(true);
     const db = new PgDatabase(url);
     try {
       expect(invariants(db as never, orgId).openHolds).toBe(0);
