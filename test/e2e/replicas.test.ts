@@ -102,6 +102,17 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
     }
   }, 60_000);
 
+  test("a key's requests-per-minute limit is one count across the replicas", async () => {
+    const created = await (await post(replicas[0]!, "/v1/api-keys", { name: "rpm", limits: { requests_per_minute: 6 } })).json();
+    // A window boundary between the requests would reset the count: start early in a minute.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await Bun.sleep(60_000 - intoMinute + 100);
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push((await fetch(`${replicas[i % 3]!.url}/v1/balance`, { headers: { authorization: `Bearer ${created.key}` } })).status);
+    expect(answers.filter((s) => s === 200).length).toBe(6);
+    expect(answers.filter((s) => s === 429).length).toBe(6);
+  }, 30_000);
+
   test("a file uploaded through one replica is read and downloaded through another", async () => {
     const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7 + 3) & 0xff);
     const init = await (await post(replicas[0]!, "/v1/files/upload", { filename: "clip.mp4", content_type: "video/mp4", size_bytes: bytes.byteLength })).json();
