@@ -49,6 +49,9 @@ export function insertLeasedJob(conn: Conn, kind: string, payload: Record<string
   return { id, kind, payload: text, run_at: now, attempts: 1, max_attempts: maxAttempts, locked_until: lockedUntil, last_error: null, unique_key: null };
 }
 
+/** PostgreSQL: the job ids of a JSON array bound as $ids (SQLite reads them with json_each). */
+const PG_IDS = "SELECT value::bigint FROM json_array_elements_text($ids::json)";
+
 /** Raw prepared statements for the worker loop: it runs thousands of times a second. */
 export class JobStatements {
   private claim: Statement;
@@ -74,7 +77,7 @@ export class JobStatements {
     );
     this.remove = sqlite.prepare(
       shared
-        ? "DELETE FROM jobs WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))"
+        ? `DELETE FROM jobs WHERE id IN (${PG_IDS})`
         : "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))",
     );
     this.retry = sqlite.prepare("UPDATE jobs SET locked_until = NULL, run_at = $runAt, last_error = $error WHERE id = $id");
@@ -114,11 +117,11 @@ export class JobStatements {
   }
   /** Gives back the leases of jobs a stopping replica did not finish (PostgreSQL only). */
   releaseLeasesOf(ids: number[]) {
-    this.sqlite.prepare("UPDATE jobs SET locked_until = NULL WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))").run({ ids: JSON.stringify(ids) });
+    this.sqlite.prepare(`UPDATE jobs SET locked_until = NULL WHERE id IN (${PG_IDS})`).run({ ids: JSON.stringify(ids) });
   }
   /** Renews the leases of the jobs this replica is running, in one statement (PostgreSQL only). */
   extendLeases(ids: number[], lockedUntil: number) {
-    this.extendMany ??= this.sqlite.prepare("UPDATE jobs SET locked_until = $lockedUntil WHERE id IN (SELECT value::bigint FROM json_array_elements_text($ids::json))");
+    this.extendMany ??= this.sqlite.prepare(`UPDATE jobs SET locked_until = $lockedUntil WHERE id IN (${PG_IDS})`);
     this.extendMany.run({ ids: JSON.stringify(ids), lockedUntil });
   }
 }

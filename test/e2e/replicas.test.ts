@@ -43,6 +43,9 @@ const env = () => ({
 const post = (replica: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(replica.url + path, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 const get = (replica: ServerProcess, path: string) => fetch(replica.url + path, { headers: { authorization: `Bearer ${apiKey}` } });
+/** POST /admin/v1/orgs/{id}/credits with the operator token, through the replica given. */
+const addCredit = (replica: ServerProcess, amount: string) =>
+  fetch(`${replica.url}/admin/v1/orgs/${orgId}/credits`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ amount }) });
 const image = (extra: Record<string, unknown> = {}) => ({ model: "mock-image", mode: "ASYNC", input: { prompt: "a lighthouse", ...extra } });
 
 async function terminal(replica: ServerProcess, id: string, timeoutMs = 20_000) {
@@ -125,12 +128,7 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
 
   test("created on one replica, streamed from a second, cancelled from a third", async () => {
     // Credit for what follows, through the operator API of another replica.
-    const credit = await fetch(`${replicas[2]!.url}/admin/v1/orgs/${orgId}/credits`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ amount: "1.000" }),
-    });
-    expect(credit.status).toBe(201);
+    expect((await addCredit(replicas[2]!, "1.000")).status).toBe(201);
     const created = await (await post(replicas[0]!, "/v1/executions", { model: "mock-chat", mode: "ASYNC", input: { messages: [{ role: "user", content: "hi" }], mock_latency_ms: 3000 } })).json();
     expect(created.id).toBeDefined();
     const events = await fetch(`${replicas[1]!.url}/v1/executions/${created.id}/events`, { headers: { authorization: `Bearer ${apiKey}` } });
@@ -178,12 +176,7 @@ describe.skipIf(!available)("replicas on one PostgreSQL", () => {
 
   test("kill -9 of a replica in the middle of a load: every accepted execution ends once, taken over after the lease, its webhook delivered", async () => {
     const rx = startReceiver();
-    const credit = await fetch(`${replicas[0]!.url}/admin/v1/orgs/${orgId}/credits`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ amount: "2.000" }),
-    });
-    expect(credit.status).toBe(201);
+    expect((await addCredit(replicas[0]!, "2.000")).status).toBe(201);
     const answers = await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
         i % 4 === 3
