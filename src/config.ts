@@ -31,6 +31,8 @@ export const SETTINGS = [
   { key: "logLevel", flag: "log-level", env: "MODELROUTE_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info", help: "Lowest level written to the JSON log." },
   { key: "publicUrl", flag: "public-url", env: "MODELROUTE_PUBLIC_URL", kind: { type: "url" }, default: null, help: "Base URL clients reach the server at; used for Location headers and presigned links. Default http://<host>:<port>." },
   { key: "rateLimitRpm", flag: "rate-limit-rpm", env: "MODELROUTE_RATE_LIMIT_RPM", kind: int(0, 10_000_000), default: 600, help: "Requests per minute per API key (fixed 60 s window); 0 turns the limiter off." },
+  { key: "streamMaxMs", flag: "stream-max-ms", env: "MODELROUTE_STREAM_MAX_MS", kind: int(1000, DAY_MS), default: 1_800_000, help: "Longest a streamed upstream call may last in all, however steadily it sends (a slow drip ends with an error after this)." },
+  { key: "upstreamMaxBytes", flag: "upstream-max-bytes", env: "MODELROUTE_UPSTREAM_MAX_BYTES", kind: int(1024, 1 << 30), default: 64 << 20, help: "Largest answer or stream read from an upstream provider; a bigger one is that provider's failure." },
   { key: "shutdownGraceMs", flag: "shutdown-grace-ms", env: "MODELROUTE_SHUTDOWN_GRACE_MS", kind: int(0, 600_000), default: 10_000, help: "How long SIGTERM waits for in-flight requests and provider calls." },
   { key: "bootstrapCredit", flag: "bootstrap-credit", env: "MODELROUTE_BOOTSTRAP_CREDIT", kind: { type: "usd" }, default: "10.000", help: "Demo credit (USD) given to the default organization on first run." },
   { key: "syncWaitMaxSeconds", flag: "sync-wait-max-seconds", env: "MODELROUTE_SYNC_WAIT_MAX_SECONDS", kind: int(1, 300), default: 300, help: "Longest SYNC / Prefer: wait a request may ask for." },
@@ -63,6 +65,8 @@ export type Config = {
   dataDir: string;
   databaseUrl: string | null;
   jobLeaseMs: number;
+  streamMaxMs: number;
+  upstreamMaxBytes: number;
   logLevel: LogLevel;
   publicUrl: string | null;
   rateLimitRpm: number;

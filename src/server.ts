@@ -54,7 +54,7 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
     boundPort: config.port,
     bus: new ExecutionBus(),
     replicas: null,
-    router: new ProviderRouter(),
+    router: new ProviderRouter({ streamMaxMs: config.streamMaxMs, answerMaxBytes: config.upstreamMaxBytes }),
     running: new Map(),
     writer: new WriteBatcher(handle.db, handle.client),
     scheduler: undefined as unknown as Scheduler, // set below: it needs the context it lives in

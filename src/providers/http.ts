@@ -2,12 +2,15 @@
  * HTTP to upstreams, shared by the adapters: one request with its failures classified
  * (connection, timeout, status), and a server-sent-events reader that enforces the stream
  * timeouts (headers, first content, idle between events) and tolerates what real servers send:
- * CRLF, comments, a missing final blank line, no `[DONE]`. Adapters never retry (the router
- * does), so nothing here loops.
+ * CRLF, comments, a missing final blank line, no `[DONE]`. Answers and streams are read up to a
+ * size limit, so a runaway upstream costs a failed call, not the process's memory. Adapters never
+ * retry (the router does), so nothing here loops.
  */
 import { classifyStatus, ProviderError, retryAfterMs, type FailureClass } from "./errors";
 
 const ERROR_BODY_LIMIT = 64 * 1024;
+/** For calls that are not given one (polls of a job already submitted): the configured default. */
+const DEFAULT_ANSWER_MAX_BYTES = 64 << 20;
 
 export type UpstreamRequest = {
   url: string;
@@ -81,13 +84,43 @@ async function statusError(response: Response, errorMessage: UpstreamRequest["er
   });
 }
 
-/** Reads a JSON body; a body that is not JSON is the server's failure. */
-export async function readJson(response: Response, signal: AbortSignal): Promise<any> {
+export type ReadLimits = { signal: AbortSignal; maxAnswerBytes?: number };
+
+const tooLarge = (limit: number) => new ProviderError("server", `the answer is larger than the gateway's limit of ${limit} bytes`);
+
+/** The whole body as text, refused (and the rest not read) once it passes the limit. */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads a JSON body; a body that is not JSON, or too large, is the server's failure. */
+export async function readJson(response: Response, limits: ReadLimits): Promise<any> {
+  const { signal } = limits;
   let text: string;
   try {
-    text = await response.text();
+    text = await boundedText(response, limits.maxAnswerBytes ?? DEFAULT_ANSWER_MAX_BYTES);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
+    if (error instanceof ProviderError) throw error;
     throw new ProviderError("connection", `the answer was cut (${(error as Error).message})`);
   }
   try {
@@ -101,6 +134,8 @@ export type SseEvent = { event?: string; data: string };
 
 export type StreamLimits = {
   signal: AbortSignal;
+  /** The most bytes the whole stream may carry (the call's maxAnswerBytes). */
+  maxBytes: number;
   /** The longest wait for the next event, asked before every read: first-content or idle timeout. */
   waitMs: () => number | undefined;
 };
@@ -108,7 +143,8 @@ export type StreamLimits = {
 /**
  * The events of an SSE body. A wait longer than `waitMs()` for the next data event is a timeout
  * (comments such as keep-alives do not count as progress); a body cut mid-stream is a
- * connection failure; the end of the body ends the iteration, `[DONE]` or not.
+ * connection failure; more than `maxBytes` in all is the server's failure; the end of the body
+ * ends the iteration, `[DONE]` or not.
  */
 export async function* sseEvents(response: Response, limits: StreamLimits): AsyncGenerator<SseEvent> {
   const reader = response.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
@@ -117,11 +153,14 @@ export async function* sseEvents(response: Response, limits: StreamLimits): Asyn
   let event: string | undefined;
   let data: string[] = [];
   let lastEventAt = Date.now();
+  let size = 0;
   try {
     for (;;) {
       const limit = limits.waitMs();
       const chunk = await readWithin(reader, limit === undefined ? undefined : lastEventAt + limit - Date.now(), limits.signal);
       if (chunk.done) break;
+      size += chunk.value.byteLength;
+      if (size > limits.maxBytes) throw tooLarge(limits.maxBytes);
       buffer += decoder.decode(chunk.value, { stream: true });
       let newline: number;
       while ((newline = buffer.indexOf("\n")) >= 0) {

@@ -62,9 +62,9 @@ const backoff = (attempt: number) => jitter(Math.min(BACKOFF_MAX_MS, BACKOFF_BAS
 
 
 /** The mock adapter (and any adapter that already speaks AppError) fails with codes, not classes. */
-function classOf(error: unknown, timedOut: boolean): ProviderError {
+function classOf(error: unknown, timedOut: string | null): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (timedOut) return new ProviderError("timeout", "the provider did not answer in time");
+  if (timedOut) return new ProviderError("timeout", timedOut);
   if (error instanceof AppError) {
     const failure: FailureClass = error.code === "CONTENT_MODERATION_REJECTED" ? "content_policy" : !error.retryable ? "bad_request" : error.code === "GENERATION_TIMEOUT" ? "timeout" : error.code === "MODEL_OVERLOADED" ? "overloaded" : "server";
     return Object.assign(new ProviderError(failure, error.message), { original: error });
@@ -75,7 +75,13 @@ function classOf(error: unknown, timedOut: boolean): ProviderError {
 /** What the caller sees for a classified failure (an AppError thrown as such keeps its code). */
 const callerError = (error: ProviderError): AppError => ((error as { original?: AppError }).original ?? toAppError(error));
 
+/** Bounds on any one upstream call, whatever its route says (config: streamMaxMs, upstreamMaxBytes). */
+export type CallLimits = { streamMaxMs: number; answerMaxBytes: number };
+const DEFAULT_LIMITS: CallLimits = { streamMaxMs: 1_800_000, answerMaxBytes: 64 << 20 };
+
 export class ProviderRouter {
+  constructor(private limits: CallLimits = DEFAULT_LIMITS) {}
+
   private health = new Map<string, RouteHealth>();
   private cooledKeys = new Map<string, number>();
   private keyTurn = new Map<string, number>();
@@ -191,12 +197,14 @@ export class ProviderRouter {
           lastError = new AppError("MODEL_OVERLOADED", "The model is at capacity; try again shortly.");
           break;
         }
-        const timeout = emit ? null : AbortSignal.timeout(route.timeouts.totalMs);
-        const signal = timeout ? AbortSignal.any([opts.signal, timeout]) : opts.signal;
+        // A stream may run long, but not for ever: a steady drip under the idle limit still ends.
+        const limitMs = emit ? this.limits.streamMaxMs : route.timeouts.totalMs;
+        const timeout = AbortSignal.timeout(limitMs);
+        const signal = AbortSignal.any([opts.signal, timeout]);
         const callStarted = now();
         health.calls++;
         try {
-          const result = await runner({ input, files: opts.files ?? [], route, apiKey: key, signal, emit, async: opts.async });
+          const result = await runner({ input, files: opts.files ?? [], route, apiKey: key, signal, maxAnswerBytes: this.limits.answerMaxBytes, emit, async: opts.async });
           health.breaker.success(now());
           recordLatency(health, now() - callStarted);
           return { ...result, routeId: route.id };
@@ -205,7 +213,7 @@ export class ProviderRouter {
             if (admission === "probe") health.breaker.release();
             throw thrown; // cancelled or shutting down: not the provider's fault
           }
-          const failure = classOf(thrown, timeout?.aborted ?? false);
+          const failure = classOf(thrown, timeout.aborted ? (emit ? `the stream ran longer than ${limitMs} ms` : `the provider did not answer within ${limitMs} ms`) : null);
           if (CALLERS_FAULT.has(failure.failure)) {
             if (admission === "probe") health.breaker.release();
             throw callerError(failure);

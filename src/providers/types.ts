@@ -83,6 +83,8 @@ export type TaskCall = {
   /** The key of the provider's pool this attempt uses; null when the provider needs none. */
   apiKey: string | null;
   signal: AbortSignal;
+  /** The largest answer (or whole stream) the adapter may read; more is the upstream's failure. */
+  maxAnswerBytes: number;
   /** Set when the caller streams: the adapter streams from the upstream and emits canonical events. */
   emit?: Emit;
   /** For asynchronous upstreams: the job's stable id (a retried create reuses it) and where to call back. */

@@ -8,6 +8,7 @@
  *   fake.url                  // "http://127.0.0.1:<port>/v1"
  *   fake.next({ status: 429, headers: { "retry-after": "2" } }, { reply: { text: "hi" } });
  *   fake.always({ delayMs: 50 }); fake.always(null);
+ *   startFakeOpenAI({ byModel: (model, nth) => ... })   // a scenario per model name (see FakeOpenAIOptions)
  *   fake.requests             // [{ method, path, headers (lower-case names), body }] in arrival order
  *   await fake.stop();        // closes the server, destroys hanging/stalled connections
  *
@@ -43,7 +44,7 @@
  *   a chunk with `choices: []` and `usage` (every other chunk then carries `usage: null`); then
  *   `data: [DONE]`. With `n` > 1 the choices' content chunks are interleaved.
  *
- * Behaviours: each request takes the first queued `next` behaviour, else the `always` one, else the
+ * Behaviours: each request takes the first queued `next` behaviour, else its model's `byModel` one, else the `always` one, else the
  *   healthy default. Every request consumes one (also 401s, 404s and GET /v1/models), except
  *   GET /files/* (image downloads), which is never faulted nor authenticated. Order of effects:
  *   record request -> delayMs -> reset | hang -> API key check (401) -> status/errorBody -> endpoint.
@@ -203,7 +204,17 @@ function float32Base64(values: number[]): string {
   return buf.toString("base64");
 }
 
-export async function startFakeOpenAI(opts: { apiKeys?: string[] } = {}): Promise<FakeOpenAI> {
+export type FakeOpenAIOptions = {
+  apiKeys?: string[];
+  /**
+   * A behaviour chosen by the request's `model`: `nth` counts that model's earlier requests (0 for
+   * the first), so one server can play a scenario per model name (one 500 then healthy, a flapping
+   * primary). Used when no `next` behaviour is queued, before `always`; undefined falls through.
+   */
+  byModel?: (model: string, nth: number) => Behaviour | undefined;
+};
+
+export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const queue: Behaviour[] = [];
   let standing: Behaviour | null = null;
   let stopped = false;
@@ -254,6 +265,14 @@ export async function startFakeOpenAI(opts: { apiKeys?: string[] } = {}): Promis
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+
+  const seenByModel = new Map<string, number>();
+  function scenarioOf(body: any): Behaviour | undefined {
+    if (!opts.byModel || typeof body?.model !== "string") return undefined;
+    const nth = seenByModel.get(body.model) ?? 0;
+    seenByModel.set(body.model, nth + 1);
+    return opts.byModel(body.model, nth);
+  }
 
   const gone = (res: ServerResponse) => stopped || res.destroyed || res.writableEnded || !!res.socket?.destroyed;
 
@@ -306,7 +325,7 @@ export async function startFakeOpenAI(opts: { apiKeys?: string[] } = {}): Promis
       return void res.end(TINY_PNG);
     }
 
-    const behaviour: Behaviour = queue.shift() ?? standing ?? {};
+    const behaviour: Behaviour = queue.shift() ?? scenarioOf(body) ?? standing ?? {};
     const extra = behaviour.headers ?? {};
     for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
 

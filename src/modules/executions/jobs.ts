@@ -143,7 +143,7 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
     return ctx.router.run(candidate.task, candidateInput, routes, {
       files,
       signal,
-      // Streamed upstream only when the caller streams: a stream has no total timeout (docs/routing.md).
+      // Streamed upstream only when the caller streams: a stream has no total_ms, only the stream limit (docs/routing.md).
       emit:
         row.mode === "STREAMING"
           ? (event) => {

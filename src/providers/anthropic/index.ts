@@ -38,7 +38,7 @@ async function streamed(call: TaskCall, input: ChatInput): Promise<{ output: Cha
   let stopped = false;
   let content = false;
   const { timeouts } = call.route;
-  for await (const event of sseEvents(response, { signal: call.signal, waitMs: () => (content ? timeouts.idleMs : timeouts.firstTokenMs) })) {
+  for await (const event of sseEvents(response, { signal: call.signal, maxBytes: call.maxAnswerBytes, waitMs: () => (content ? timeouts.idleMs : timeouts.firstTokenMs) })) {
     const data = parseEventData(event.data);
     const type = data?.type ?? event.event;
     if (type === "error") throw streamError(data);
@@ -102,7 +102,7 @@ async function complete(call: TaskCall, input: ChatInput): Promise<{ output: Cha
   let result: { output: ChatOutput; usage: Usage | null };
   if (call.emit) result = await streamed(call, input);
   else {
-    const body = await readJson(await request(call, input, false), call.signal);
+    const body = await readJson(await request(call, input, false), call);
     if (!Array.isArray(body?.content)) throw new ProviderError("server", "the answer has no content");
     result = {
       output: chatOutput([{ message: { role: "assistant", content: contentFrom(body.content) }, finish_reason: finishReason(body.stop_reason) }]),

@@ -39,7 +39,7 @@ const submit: (task: string) => TaskRunner = (task) => async (call): Promise<Pro
   const input = { ...call.input, ...call.route.params };
   const body = { id, input, webhook: call.async.callbackUrl, webhook_events_filter: ["start", "completed"] };
   const response = await put(call, id, body, { prefer: "respond-async" });
-  const prediction = (await readJson(response, call.signal)) as Prediction;
+  const prediction = (await readJson(response, call)) as Prediction;
   const outcome = await predictionOutcome(task, call.input, prediction, call.signal);
   if (outcome.state === "done") return outcome.result; // a server that ran it at once
   if (outcome.state === "failed") throw new ProviderError("server", `the prediction failed: ${outcome.message}`);

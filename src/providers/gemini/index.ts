@@ -38,12 +38,12 @@ async function complete(call: TaskCall, input: ChatInput): Promise<{ output: Cha
   let reader: ResponseReader;
   if (!call.emit) {
     reader = new ResponseReader();
-    reader.push(await readJson(await post(call, "generateContent", body), call.signal));
+    reader.push(await readJson(await post(call, "generateContent", body), call));
   } else {
     reader = new ResponseReader(call.emit);
     const response = await post(call, "streamGenerateContent?alt=sse", body, route.timeouts.firstTokenMs);
     let content = false;
-    for await (const event of sseEvents(response, { signal: call.signal, waitMs: () => (content ? route.timeouts.idleMs : route.timeouts.firstTokenMs) }))
+    for await (const event of sseEvents(response, { signal: call.signal, maxBytes: call.maxAnswerBytes, waitMs: () => (content ? route.timeouts.idleMs : route.timeouts.firstTokenMs) }))
       if (reader.push(parseEventData(event.data))) content = true;
     if (!reader.finished) throw new ProviderError("connection", "the stream ended before the answer finished");
   }
@@ -64,7 +64,7 @@ const embedding: TaskRunner = async (call) => {
   const texts = Array.isArray(input) ? input : [input];
   const model = modelPath(call.route.upstreamModel);
   const requests = texts.map((text) => ({ model, content: { parts: [{ text }] }, ...(dimensions ? { outputDimensionality: dimensions } : {}), ...call.route.params }));
-  const answer = await readJson(await post(call, "batchEmbedContents", { requests }), call.signal);
+  const answer = await readJson(await post(call, "batchEmbedContents", { requests }), call);
   if (!Array.isArray(answer?.embeddings) || answer.embeddings.length !== texts.length) throw new ProviderError("server", "the answer does not have one embedding per input");
   const embeddings = (answer.embeddings as { values?: number[] }[]).map((e) => e.values ?? []);
   // Gemini reports no token count for embeddings: counted here, and marked so.

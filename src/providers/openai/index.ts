@@ -26,7 +26,7 @@ async function completeChat(call: TaskCall, input: ChatInput): Promise<{ output:
   const { route } = call;
   if (!call.emit) {
     const response = await post(call, "chat/completions", chatRequest(input, route.upstreamModel, route.params, false));
-    const body = await readJson(response, call.signal);
+    const body = await readJson(response, call);
     if (!Array.isArray(body?.choices)) throw new ProviderError("server", "the answer has no choices");
     const output = chatOutput(body.choices.map(choiceFrom));
     return { output, usage: usageOr(usageFrom(body.usage), input, output.text) };
@@ -34,7 +34,7 @@ async function completeChat(call: TaskCall, input: ChatInput): Promise<{ output:
   const response = await post(call, "chat/completions", chatRequest(input, route.upstreamModel, route.params, true), route.timeouts.firstTokenMs);
   const stream = new ChatStream(call.emit);
   let content = false;
-  for await (const event of sseEvents(response, { signal: call.signal, waitMs: () => (content ? route.timeouts.idleMs : route.timeouts.firstTokenMs) })) {
+  for await (const event of sseEvents(response, { signal: call.signal, maxBytes: call.maxAnswerBytes, waitMs: () => (content ? route.timeouts.idleMs : route.timeouts.firstTokenMs) })) {
     if (event.data.trim() === "[DONE]") {
       stream.done = true;
       break;
@@ -66,7 +66,7 @@ function decodeBase64Floats(text: string): number[] {
 const embedding: TaskRunner = async (call) => {
   const { input, dimensions } = call.input as { input: string | string[]; dimensions?: number };
   const body = { model: call.route.upstreamModel, input, encoding_format: "float", ...(dimensions ? { dimensions } : {}), ...call.route.params };
-  const answer = await readJson(await post(call, "embeddings", body), call.signal);
+  const answer = await readJson(await post(call, "embeddings", body), call);
   if (!Array.isArray(answer?.data)) throw new ProviderError("server", "the answer has no data");
   const rows = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
   const embeddings = rows.map((row) => (typeof row.embedding === "string" ? decodeBase64Floats(row.embedding) : (row.embedding as number[])));
@@ -91,7 +91,7 @@ const textToImage: TaskRunner = async (call): Promise<ProviderResult> => {
   const body: Record<string, unknown> = { model: call.route.upstreamModel, prompt, n: count, response_format: "b64_json", ...rest, ...call.route.params };
   if (width && height) body.size = `${width}x${height}`;
   if (body.response_format === null) delete body.response_format; // models that refuse the field (gpt-image-1)
-  const answer = await readJson(await post(call, "images/generations", body), call.signal);
+  const answer = await readJson(await post(call, "images/generations", body), call);
   if (!Array.isArray(answer?.data) || answer.data.length === 0) throw new ProviderError("server", "the answer has no images");
   const artifacts: Artifact[] = [];
   for (const [i, row] of (answer.data as { b64_json?: string; url?: string }[]).entries()) {

@@ -69,7 +69,7 @@ export const speechToText: TaskRunner = async (call) => {
   }
   form.append("response_format", granularities.length ? "verbose_json" : "json");
   for (const [name, value] of Object.entries(call.route.params)) form.append(name, typeof value === "string" ? value : JSON.stringify(value));
-  const answer = (await readJson(await post(call, input.translate ? "audio/translations" : "audio/transcriptions", form), call.signal)) as WireTranscript;
+  const answer = (await readJson(await post(call, input.translate ? "audio/translations" : "audio/transcriptions", form), call)) as WireTranscript;
   if (typeof answer?.text !== "string") throw new ProviderError("server", "the transcription has no text");
   const reported = answer.duration ?? (answer.usage?.type === "duration" ? answer.usage.seconds : undefined);
   const duration = reported ?? parseWav(audio)?.durationSeconds;
@@ -102,7 +102,7 @@ export const moderation: TaskRunner = async (call) => {
     typeof raw === "string" || raw.every((item) => typeof item === "string")
       ? raw
       : (raw as Part[]).map((p) => (p.type === "text" ? p : { type: "image_url", image_url: { url: p.url ?? `data:${p.media_type ?? "image/png"};base64,${p.data}` } }));
-  const answer = await readJson(await post(call, "moderations", { model: call.route.upstreamModel, input, ...call.route.params }), call.signal);
+  const answer = await readJson(await post(call, "moderations", { model: call.route.upstreamModel, input, ...call.route.params }), call);
   if (!Array.isArray(answer?.results)) throw new ProviderError("server", "the moderation answer has no results");
   const output: ModerationOutput = { results: answer.results };
   const texts = typeof raw === "string" ? [raw] : (raw as (string | Part)[]).map((p) => (typeof p === "string" ? p : p.type === "text" ? p.text : ""));
@@ -114,7 +114,7 @@ type WireRanked = { index: number; relevance_score?: number; score?: number };
 export const rerank: TaskRunner = async (call) => {
   const { query, documents, top_n } = call.input as { query: string; documents: string[]; top_n?: number };
   const body = { model: call.route.upstreamModel, query, documents, ...(top_n !== undefined ? { top_n } : {}), ...call.route.params };
-  const answer = await readJson(await post(call, "rerank", body), call.signal);
+  const answer = await readJson(await post(call, "rerank", body), call);
   // Cohere and Jina answer `results`, Voyage `data`.
   const rows = (answer?.results ?? answer?.data) as WireRanked[] | undefined;
   if (!Array.isArray(rows)) throw new ProviderError("server", "the rerank answer has no results");

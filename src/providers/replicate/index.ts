@@ -34,7 +34,7 @@ const submit: (task: string) => TaskRunner = (task) => async (call): Promise<Pro
   const [model, version] = call.route.upstreamModel.split(":");
   const body = { ...(version ? { version } : {}), input: { ...call.input, ...call.route.params }, webhook: call.async.callbackUrl, webhook_events_filter: ["start", "completed"] };
   const url = version ? joinUrl(base(call.route), "predictions") : joinUrl(base(call.route), `models/${model}/predictions`);
-  const prediction = (await readJson(await send({ url, headers: auth(call.apiKey), body, signal: call.signal, errorMessage }), call.signal)) as Prediction;
+  const prediction = (await readJson(await send({ url, headers: auth(call.apiKey), body, signal: call.signal, errorMessage }), call)) as Prediction;
   if (!prediction.id) throw new ProviderError("server", "the prediction has no id");
   const outcome = await predictionOutcome(task, call.input, prediction, call.signal);
   if (outcome.state === "done") return outcome.result;
@@ -73,7 +73,7 @@ export const replicateAdapter: ProviderAdapter = {
     pollable: true,
     async poll(call: JobCall) {
       const url = call.job.pollUrl ?? joinUrl(base(call.route), `predictions/${call.job.ref}`);
-      const prediction = (await readJson(await send({ url, method: "GET", headers: auth(call.apiKey), signal: call.signal, errorMessage }), call.signal)) as Prediction;
+      const prediction = (await readJson(await send({ url, method: "GET", headers: auth(call.apiKey), signal: call.signal, errorMessage }), call)) as Prediction;
       return predictionOutcome(call.task, call.input, prediction, call.signal);
     },
     async callback(call, body, raw, headers, secret) {
