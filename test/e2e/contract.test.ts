@@ -339,12 +339,20 @@ describe("every /v1 and /admin/v1 operation", () => {
 
 test("signed file links refuse a missing signature with 403 FORBIDDEN and no rate-limit headers", async () => {
   const path = `/v1/files/${fx.ids.files}/content`;
-  const replies = await Promise.all([call("GET", path, { key: server.apiKey }), call("PUT", path, { body: "x" })]);
+  const replies = await Promise.all([call("GET", path), call("GET", `${path}?expires=1&signature=00`, { key: server.apiKey }), call("PUT", path, { body: "x" })]);
   const problems = replies.flatMap((r) => [
     ...envelopeProblems(r, 403, "FORBIDDEN"),
     ...(r.headers.has("x-ratelimit-limit") ? [`${r.label}: X-RateLimit-* on a signed link`] : []),
   ]);
   expect(problems).toEqual([]);
+});
+
+test("with an API key and no link, /content is OpenAI's files.content, as its curl examples send it", async () => {
+  const res = await server.request("GET", `/v1/files/${fx.ids.files}/content`, { key: server.apiKey });
+  expect(res.status).toBe(200);
+  expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  const foreign = await server.request("GET", `/v1/files/${fx.ids.files}/content`, { key: "sk_live_not_a_key" });
+  expect(foreign.status).toBe(401);
 });
 
 test("validation messages list an enum's values and read as one sentence", async () => {

@@ -53,8 +53,8 @@ export function wantsOpenAIShape(headers: Headers, query: Record<string, unknown
 
 /**
  * True when `GET /v1/files/{id}/content` without a signed link is OpenAI's `files.content`: the
- * SDK asks for `Accept: application/binary` (and sends X-Stainless-Lang). Any other such request
- * is a broken signed link, refused as before.
+ * SDK asks for `Accept: application/binary` (and sends X-Stainless-Lang). The route also takes a
+ * request with an API key and no link parameters as one (src/modules/files/index.ts).
  */
 export const isOpenAIContentRequest = (headers: Headers) => fromOpenAISdk(headers) || /application\/binary/i.test(headers.get("accept") ?? "");
 

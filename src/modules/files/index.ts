@@ -113,8 +113,10 @@ export const filesRoutes = (ctx: AppContext) =>
     .get(
       "/:file_id/content",
       async ({ params, query, headers, set, request }) => {
-        if (!OpenAIFiles.isOpenAIContentRequest(request.headers)) return asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range));
-        // OpenAI's `files.content`: an API key instead of a signed link.
+        // A signed link is its own credential; without one, an API key (OpenAI's `files.content`,
+        // as its SDKs and its curl examples send it).
+        const byKey = OpenAIFiles.isOpenAIContentRequest(request.headers) || (query.signature === undefined && query.expires === undefined && headers.authorization !== undefined);
+        if (!byKey) return asResponse(await Files.downloadByLink(ctx, params.file_id, query, headers.range));
         const caller = authenticate(ctx, headers.authorization, set.headers as Record<string, string>, "inference");
         return asResponse(await Files.download(ctx, caller.orgId, params.file_id, headers.range));
       },
@@ -126,7 +128,7 @@ export const filesRoutes = (ctx: AppContext) =>
           summary: "Download by link, or the content of a file (OpenAI)",
           description:
             "The `url` of `GET /v1/files/{file_id}/url` on the local backend, with no API key: the signed, expiring link is the credential (403 when missing, changed or expired). " +
-            "With `Accept: application/binary` (as the OpenAI SDKs send it) or from an OpenAI SDK: OpenAI's `files.content`, authenticated with your API key instead, for any of your files (a batch's output and error files among them). Honours `Range`.",
+            "With an `Authorization` header and no signed link, with `Accept: application/binary` (as the OpenAI SDKs send it) or from an OpenAI SDK: OpenAI's `files.content`, authenticated with your API key instead, for any of your files (a batch's output and error files among them). Honours `Range`.",
           responses: byteResponses(401, 403, 404, 416),
         },
       },
