@@ -15,10 +15,12 @@ export async function freePort(): Promise<number> {
 
 export type ServerProcess = { proc: Subprocess; url: string; port: number; exited: Promise<number> };
 
-export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<ServerProcess> {
+/** `bun src/main.ts serve`, or the compiled `binary` when given (benchmarks measure what ships). */
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number, binary?: string): Promise<ServerProcess> {
   const chosen = port ?? (await freePort());
+  const program = binary ? [binary] : [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts")];
   const proc = spawn({
-    cmd: [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
+    cmd: [...program, "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
     env: { ...process.env, NODE_ENV: "production", ...databaseEnvOf(dataDir), ...env },
     stdout: "pipe",
     stderr: "pipe",

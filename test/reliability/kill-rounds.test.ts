@@ -9,47 +9,32 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PgDatabase } from "../../src/db/postgres/database";
-import { FAKE_REPLICATE_WEBHOOK_SECRET, startFakeReplicate, type FakeReplicate } from "../helpers/fake-replicate";
+import { sha256Hex } from "../helpers/files";
 import { invariants } from "../helpers/invariants";
-import { databaseForDataDir, requirePostgres, suiteOnPostgres } from "../helpers/postgres";
-import { spawnServer, type ServerProcess } from "../helpers/process";
-import { startReceiver, type Received } from "../helpers/webhook-receiver";
+import { requirePostgres, suiteOnPostgres } from "../helpers/postgres";
+import { RIG_CREDIT_MICROS, startLoadRig, type LoadRig } from "./load-rig";
 import { seeded, startMixedLoad } from "./mixed-load";
 
 const ROUNDS = Number(process.env.MODELROUTE_KILL_ROUNDS ?? 3);
 const SEED = Number(process.env.MODELROUTE_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const TOKEN_ENV = "MODELROUTE_TEST_REPLICATE_TOKEN";
-const SECRET_ENV = "MODELROUTE_TEST_REPLICATE_SECRET";
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
 /** Jobs that belong to one piece of work; the periodic ones (sweeps, purges, the dispatcher) stay. */
 const WORK_JOBS = ["execution.run", "execution.poll", "execution.cancel-upstream", "webhook.deliver", "batch.validate", "batch.line", "batch.finalize"];
 
 const onPostgres = suiteOnPostgres();
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-kill-rounds-"));
-const rx = startReceiver();
-let replicate: FakeReplicate | undefined;
-let current: ServerProcess | undefined;
+let rig: LoadRig | undefined;
 let db: Database | PgDatabase | undefined;
 afterAll(async () => {
-  current?.proc.kill(9);
+  rig?.server.proc.kill(9);
+  await rig?.stop();
   db?.close();
-  rx.stop();
-  await replicate?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** The first attempt of about one event in four is refused, so retries happen across the kills too. */
-const seenEvents = new Set<string>();
-rx.respond = (r: Received) => {
-  const id = r.headers.get("webhook-id") ?? "";
-  const first = !seenEvents.has(id);
-  seenEvents.add(id);
-  return first && id.charCodeAt(id.length - 1) % 4 === 0 ? new Response("try later", { status: 503 }) : new Response("ok");
-};
 
 async function until<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -64,50 +49,16 @@ async function until<T>(what: string, read: () => T | Promise<T>, done: (value: 
 test.skipIf(onPostgres && !requirePostgres())(`kill -9 under mixed load, ${ROUNDS} rounds: nothing accepted is lost, nothing is done twice`, async () => {
   console.log(`kill rounds: ${ROUNDS}, seed ${SEED} (MODELROUTE_KILL_SEED=${SEED} replays the mix)`);
   const random = seeded(SEED ^ 0x5eed);
-  process.env[TOKEN_ENV] = "r8_kill_rounds";
-  process.env[SECRET_ENV] = FAKE_REPLICATE_WEBHOOK_SECRET;
-  // Its callbacks go to whichever process is up; one lost while none is makes the gateway poll.
-  replicate = await startFakeReplicate({ tokens: ["r8_kill_rounds"], webhookAttempts: 2, run: (input, ctx) => ({ ms: 100 + (String(input.prompt).length % 7) * 60, output: [ctx.file("out.png")] }) });
-  if (onPostgres) await databaseForDataDir(dataDir);
-  const env = {
-    MODELROUTE_RATE_LIMIT_RPM: "0",
-    MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true",
-    MODELROUTE_WEBHOOK_RETRY_SCHEDULE: "200,400,800,1600",
-    MODELROUTE_BOOTSTRAP_CREDIT: "1000.000",
-    // PostgreSQL: a killed process's claims are taken over after this (SQLite releases them at start).
-    MODELROUTE_JOB_LEASE_MS: "1000",
-  };
-  current = await spawnServer(dataDir, env);
-  const port = current.port;
-  const { api_key: apiKey, admin_token: adminToken, org_id: orgId } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
-  const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
-  const applied = await fetch(`${current.url}/admin/v1/catalog`, {
-    method: "PUT",
-    headers: admin,
-    body: JSON.stringify({
-      providers: [{ id: "replicate", kind: "replicate", base_url: replicate.apiUrl, api_key_env: TOKEN_ENV, webhook_secret_env: SECRET_ENV, config: { poll_interval_ms: 150 } }],
-      models: [
-        {
-          slug: "kill-image",
-          task: "text-to-image",
-          input_schema: { type: "object", required: ["prompt"], properties: { prompt: { type: "string" } } },
-          pricing: { per_image: "0.003" },
-          routes: [{ provider: "replicate", upstream_model: "black-forest-labs/flux-schnell", total_ms: 20_000 }],
-        },
-      ],
-    }),
-  });
-  expect(applied.status).toBe(200);
+  rig = await startLoadRig(dataDir);
+  const { target, receiver: rx, replicate } = rig;
+  const orgId = target.orgId;
 
-  const load = startMixedLoad(
-    { url: () => `http://127.0.0.1:${port}`, apiKey, adminToken, orgId, webhookUrl: rx.url, asyncModel: "kill-image" },
-    { workers: 8, seed: SEED },
-  );
+  const load = startMixedLoad(target, { workers: 8, seed: SEED });
   for (let round = 1; round <= ROUNDS; round++) {
     await Bun.sleep(400 + Math.floor(random() * 800));
-    current.proc.kill(9);
-    await current.exited;
-    current = await spawnServer(dataDir, env, port);
+    rig.server.proc.kill(9);
+    await rig.server.exited;
+    await rig.restart();
   }
   await Bun.sleep(300);
   await load.stop();
@@ -117,7 +68,7 @@ test.skipIf(onPostgres && !requirePostgres())(`kill -9 under mixed load, ${ROUND
   expect(accepted.pendingCredits.size).toBe(0);
   expect(accepted.executions.size).toBeGreaterThan(20);
 
-  db = onPostgres ? new PgDatabase(readFileSync(join(dataDir, "test-database-url"), "utf8").trim()) : new Database(join(dataDir, "modelroute.db"), { readonly: true });
+  db = rig.databaseUrl ? new PgDatabase(rig.databaseUrl) : new Database(join(dataDir, "modelroute.db"), { readonly: true });
   const checks = db as Database; // PgDatabase has bun:sqlite's interface (src/db/postgres/database.ts)
   const ids = [...accepted.executions.keys()];
   const statusOf = () => new Map((checks.query("SELECT id, status FROM executions WHERE org_id = ?").all(orgId) as { id: string; status: string }[]).map((r) => [r.id, r.status]));
@@ -134,7 +85,7 @@ test.skipIf(onPostgres && !requirePostgres())(`kill -9 under mixed load, ${ROUND
   const figures = invariants(checks, orgId);
   expect(figures).toMatchObject({ heldMicros: 0, openHolds: 0 });
   const answeredCredits = [...accepted.credits.values()].reduce((a, b) => a + b, 0);
-  expect(figures.creditsMicros).toBe(1_000_000_000 + answeredCredits);
+  expect(figures.creditsMicros).toBe(RIG_CREDIT_MICROS + answeredCredits);
 
   // An Idempotency-Key names one execution, however often it was sent.
   for (const [key, named] of accepted.idempotentCreates) expect({ key, named: [...named] }).toEqual({ key, named: [...named].slice(0, 1) });
@@ -163,12 +114,13 @@ test.skipIf(onPostgres && !requirePostgres())(`kill -9 under mixed load, ${ROUND
   );
 
   // Batches: each one completed, one execution per line, every line once in its output.
-  const auth = { authorization: `Bearer ${apiKey}` };
-  const api = async (path: string) => (await fetch(`${current!.url}${path}`, { headers: auth })).json();
+  const auth = { authorization: `Bearer ${target.apiKey}` };
+  const url = target.url();
+  const api = async (path: string) => (await fetch(`${url}${path}`, { headers: auth })).json();
   for (const [batchId, lines] of accepted.batches) {
     const batch = await until(`batch ${batchId}`, () => api(`/v1/batches/${batchId}`), (b) => ["completed", "failed", "expired", "cancelled"].includes(b.status));
     expect({ batchId, status: batch.status, counts: batch.request_counts }).toEqual({ batchId, status: "completed", counts: { total: lines, completed: lines, failed: 0 } });
-    const output = (await (await fetch(`${current.url}/v1/files/${batch.output_file_id}/content`, { headers: auth })).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const output = (await (await fetch(`${url}/v1/files/${batch.output_file_id}/content`, { headers: auth })).text()).trim().split("\n").map((l) => JSON.parse(l));
     expect(new Set(output.map((l) => l.custom_id)).size).toBe(lines);
     const rows = checks.query("SELECT execution_id FROM batch_lines WHERE batch_id = ?").all(batchId) as { execution_id: string }[];
     expect(new Set(rows.map((r) => r.execution_id)).size).toBe(lines);
@@ -177,14 +129,11 @@ test.skipIf(onPostgres && !requirePostgres())(`kill -9 under mixed load, ${ROUND
   }
 
   // Files read back byte for byte.
-  for (const [fileId, bytes] of accepted.files) {
-    const res = await fetch(`${current.url}/v1/files/${fileId}/content`, { headers: auth });
-    expect({ fileId, status: res.status }).toEqual({ fileId, status: 200 });
-    expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), Buffer.from(bytes))).toBe(0);
+  for (const [fileId, sha256] of accepted.files) {
+    const res = await fetch(`${url}/v1/files/${fileId}/content`, { headers: auth });
+    expect({ fileId, status: res.status, sha256: sha256Hex(new Uint8Array(await res.arrayBuffer())) }).toEqual({ fileId, status: 200, sha256 });
   }
 
-  current.proc.kill("SIGTERM");
-  expect(await current.exited).toBe(0);
-  delete process.env[TOKEN_ENV];
-  delete process.env[SECRET_ENV];
+  rig.server.proc.kill("SIGTERM");
+  expect(await rig.server.exited).toBe(0);
 }, 150_000);

@@ -8,6 +8,7 @@
  * answer of 5xx, or one that is not the surface's own shape, is recorded as a problem.
  */
 import { randomBytes } from "node:crypto";
+import { sha256Hex } from "../helpers/files";
 
 export type LoadTarget = {
   /** The gateway's base URL now (the port stays the same across restarts). */
@@ -30,7 +31,8 @@ export type Accepted = {
   credits: Map<string, number>;
   /** Credits whose answer never came: retried with the same key until one does. */
   pendingCredits: Map<string, number>;
-  files: Map<string, Uint8Array>;
+  /** File id → the SHA-256 (hex) of the bytes uploaded. */
+  files: Map<string, string>;
   batches: Map<string, number>;
   cancels: number;
   /** Answers that break a promise (a 5xx, a shape that is not the surface's). */
@@ -39,7 +41,19 @@ export type Accepted = {
   answered: Record<string, number>;
 };
 
-export type MixedLoad = { accepted: Accepted; stop(): Promise<void> };
+export type MixedLoad = {
+  accepted: Accepted;
+  /** Milliseconds to each answer's headers since the last call (and forgets them). */
+  takeLatencies(): number[];
+  stop(): Promise<void>;
+};
+
+export type LoadOptions = {
+  workers: number;
+  seed: number;
+  /** Operations started per second, all workers together; unset: each worker goes as fast as it is answered. */
+  ratePerSecond?: number;
+};
 
 const EXEC_ID = /exec_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const CREDIT_MICROS = 10_000;
@@ -56,7 +70,7 @@ export function seeded(seed: number) {
   };
 }
 
-export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed: number }): MixedLoad {
+export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad {
   const random = seeded(opts.seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const accepted: Accepted = { executions: new Map(), idempotentCreates: new Map(), credits: new Map(), pendingCredits: new Map(), files: new Map(), batches: new Map(), cancels: 0, problems: [], answered: {} };
@@ -65,6 +79,23 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
   const json = { ...auth, "content-type": "application/json" };
   const messages = (i: number) => [{ role: "user", content: `mixed load request ${i}` }];
   let n = 0;
+  let latencies: number[] = [];
+  /** fetch, timing the answer's headers. */
+  const timed = async (url: string, init: RequestInit) => {
+    const started = performance.now();
+    const res = await fetch(url, init);
+    latencies.push(performance.now() - started);
+    return res;
+  };
+  // Pacing: the next operation's start, so that starts come at the rate asked for.
+  let nextStart = performance.now();
+  const pace = async () => {
+    if (!opts.ratePerSecond) return;
+    const slot = Math.max(nextStart, performance.now());
+    nextStart = slot + 1000 / opts.ratePerSecond;
+    const wait = slot - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+  };
 
   const note = (op: string, res: Response) => {
     accepted.answered[op] = (accepted.answered[op] ?? 0) + 1;
@@ -97,29 +128,29 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
   const ops: Record<string, () => Promise<void>> = {
     async nativeAsync() {
       const i = n++;
-      const res = await fetch(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "ASYNC", input: { messages: messages(i), mock_latency_ms: 50 + Math.floor(random() * 600) }, webhook_url: `${target.webhookUrl}/done` }) });
+      const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "ASYNC", input: { messages: messages(i), mock_latency_ms: 50 + Math.floor(random() * 600) }, webhook_url: `${target.webhookUrl}/done` }) });
       note("nativeAsync", res);
       if (res.status === 202) keep("nativeAsync", (await res.json()).id, true);
     },
     async nativeSync() {
-      const res = await fetch(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "demo-model", mode: "SYNC", input: { text: `sync ${n++}`, mock_latency_ms: Math.floor(random() * 300) } }) });
+      const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "demo-model", mode: "SYNC", input: { text: `sync ${n++}`, mock_latency_ms: Math.floor(random() * 300) } }) });
       note("nativeSync", res);
       if (res.status === 200 || res.status === 202) keep("nativeSync", (await res.json()).id, false);
     },
     async nativeStream() {
-      const res = await fetch(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "STREAMING", input: { messages: messages(n++), mock_latency_ms: 200 } }) });
+      const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "STREAMING", input: { messages: messages(n++), mock_latency_ms: 200 } }) });
       note("nativeStream", res);
       if (res.status === 200) keep("nativeStream", await idFromStream(res, random() < 0.7), false);
     },
     async openaiChat() {
       const stream = random() < 0.5;
-      const res = await fetch(`${target.url()}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", messages: messages(n++), stream }) });
+      const res = await timed(`${target.url()}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", messages: messages(n++), stream }) });
       note("openaiChat", res);
       if (res.status !== 200) return;
       keep("openaiChat", stream ? await idFromStream(res, true) : (await res.json()).id, false);
     },
     async anthropicMessages() {
-      const res = await fetch(`${target.url()}/v1/messages`, { method: "POST", headers: { "x-api-key": target.apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: JSON.stringify({ model: "mock-chat", max_tokens: 64, messages: messages(n++) }) });
+      const res = await timed(`${target.url()}/v1/messages`, { method: "POST", headers: { "x-api-key": target.apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: JSON.stringify({ model: "mock-chat", max_tokens: 64, messages: messages(n++) }) });
       note("anthropicMessages", res);
       if (res.status === 200) keep("anthropicMessages", (await res.json()).id, false);
       else if (res.status >= 400 && res.status !== 503 && (await res.json()).type !== "error") accepted.problems.push(`anthropicMessages: ${res.status} not in Anthropic's shape`);
@@ -129,7 +160,7 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
       const key = `kill-${randomBytes(8).toString("hex")}`;
       const body = JSON.stringify({ model: "mock-chat", mode: "ASYNC", input: { messages: messages(n++), mock_latency_ms: 300 } });
       for (let attempt = 0; attempt < 200 && !stopping; attempt++) {
-        const res = await fetch(`${target.url()}/v1/executions`, { method: "POST", headers: { ...json, "idempotency-key": key }, body }).catch(() => null);
+        const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: { ...json, "idempotency-key": key }, body }).catch(() => null);
         if (!res) {
           await Bun.sleep(50);
           continue;
@@ -150,14 +181,14 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
     },
     async asyncUpstream() {
       if (!target.asyncModel) return;
-      const res = await fetch(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: target.asyncModel, mode: "ASYNC", input: { prompt: `a lighthouse ${n++}` }, webhook_url: `${target.webhookUrl}/done` }) });
+      const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: target.asyncModel, mode: "ASYNC", input: { prompt: `a lighthouse ${n++}` }, webhook_url: `${target.webhookUrl}/done` }) });
       note("asyncUpstream", res);
       if (res.status === 202) keep("asyncUpstream", (await res.json()).id, true);
     },
     async cancel() {
       const ids = [...accepted.executions.keys()];
       if (ids.length === 0) return;
-      const res = await fetch(`${target.url()}/v1/executions/${pick(ids.slice(-20))}/cancel`, { method: "POST", headers: auth });
+      const res = await timed(`${target.url()}/v1/executions/${pick(ids.slice(-20))}/cancel`, { method: "POST", headers: auth });
       note("cancel", res);
       if (res.status === 200) accepted.cancels++;
     },
@@ -166,9 +197,9 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
       const form = new FormData();
       form.set("purpose", "user_data");
       form.set("file", new File([bytes], "load.bin", { type: "application/octet-stream" }));
-      const res = await fetch(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
+      const res = await timed(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
       note("upload", res);
-      if (res.status === 200 || res.status === 201) accepted.files.set((await res.json()).id, bytes);
+      if (res.status === 200 || res.status === 201) accepted.files.set((await res.json()).id, sha256Hex(bytes));
     },
     async batch() {
       const lines = 3 + Math.floor(random() * 5);
@@ -176,10 +207,10 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
       const form = new FormData();
       form.set("purpose", "batch");
       form.set("file", new File([text], "batch.jsonl"));
-      const file = await fetch(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
+      const file = await timed(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
       note("batch", file);
       if (file.status !== 200 && file.status !== 201) return;
-      const res = await fetch(`${target.url()}/v1/batches`, { method: "POST", headers: json, body: JSON.stringify({ input_file_id: (await file.json()).id, endpoint: "/v1/chat/completions", completion_window: "24h" }) });
+      const res = await timed(`${target.url()}/v1/batches`, { method: "POST", headers: json, body: JSON.stringify({ input_file_id: (await file.json()).id, endpoint: "/v1/chat/completions", completion_window: "24h" }) });
       note("batch", res);
       if (res.status === 200 || res.status === 201) accepted.batches.set((await res.json()).id, lines);
     },
@@ -191,7 +222,7 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
   };
 
   async function sendCredit(key: string) {
-    const res = await fetch(`${target.url()}/admin/v1/orgs/${target.orgId}/credits`, {
+    const res = await timed(`${target.url()}/admin/v1/orgs/${target.orgId}/credits`, {
       method: "POST",
       headers: { authorization: `Bearer ${target.adminToken}`, "content-type": "application/json", "idempotency-key": key },
       body: JSON.stringify({ amount: (CREDIT_MICROS / 1e6).toFixed(3), note: "mixed load" }),
@@ -208,6 +239,8 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
 
   const worker = async () => {
     while (!stopping) {
+      await pace();
+      if (stopping) break;
       const op = pick(bag);
       try {
         await ops[op]!();
@@ -220,6 +253,11 @@ export function startMixedLoad(target: LoadTarget, opts: { workers: number; seed
 
   return {
     accepted,
+    takeLatencies() {
+      const taken = latencies;
+      latencies = [];
+      return taken;
+    },
     async stop() {
       stopping = true;
       await Promise.all(running);
