@@ -9,25 +9,21 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnServer } from "../../test/helpers/process";
+import { memoryOf } from "./lib";
 
 const SIZE = Number(process.env.BENCH_FILE_BYTES ?? 157_286_400); // compare a smaller size to see RSS does not grow with it
 const CHUNK = 1024 * 1024;
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-bench-files-"));
 
-const rssMiB = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
-};
 
 /** Samples RSS every 20 ms while `work` runs; returns the highest sample. */
 async function peakDuring(pid: number, work: () => Promise<void>) {
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid).rss)), 20);
+  const timer = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rss)), 20);
   const started = performance.now();
   await work();
   clearInterval(timer);
-  return { peak: Math.max(peak, rssMiB(pid).rss), seconds: (performance.now() - started) / 1000 };
+  return { peak: Math.max(peak, memoryOf(pid).rss), seconds: (performance.now() - started) / 1000 };
 }
 
 const { proc: server, url: base } = await spawnServer(dataDir);
@@ -35,7 +31,7 @@ try {
   const { api_key: key } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
   const auth = { authorization: `Bearer ${key}` };
   await Bun.sleep(500); // let startup allocations settle
-  const before = rssMiB(server.pid).rss;
+  const before = memoryOf(server.pid).rss;
 
   const init = await fetch(`${base}/v1/files/upload`, {
     method: "POST",
@@ -62,14 +58,14 @@ try {
     uploadStatus = res.status;
     sha256 = ((await res.json()) as { sha256: string }).sha256;
   });
-  const afterUpload = rssMiB(server.pid).rss;
+  const afterUpload = memoryOf(server.pid).rss;
 
   let received = 0;
   const download = await peakDuring(server.pid, async () => {
     const res = await fetch(`${base}/v1/files/${init.file_id}/download`, { headers: auth });
     for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) received += piece.byteLength;
   });
-  const after = rssMiB(server.pid);
+  const after = memoryOf(server.pid);
 
   const mib = SIZE / CHUNK;
   console.log(`upload:   HTTP ${uploadStatus}, ${mib} MiB in ${upload.seconds.toFixed(2)} s (${(mib / upload.seconds).toFixed(0)} MiB/s), sha256 ${sha256 === expected.digest("hex") ? "matches" : "DIFFERS"}`);

@@ -45,6 +45,13 @@ export function ensureBinary(given = DEFAULT_BINARY): string {
   return binary;
 }
 
+/** A process's resident memory now and at its peak, in MiB (from /proc; Linux). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 export const fmt = (n: number, digits = 2) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const fmtInt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });

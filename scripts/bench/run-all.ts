@@ -2,7 +2,7 @@
  * `npm run bench`: runs every scripts/bench/*.ts but this one and lib.ts (what they share), in
  * name order, one at a time. `npm run bench -- overhead startup` runs only those (names without
  * `.ts`); what follows the first `--option` is passed to each, e.g.
- * `npm run bench -- overhead --seconds 10 --reps 3`.
+ * `npm run bench -- overhead --seconds 10 --reps 3`. The soak (30 minutes) runs only when named.
  */
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -22,7 +22,8 @@ if (unknown.length > 0) {
   console.error(`no such benchmark: ${unknown.join(", ")} (there are: ${all.map((f) => f.slice(0, -3)).join(", ")})`);
   process.exit(2);
 }
-const benches = names.length > 0 ? names.map((n) => `${n}.ts`) : all;
+const ONLY_WHEN_NAMED = ["soak.ts"];
+const benches = names.length > 0 ? names.map((n) => `${n}.ts`) : all.filter((f) => !ONLY_WHEN_NAMED.includes(f));
 
 const failed: string[] = [];
 for (const file of benches) {

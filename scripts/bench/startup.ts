@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureBinary } from "./lib";
+import { ensureBinary, memoryOf } from "./lib";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "15" }, binary: { type: "string" } } });
 const binary = ensureBinary(values.binary);
@@ -57,10 +57,7 @@ async function stop(started: Started) {
   if (code !== 0) throw new Error(`modelroute exited with ${code} on SIGTERM`);
 }
 
-const rssMb = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-};
+const rssMb = (pid: number) => memoryOf(pid).rss;
 
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -49,6 +49,13 @@ export function insertLeasedJob(conn: Conn, kind: string, payload: Record<string
   return { id, kind, payload: text, run_at: now, attempts: 1, max_attempts: maxAttempts, locked_until: lockedUntil, last_error: null, unique_key: null };
 }
 
+const removeUnclaimed = rawPerConnection((sqlite) => sqlite.prepare("DELETE FROM jobs WHERE unique_key = $uniqueKey AND locked_until IS NULL"));
+
+/** Drops the job enqueued with `uniqueKey` unless one is running it now (then it runs and finds nothing to do). */
+export function deleteUnclaimedJob(conn: Conn, uniqueKey: string) {
+  removeUnclaimed(conn).run({ uniqueKey });
+}
+
 /** PostgreSQL: the job ids of a JSON array bound as $ids (SQLite reads them with json_each). */
 const PG_IDS = "SELECT value::bigint FROM json_array_elements_text($ids::json)";
 

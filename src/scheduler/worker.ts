@@ -6,7 +6,7 @@
  */
 import type { AppContext } from "../context";
 import type { Conn } from "../db/client";
-import { insertJob, insertLeasedJob, JobStatements, type EnqueueOptions, type JobRow } from "./store";
+import { deleteUnclaimedJob, insertJob, insertLeasedJob, JobStatements, type EnqueueOptions, type JobRow } from "./store";
 import { RetryLater, type Job, type JobHandler, type JobKind, type JobPayloads, type KindOptions } from "./types";
 
 const IDLE_POLL_MS = 1000;
@@ -91,6 +91,11 @@ export class Scheduler {
     const state = this.kinds.get(kind);
     if (state) state.backlog = true;
     if (state && opts?.runAt !== undefined && opts.runAt > now) this.armAt(state, opts.runAt, now);
+  }
+
+  /** Drops a job enqueued with `uniqueKey` that is no longer needed (a deadline for work that ended first). */
+  cancel(conn: Conn, uniqueKey: string) {
+    deleteUnclaimedJob(conn, uniqueKey);
   }
 
   /** An interactive execution was just created: background kinds hold back for a while (KindOptions.yieldsToInteractive). */

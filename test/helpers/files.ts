@@ -11,7 +11,7 @@ export type UploadInit = { file_id: string; upload_url: string; expires_at: stri
 export async function initUpload(server: TestServer, file: { filename?: string; content_type: string; size_bytes: number }, key?: string): Promise<UploadInit> {
   const res = await server.post("/v1/files/upload", { filename: "file.bin", ...file }, key);
   if (res.status !== 200) throw new Error(`upload init answered ${res.status}: ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as UploadInit;
 }
 
 /** Registers and uploads `bytes`; returns the file object the PUT answered with. */

@@ -23,7 +23,7 @@ const ROUNDS = Number(process.env.MODELROUTE_KILL_ROUNDS ?? 3);
 const SEED = Number(process.env.MODELROUTE_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
 /** Jobs that belong to one piece of work; the periodic ones (sweeps, purges, the dispatcher) stay. */
-const WORK_JOBS = ["execution.run", "execution.poll", "execution.cancel-upstream", "webhook.deliver", "batch.validate", "batch.line", "batch.finalize"];
+const WORK_JOBS = ["execution.run", "execution.poll", "execution.cancel-upstream", "webhook.deliver", "batch.validate", "batch.line", "batch.finalize", "batch.expire"];
 
 const onPostgres = suiteOnPostgres();
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-kill-rounds-"));

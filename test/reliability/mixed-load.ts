@@ -87,6 +87,7 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
     latencies.push(performance.now() - started);
     return res;
   };
+  const answer = async (res: Response) => (await res.json()) as { id: string; type?: string };
   // Pacing: the next operation's start, so that starts come at the rate asked for.
   let nextStart = performance.now();
   const pace = async () => {
@@ -130,12 +131,12 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
       const i = n++;
       const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "ASYNC", input: { messages: messages(i), mock_latency_ms: 50 + Math.floor(random() * 600) }, webhook_url: `${target.webhookUrl}/done` }) });
       note("nativeAsync", res);
-      if (res.status === 202) keep("nativeAsync", (await res.json()).id, true);
+      if (res.status === 202) keep("nativeAsync", (await answer(res)).id, true);
     },
     async nativeSync() {
       const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "demo-model", mode: "SYNC", input: { text: `sync ${n++}`, mock_latency_ms: Math.floor(random() * 300) } }) });
       note("nativeSync", res);
-      if (res.status === 200 || res.status === 202) keep("nativeSync", (await res.json()).id, false);
+      if (res.status === 200 || res.status === 202) keep("nativeSync", (await answer(res)).id, false);
     },
     async nativeStream() {
       const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", mode: "STREAMING", input: { messages: messages(n++), mock_latency_ms: 200 } }) });
@@ -147,13 +148,13 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
       const res = await timed(`${target.url()}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "mock-chat", messages: messages(n++), stream }) });
       note("openaiChat", res);
       if (res.status !== 200) return;
-      keep("openaiChat", stream ? await idFromStream(res, true) : (await res.json()).id, false);
+      keep("openaiChat", stream ? await idFromStream(res, true) : (await answer(res)).id, false);
     },
     async anthropicMessages() {
       const res = await timed(`${target.url()}/v1/messages`, { method: "POST", headers: { "x-api-key": target.apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: JSON.stringify({ model: "mock-chat", max_tokens: 64, messages: messages(n++) }) });
       note("anthropicMessages", res);
-      if (res.status === 200) keep("anthropicMessages", (await res.json()).id, false);
-      else if (res.status >= 400 && res.status !== 503 && (await res.json()).type !== "error") accepted.problems.push(`anthropicMessages: ${res.status} not in Anthropic's shape`);
+      if (res.status === 200) keep("anthropicMessages", (await answer(res)).id, false);
+      else if (res.status >= 400 && res.status !== 503 && (await answer(res)).type !== "error") accepted.problems.push(`anthropicMessages: ${res.status} not in Anthropic's shape`);
     },
     async idempotentCreate() {
       // Retried with the same key until any answer names an execution: exactly one may exist.
@@ -171,7 +172,7 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
           continue;
         }
         if (res.status !== 202) return;
-        const id = (await res.json()).id;
+        const id = (await answer(res)).id;
         keep("idempotentCreate", id, false);
         if (!accepted.idempotentCreates.has(key)) accepted.idempotentCreates.set(key, new Set());
         accepted.idempotentCreates.get(key)!.add(id);
@@ -183,7 +184,7 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
       if (!target.asyncModel) return;
       const res = await timed(`${target.url()}/v1/executions`, { method: "POST", headers: json, body: JSON.stringify({ model: target.asyncModel, mode: "ASYNC", input: { prompt: `a lighthouse ${n++}` }, webhook_url: `${target.webhookUrl}/done` }) });
       note("asyncUpstream", res);
-      if (res.status === 202) keep("asyncUpstream", (await res.json()).id, true);
+      if (res.status === 202) keep("asyncUpstream", (await answer(res)).id, true);
     },
     async cancel() {
       const ids = [...accepted.executions.keys()];
@@ -199,7 +200,7 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
       form.set("file", new File([bytes], "load.bin", { type: "application/octet-stream" }));
       const res = await timed(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
       note("upload", res);
-      if (res.status === 200 || res.status === 201) accepted.files.set((await res.json()).id, sha256Hex(bytes));
+      if (res.status === 200 || res.status === 201) accepted.files.set((await answer(res)).id, sha256Hex(bytes));
     },
     async batch() {
       const lines = 3 + Math.floor(random() * 5);
@@ -210,9 +211,9 @@ export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad
       const file = await timed(`${target.url()}/v1/files`, { method: "POST", headers: auth, body: form });
       note("batch", file);
       if (file.status !== 200 && file.status !== 201) return;
-      const res = await timed(`${target.url()}/v1/batches`, { method: "POST", headers: json, body: JSON.stringify({ input_file_id: (await file.json()).id, endpoint: "/v1/chat/completions", completion_window: "24h" }) });
+      const res = await timed(`${target.url()}/v1/batches`, { method: "POST", headers: json, body: JSON.stringify({ input_file_id: (await answer(file)).id, endpoint: "/v1/chat/completions", completion_window: "24h" }) });
       note("batch", res);
-      if (res.status === 200 || res.status === 201) accepted.batches.set((await res.json()).id, lines);
+      if (res.status === 200 || res.status === 201) accepted.batches.set((await answer(res)).id, lines);
     },
     async credit() {
       const key = `credit-${randomBytes(8).toString("hex")}`;

@@ -46,6 +46,7 @@ const SMOKE: Record<string, () => Promise<void>> = {
   "batches.ts": async () => expectRan(await bench("batches.ts", ["--seconds", "0.3", "--lines", "40", "--concurrency", "2"]), /p99 beside a batch \/ alone/),
   "cache.ts": async () => expectRan(await bench("cache.ts", ["--seconds", "0.2"]), /goal: a HIT under 0.2 ms p50 end to end/),
   "replicas.ts": async () => expectRan(await bench("replicas.ts", ["--seconds", "0.3", "--concurrency", "4"]), /\| PostgreSQL, 3 replicas \|/),
+  "soak.ts": async () => expectRan(await bench("soak.ts", ["--minutes", "0.1", "--interval-seconds", "2", "--rate", "20", "--binary", binary]), /last third against the first/, /not ended: 0; ledger adds up; problems: 0/),
   "storage.ts": async () => expectRan(await bench("storage.ts", ["--executions", "200", "--concurrency", "4"]), /goal: at most 600 bytes of database per completed small execution/),
   // Through run-all, which must run only the benchmark named and pass it the options after the name.
   "startup.ts": async () => {

@@ -7,7 +7,7 @@
  */
 import type { AppContext } from "../../context";
 import * as Files from "../files/service";
-import { stopRemaining } from "./lines";
+import { expireJobKey, stopRemaining } from "./lines";
 import * as store from "./store";
 import type { BatchRow, LineRow } from "./store";
 
@@ -60,7 +60,8 @@ export async function finalizeBatch(ctx: AppContext, batchId: string) {
   const [to, at]: [store.BatchStatus, Partial<BatchRow>] =
     batch.status === "cancelling" ? ["cancelled", { cancelledAt: done }] : batch.expired > 0 ? ["expired", { expiredAt: done }] : ["completed", { completedAt: done }];
   const moved = store.moveBatch(ctx.db, batchId, [batch.status], to, { ...files, ...at });
-  if (!moved) {
+  if (moved) ctx.scheduler.cancel(ctx.db, expireJobKey(batchId)); // ended before its window did
+  else {
     // Someone else ended it while the files were written (a cancel racing the last line): theirs stand.
     for (const id of [files.outputFileId, files.errorFileId]) if (id) await Files.deleteFile(ctx, batch.orgId, id);
   }

@@ -22,6 +22,9 @@ import type { BatchRow, LineRow, Outcome } from "./store";
 
 export const LINE_JOB = "batch.line";
 export const FINALIZE_JOB = "batch.finalize";
+export const EXPIRE_JOB = "batch.expire";
+/** The one expire job of a batch, due at its `expires_at`; dropped once the batch ends before. */
+export const expireJobKey = (batchId: string) => `${EXPIRE_JOB}:${batchId}`;
 
 /** How long a line job waits for its execution before looking again (it always ends: routes time out). */
 const WAIT_SLICE_MS = 60_000;

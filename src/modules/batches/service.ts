@@ -12,13 +12,12 @@ import { AppError, invalidField } from "../../errors";
 import { isId, newId } from "../../ids";
 import * as Files from "../files/service";
 import type { Caller } from "../keys/service";
-import { finalizeIfDone, FINALIZE_JOB, LINE_JOB, stopRemaining } from "./lines";
+import { EXPIRE_JOB, expireJobKey, finalizeIfDone, FINALIZE_JOB, LINE_JOB, stopRemaining } from "./lines";
 import * as store from "./store";
 import type { BatchRow } from "./store";
 import { anthropicBatchView, openaiBatchView } from "./view";
 
 export const VALIDATE_JOB = "batch.validate";
-export const EXPIRE_JOB = "batch.expire";
 
 const WINDOW_MS = 24 * 3600_000;
 /** Anthropic's limit of requests in one Message Batch. */
@@ -72,7 +71,7 @@ export async function createOpenAI(ctx: AppContext, caller: Caller, body: OpenAI
   ctx.db.transaction((tx) => {
     store.insertBatch(tx, batch);
     ctx.scheduler.enqueue(tx, VALIDATE_JOB, { batchId: batch.id }, { uniqueKey: `${VALIDATE_JOB}:${batch.id}`, maxAttempts: 10 });
-    ctx.scheduler.enqueue(tx, EXPIRE_JOB, { batchId: batch.id }, { runAt: batch.expiresAt, uniqueKey: `${EXPIRE_JOB}:${batch.id}`, maxAttempts: 20 });
+    ctx.scheduler.enqueue(tx, EXPIRE_JOB, { batchId: batch.id }, { runAt: batch.expiresAt, uniqueKey: expireJobKey(batch.id), maxAttempts: 20 });
   });
   ctx.scheduler.wake(VALIDATE_JOB);
   return openaiBatchView(batch);
@@ -109,7 +108,7 @@ export function createAnthropic(ctx: AppContext, caller: Caller, body: Anthropic
     store.insertBatch(tx, batch);
     for (let i = 0; i < lines.length; i += 500) store.insertLines(tx, lines.slice(i, i + 500));
     for (const line of lines) if (!("outcome" in line)) ctx.scheduler.enqueue(tx, LINE_JOB, { batchId: batch.id, line: line.line }, { uniqueKey: `${LINE_JOB}:${batch.id}:${line.line}`, maxAttempts: 1000 });
-    ctx.scheduler.enqueue(tx, EXPIRE_JOB, { batchId: batch.id }, { runAt: batch.expiresAt, uniqueKey: `${EXPIRE_JOB}:${batch.id}`, maxAttempts: 20 });
+    ctx.scheduler.enqueue(tx, EXPIRE_JOB, { batchId: batch.id }, { runAt: batch.expiresAt, uniqueKey: expireJobKey(batch.id), maxAttempts: 20 });
     return finalizeIfDone(ctx, tx, batch);
   });
   ctx.scheduler.wake(queued ? FINALIZE_JOB : LINE_JOB);
