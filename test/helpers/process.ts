@@ -15,10 +15,11 @@ export async function freePort(): Promise<number> {
 
 export type ServerProcess = { proc: Subprocess; url: string; port: number; exited: Promise<number> };
 
-export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<ServerProcess> {
+/** `logLevel`: warn keeps test output quiet; a test that reads the logs asks for more. */
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number, logLevel = "warn"): Promise<ServerProcess> {
   const chosen = port ?? (await freePort());
   const proc = spawn({
-    cmd: [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", "warn"],
+    cmd: [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts"), "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", logLevel],
     env: { ...process.env, NODE_ENV: "production", ...databaseEnvOf(dataDir), ...env },
     stdout: "pipe",
     stderr: "pipe",
