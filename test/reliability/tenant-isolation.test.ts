@@ -21,6 +21,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { isPrivateAddress } from "../../src/modules/webhooks/targets";
+import { startFakeCog, type FakeCog } from "../helpers/fake-cog";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai";
 import { initUpload, otherOrg, PNG_1x1, sha256Hex, uploadFile } from "../helpers/files";
 import { databaseForDataDir, suiteOnPostgres } from "../helpers/postgres";
@@ -43,14 +44,18 @@ const flip = (s: string) => s.slice(0, -1) + (s.endsWith("0") ? "1" : "0");
 const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
 const jsonl = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
 
-function catalogFor(upstreamUrl: string) {
+function catalogFor(upstreamUrl: string, cogUrl?: string) {
   const pricing = { input_per_1m_tokens: "1.00", output_per_1m_tokens: "2.00", per_cache_hit: "0.000003" };
+  // An asynchronous upstream: it answers on /v1/providers/callbacks/{token}, the token its only credential.
+  const cog = cogUrl ? { provider: { id: "iso-cog", kind: "cog", base_url: cogUrl }, model: { slug: "iso-cog-image", task: "text-to-image", input_schema: { type: "object", required: ["prompt"], properties: { prompt: { type: "string" } } }, pricing: { per_image: "0.010" }, routes: [{ provider: "iso-cog", upstream_model: "sdxl", total_ms: 5000 }] } } : null;
   return {
     providers: [
       { id: "iso-env", kind: "openai", base_url: upstreamUrl, api_key_env: ENV_NAME },
       { id: "iso-inline", kind: "openai", base_url: upstreamUrl, api_key: INLINE_KEY },
+      ...(cog ? [cog.provider] : []),
     ],
     models: [
+      ...(cog ? [cog.model] : []),
       { slug: "iso-chat", task: "chat", max_output_tokens: 64, pricing, routes: [{ provider: "iso-env", upstream_model: "gpt-4o-mini", retries: 0 }] },
       { slug: "iso-inline-chat", task: "chat", max_output_tokens: 64, pricing, routes: [{ provider: "iso-inline", upstream_model: "gpt-4o-mini", retries: 1 }] },
     ],
@@ -112,6 +117,7 @@ function normalized(text: string, values: Record<string, string>): string {
 let offsetMs = 0; // the in-process server's clock, moved forward only to expire a link
 let server: TestServer;
 let upstream: FakeOpenAI;
+let cog: FakeCog;
 let rx: Receiver;
 let openapi: { paths: Record<string, Record<string, { security?: unknown[] }>> };
 const logLines: string[] = [];
@@ -150,13 +156,14 @@ beforeAll(async () => {
   process.env[ENV_NAME] = ENV_KEY;
   upstream = await startFakeOpenAI({ apiKeys: [ENV_KEY, INLINE_KEY] });
   rx = startReceiver();
+  cog = await startFakeCog();
   server = await startTestServer({
     clock: { now: () => Date.now() + offsetMs },
     logLines,
     // A real receiver on 127.0.0.1 for A's webhooks; the default (refused) is checked on the process below.
     env: { MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true", MODELROUTE_RATE_LIMIT_RPM: "0" },
   });
-  expect((await server.applyCatalog(catalogFor(upstream.url))).status).toBe(200);
+  expect((await server.applyCatalog(catalogFor(upstream.url, cog.url))).status).toBe(200);
   A = { orgId: server.orgId, key: server.apiKey };
   B = otherOrg(server);
   expect((await admin("POST", `/admin/v1/orgs/${B.orgId}/credits`, { amount: "5.00", note: "isolation test" })).status).toBe(201);
@@ -168,6 +175,7 @@ afterAll(async () => {
   await call(A.key, "POST", `/v1/executions/${ids.execAsync}/cancel`); // a 60 s mock call: end it now
   await server.stop();
   await upstream.stop();
+  await cog.stop();
   rx.stop();
   delete process.env[ENV_NAME];
 });
@@ -176,7 +184,7 @@ afterAll(async () => {
 // Org A's resources
 
 const ids = {} as Record<
-  | "execSync" | "execAsync" | "execWebhook" | "execMiss" | "execHit" | "execIndex" | "file" | "file2" | "batchFile" | "batchOutput"
+  | "execSync" | "execAsync" | "execCog" | "execWebhook" | "execMiss" | "execHit" | "execIndex" | "file" | "file2" | "batchFile" | "batchOutput"
   | "batch" | "msgbatch" | "endpoint" | "testDelivery" | "execDelivery" | "apiKey" | "orKey" | "guardrail" | "response" | "responseOR"
   | "upload" | "scope" | "item" | "bFile" | "bGuardrail" | "bKeyId" | "bExec",
   string
@@ -204,6 +212,13 @@ test("org A makes one of every resource; org B is charged nothing for them", asy
   const slow = await call(A.key, "POST", "/v1/executions", { model: "demo-model", input: { text: "A, slowly", mock_latency_ms: 60_000 }, metadata });
   expect(slow.status).toBe(202);
   ids.execAsync = slow.json.id;
+
+  const cogRun = await call(A.key, "POST", "/v1/executions", { model: "iso-cog-image", input: { prompt: "a fox" }, metadata });
+  ids.execCog = cogRun.json.id;
+  expect((await settledExecution(A.key, ids.execCog)).status).toBe("COMPLETED");
+  const callback = cog.requests.find((r) => r.body?.webhook)?.body.webhook as string;
+  expect(callback).toContain("/v1/providers/callbacks/");
+  secrets.add(callback.slice(callback.lastIndexOf("/") + 1)); // the callback token: a credential, so never logged
 
   const endpoint = await call(A.key, "POST", "/v1/webhooks/endpoints", { url: `${rx.url}/endpoint-a`, description: MARK });
   expect(endpoint.status).toBe(201);
@@ -310,7 +325,7 @@ const each = (name: string, ...values: (keyof typeof ids)[]) => values.map((v) =
 const withBody = (body: unknown, probes: Probe[]) => probes.map((p) => ({ ...p, body }));
 const CATALOG = "the catalog is shared by every organization: no tenant data behind it";
 const OPERATOR = "operator token only: the operator sees every organization by design (API keys are refused with 401, checked below)";
-const EXEC_IDS = ["execSync", "execAsync", "execWebhook", "execMiss", "execHit", "execIndex", "response", "responseOR"] as const;
+const EXEC_IDS = ["execSync", "execAsync", "execCog", "execWebhook", "execMiss", "execHit", "execIndex", "response", "responseOR"] as const;
 const KB = (extra: Params = {}) => [{ params: { model: "mock-embed", scope: ids.scope, ...extra } }];
 
 /** Every route of /openapi.json with a parameter naming a resource: probed with A's ids, or exempt with its reason. */
