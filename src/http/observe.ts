@@ -23,7 +23,8 @@ export const observe = (ctx: AppContext) =>
         request_id: requestIdOf(request),
         method: request.method,
         route,
-        path: pathOf(request),
+        // A path that carries a credential (a provider callback's token) is logged as its route.
+        path: route.includes("/:token") ? route : pathOf(request),
         status,
         duration_ms: Math.round(durationMs * 100) / 100,
       });

@@ -45,6 +45,15 @@ const CALLER_CODES: Record<FailureClass, ErrorCode> = {
   content_policy: "CONTENT_MODERATION_REJECTED",
 };
 
+/**
+ * The error with the key the call was sent with masked: some upstreams quote it in their error
+ * ("Incorrect API key provided: sk-…"), and the message goes on to the caller, the execution and the logs.
+ */
+export function withoutKey(error: ProviderError, key: string | null | undefined): ProviderError {
+  if (!key || key.length < 8 || !error.message.includes(key)) return error;
+  return new ProviderError(error.failure, error.message.split(key).join("[the provider key]"), error.opts);
+}
+
 /** What the caller sees once the router has given up: the code of the class, never a secret. */
 export function toAppError(error: ProviderError): AppError {
   const headers: Record<string, string> = error.opts.retryAfterMs ? { "Retry-After": String(Math.max(1, Math.ceil(error.opts.retryAfterMs / 1000))) } : {};

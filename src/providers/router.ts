@@ -12,7 +12,7 @@
 import { isContentEvent, type Emit, type StreamEvent } from "../canonical/stream";
 import { AppError } from "../errors";
 import { Breaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerState } from "./breaker";
-import { CALLERS_FAULT, ProviderError, toAppError, type FailureClass } from "./errors";
+import { CALLERS_FAULT, ProviderError, toAppError, withoutKey, type FailureClass } from "./errors";
 import { sleep as abortableSleep } from "../time";
 import { adapterFor } from "./registry";
 import { Slots } from "./slots";
@@ -213,7 +213,7 @@ export class ProviderRouter {
             if (admission === "probe") health.breaker.release();
             throw thrown; // cancelled or shutting down: not the provider's fault
           }
-          const failure = classOf(thrown, timeout.aborted ? (emit ? `the stream ran longer than ${limitMs} ms` : `the provider did not answer within ${limitMs} ms`) : null);
+          const failure = withoutKey(classOf(thrown, timeout.aborted ? (emit ? `the stream ran longer than ${limitMs} ms` : `the provider did not answer within ${limitMs} ms`) : null), key);
           if (CALLERS_FAULT.has(failure.failure)) {
             if (admission === "probe") health.breaker.release();
             throw callerError(failure);

@@ -53,7 +53,7 @@ export async function startLoadRig(dataDir: string, opts: { binary?: string; env
     [SECRET_ENV]: FAKE_REPLICATE_WEBHOOK_SECRET,
     ...opts.env,
   };
-  let server = await spawnServer(dataDir, env, undefined, opts.binary);
+  let server = await spawnServer(dataDir, env, undefined, { binary: opts.binary });
   const port = server.port;
   const { api_key: apiKey, admin_token: adminToken, org_id: orgId } = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8"));
   const applied = await fetch(`${server.url}/admin/v1/catalog`, {
@@ -81,7 +81,7 @@ export async function startLoadRig(dataDir: string, opts: { binary?: string; env
     replicate,
     databaseUrl,
     async restart() {
-      server = rig.server = await spawnServer(dataDir, env, port, opts.binary);
+      server = rig.server = await spawnServer(dataDir, env, port, { binary: opts.binary });
       return server;
     },
     async stop() {
