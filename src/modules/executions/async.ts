@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../../context";
 import type { Conn } from "../../db/client";
 import { publicUrl } from "../../context";
+import { ProviderError, withoutKey } from "../../providers/errors";
 import { adapterFor } from "../../providers/registry";
 import type { AsyncJob, AsyncOutcome, ProviderResult, RouteInfo } from "../../providers/types";
 import type { JobHandler } from "../../scheduler/types";
@@ -124,11 +125,12 @@ export const pollExecution: JobHandler<"execution.poll"> = async (ctx, job) => {
   if (!found) return;
   const adapter = adapterFor(found.route.provider.kind)!.async!;
   let outcome: AsyncOutcome;
+  const apiKey = found.route.apiKeys()[0] ?? null;
   try {
-    const apiKey = found.route.apiKeys()[0] ?? null;
     outcome = await adapter.poll({ route: found.route, apiKey, job: stored, task: found.model.task, input: row.input ?? {}, signal: AbortSignal.any([job.signal, AbortSignal.timeout(30_000)]) });
   } catch (error) {
-    ctx.log.warn("polling a provider job failed; trying again", { execution_id: row.id, error });
+    // An upstream may quote the key it was sent in its error (as the router masks it for calls).
+    ctx.log.warn("polling a provider job failed; trying again", { execution_id: row.id, error: error instanceof ProviderError ? withoutKey(error, apiKey) : error });
     throw new RetryLater("poll failed", pollDelay(found.route, job.attempt));
   }
   if (outcome.state === "running") throw new RetryLater("still running", pollDelay(found.route, job.attempt));
