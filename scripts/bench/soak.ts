@@ -42,7 +42,7 @@ const TABLES = ["executions", "ledger_entries", "events", "webhook_deliveries", 
 
 const binary = ensureBinary(values.binary);
 const dataDir = mkdtempSync(join(tmpdir(), "modelroute-soak-"));
-const rig = await startLoadRig(dataDir, { binary });
+const rig = await startLoadRig(dataDir, { binary, onPostgres: false }); // SQLite: the single node the figures are about
 const db = new Database(join(dataDir, "modelroute.db"), { readonly: true });
 const pid = rig.server.proc.pid;
 

@@ -30,7 +30,8 @@ export type LoadRig = {
   stop(): Promise<void>;
 };
 
-export async function startLoadRig(dataDir: string, opts: { binary?: string; env?: Record<string, string> } = {}): Promise<LoadRig> {
+/** `onPostgres`: where the gateway keeps its data; by default the suite's pass decides (MODELROUTE_TEST_DATABASE). */
+export async function startLoadRig(dataDir: string, opts: { binary?: string; env?: Record<string, string>; onPostgres?: boolean } = {}): Promise<LoadRig> {
   const receiver = startReceiver();
   const seen = new Set<string>();
   receiver.respond = (r) => {
@@ -41,7 +42,7 @@ export async function startLoadRig(dataDir: string, opts: { binary?: string; env
   };
   // Its callbacks go to whichever process is up; one lost while none is makes the gateway poll.
   const replicate = await startFakeReplicate({ tokens: [TOKEN], webhookAttempts: 2, run: (input, ctx) => ({ ms: 100 + (String(input.prompt).length % 7) * 60, output: [ctx.file("out.png")] }) });
-  const databaseUrl = suiteOnPostgres() ? await databaseForDataDir(dataDir) : null;
+  const databaseUrl = (opts.onPostgres ?? suiteOnPostgres()) ? await databaseForDataDir(dataDir) : null;
   const env = {
     MODELROUTE_RATE_LIMIT_RPM: "0",
     MODELROUTE_WEBHOOK_ALLOW_PRIVATE: "true",
