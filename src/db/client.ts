@@ -109,9 +109,22 @@ export function appliedMigrations(handle: Pick<DbHandle, "client">): number {
 /** How many migrations this build carries for a dialect (readiness compares it with what ran). */
 export const embeddedMigrationCount = (dialect: Dialect) => (dialect === "postgres" ? postgresJournal.entries.length : journal.entries.length);
 
-/** Flushes the WAL into the main file and closes; leaves no -wal/-shm behind. */
-export function closeDatabase(handle: DbHandle) {
-  if (handle.dialect === "postgres") return handle.client.close();
-  handle.client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+/**
+ * Flushes the WAL into the main file and closes; leaves no -wal/-shm behind. A checkpoint the disk
+ * refuses (full, read-only) still closes, and is returned: the WAL keeps every commit and the
+ * next open replays it.
+ */
+export function closeDatabase(handle: DbHandle): Error | null {
+  if (handle.dialect === "postgres") {
+    handle.client.close();
+    return null;
+  }
+  let refused: Error | null = null;
+  try {
+    handle.client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (error) {
+    refused = error as Error;
+  }
   handle.client.close();
+  return refused;
 }
