@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { closeDatabase, databasePath, migrate, openDatabase } from "../../src/db/client";
 import { blobsOnDisk } from "../helpers/files";
 import { invariants } from "../helpers/invariants";
 import { suiteOnPostgres } from "../helpers/postgres";
@@ -254,7 +255,79 @@ describe.skipIf(suiteOnPostgres())("SQLite data directory", () => {
     expect(await next.exited).toBe(0);
     expect(ledger(dataDir, c.orgId).heldMicros).toBe(0);
   }, 30_000);
+
+  test("a database file that is not this build's: the start is refused in one line, and the file is left byte for byte", async () => {
+    const seen: string[] = [];
+    for (const variant of NOT_OURS) {
+      const dataDir = mkdtempSync(join(tmpdir(), "modelroute-not-ours-"));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const path = databasePath(dataDir);
+      variant.make(path);
+      const before = sha256(path);
+      let refused: { code: number; stderr: string } | null = null;
+      try {
+        const server = await start(dataDir);
+        server.proc.kill(9);
+      } catch (error) {
+        const [, code, stderr] = /^server exited with (\d+): ([\s\S]*)$/.exec((error as Error).message) ?? [];
+        refused = { code: Number(code), stderr: stderr ?? (error as Error).message };
+      }
+      expect(refused, `${variant.name}: the server started`).not.toBeNull();
+      seen.push(`${variant.name}: exit ${refused!.code}, ${refused!.stderr.trim()}`);
+      expect(refused!.code).toBe(2);
+      expect(refused!.stderr.trim().split("\n")).toHaveLength(1);
+      expect(refused!.stderr).toMatch(variant.says);
+      expect(sha256(path)).toBe(before);
+      expect(readdirSync(dataDir).filter((f) => f.startsWith("modelroute.db"))).toEqual(["modelroute.db"]);
+    }
+    console.log(`storage-faults: refused starts:\n  ${seen.join("\n  ")}`);
+  }, 20_000);
 });
+
+/** A real database of this build, schema only, made in a data directory of its own; returns its path. */
+function realDatabase(): string {
+  const dir = mkdtempSync(join(tmpdir(), "modelroute-real-db-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const handle = openDatabase(dir);
+  migrate(handle);
+  closeDatabase(handle);
+  return databasePath(dir);
+}
+
+const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** Each a database file this build must refuse to start on, without changing a byte of it. */
+const NOT_OURS: { name: string; make(path: string): void; says: RegExp }[] = [
+  { name: "random bytes", make: (path) => writeFileSync(path, crypto.getRandomValues(new Uint8Array(64 * 1024))), says: /not an SQLite database/ },
+  {
+    name: "a truncated database",
+    make: (path) => {
+      const whole = readFileSync(realDatabase());
+      writeFileSync(path, whole.subarray(0, Math.floor(whole.byteLength / 2)));
+    },
+    says: /truncated/,
+  },
+  {
+    name: "another application's database",
+    make: (path) => {
+      const db = new Database(path, { create: true });
+      db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE invoices (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)");
+      db.exec("INSERT INTO customers (name) VALUES ('Ada'), ('Grace'); INSERT INTO invoices (customer_id, total) VALUES (1, 12.5)");
+      db.close();
+    },
+    says: /not a ModelRoute database.*customers, invoices/,
+  },
+  {
+    name: "a database of a newer ModelRoute",
+    make: (path) => {
+      writeFileSync(path, readFileSync(realDatabase()));
+      const db = new Database(path);
+      db.exec(`INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('${"f".repeat(64)}', ${Date.now() + 86_400_000})`);
+      db.close();
+    },
+    says: /newer ModelRoute/,
+  },
+];
 
 /** Writes zeros to `path` until the file system refuses. */
 function fillDisk(path: string) {
