@@ -107,6 +107,9 @@ function takeDataDir(dataDir: string, now: number): DataDirLock {
     return lockDataDir(dataDir, "serve", now);
   } catch (e) {
     if (e instanceof DataDirInUse) throw new StartError(e.message);
+    const code = (e as { code?: string }).code;
+    if (code === "EROFS") throw new StartError(`the data directory ${dataDir} is on a read-only file system; the server writes there, so mount it read-write`);
+    if (code === "ENOSPC") throw new StartError(`the data directory ${dataDir} is on a full disk; free some space first`);
     throw new StartError(`cannot use the data directory ${dataDir}: ${(e as Error).message}`);
   }
 }

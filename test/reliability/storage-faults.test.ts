@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeDatabase, databasePath, migrate, openDatabase } from "../../src/db/client";
@@ -102,14 +102,14 @@ async function untilReady(url: string, ready: boolean, ms = 5_000) {
   return last;
 }
 
-/** Polls every id until it is terminal; returns id → status. */
+/** Polls every id until it is terminal; returns id → status ("FAILED CODE" for a failure). */
 async function settle(c: Client, ids: string[], ms = 10_000): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
   for (const end = Date.now() + ms; statuses.size < ids.length && Date.now() < end; ) {
     for (const id of ids) {
       if (statuses.has(id)) continue;
       const execution = await (await fetch(`${c.url}/v1/executions/${id}`, { headers: authorized(c) })).json();
-      if (TERMINAL.includes(execution.status)) statuses.set(id, execution.status);
+      if (TERMINAL.includes(execution.status)) statuses.set(id, execution.error ? `${execution.status} ${execution.error.code}` : execution.status);
     }
     if (statuses.size < ids.length) await Bun.sleep(100);
   }
@@ -170,6 +170,7 @@ describe.skipIf(suiteOnPostgres())("SQLite data directory", () => {
     // (several in one commit of the write batcher).
     const answers: string[] = [];
     const accepted: string[] = [];
+    const images: string[] = []; // may fail when their output cannot be stored, named so
     for (let i = 0; i < 40; i++) {
       const res = await postFile(c, crypto.getRandomValues(new Uint8Array(256 * 1024)));
       answers.push(`POST /v1/files ${storageAnswer(res.status, await res.text())}`);
@@ -179,7 +180,7 @@ describe.skipIf(suiteOnPostgres())("SQLite data directory", () => {
     const submit = async (label: string, body: unknown) => {
       const res = label === "POST /v1/files" ? await postFile(c, crypto.getRandomValues(new Uint8Array(32 * 1024))) : await postExecution(c, body);
       const answer = await res.text();
-      if (res.status < 300 && label !== "POST /v1/files") accepted.push(JSON.parse(answer).id);
+      if (res.status < 300 && label !== "POST /v1/files") ((body as { model: string }).model === "mock-image" ? images : accepted).push(JSON.parse(answer).id);
       return `${label} ${storageAnswer(res.status, answer)}`;
     };
     const inFlight = [0, 1, 2, 3].map((i) =>
@@ -227,6 +228,7 @@ describe.skipIf(suiteOnPostgres())("SQLite data directory", () => {
     expect((await (await postExecution(c, { model: "demo-model", mode: "SYNC", input: { text: "after" } })).json()).status).toBe("COMPLETED");
     const settled = await settle(c, accepted);
     expect([...settled.values()]).toEqual(accepted.map(() => "COMPLETED"));
+    expect([...(await settle(c, images)).values()].filter((s) => s !== "COMPLETED" && s !== "FAILED INSUFFICIENT_STORAGE")).toEqual([]);
     expect(fileConsistency(dataDir)).toEqual([]);
     expect(ledger(dataDir, c.orgId).heldMicros).toBe(0);
 
@@ -255,6 +257,61 @@ describe.skipIf(suiteOnPostgres())("SQLite data directory", () => {
     expect(await next.exited).toBe(0);
     expect(ledger(dataDir, c.orgId).heldMicros).toBe(0);
   }, 30_000);
+
+  test.skipIf(refusal !== null)("read-only data directory: clear 503s, reads served, readyz false, back without a restart; a start on it is refused", async () => {
+    // The files directory is a mount of its own: Linux refuses a read-only remount of a file
+    // system with files open for writing, which the database's always are (docs/reliability.md).
+    const dataDir = tmpfsDir("64m");
+    const files = join(dataDir, "files");
+    mkdirSync(files);
+    tmpfsDir("64m", files);
+    const server = await start(dataDir);
+    const c = clientOf(server, dataDir);
+    const kept = crypto.getRandomValues(new Uint8Array(32 * 1024));
+    const keptFile = await (await postFile(c, kept)).json();
+    expect(sh("mount", "-o", "remount,ro", files)).toEqual({ ok: true, err: "" });
+    expect(sh("mount", "-o", "remount,ro", dataDir).err).toContain("busy");
+
+    const upload = await postFile(c, kept);
+    expect(storageAnswer(upload.status, await upload.text())).toBe("503 storage_unavailable");
+    const image = await postExecution(c, { model: "mock-image", mode: "SYNC", input: { prompt: "read-only", width: 64, height: 64 } });
+    const imageAnswer = await image.json();
+    // Its output cannot be stored: it fails, named, uncharged (the provider was called; running it again is the client's choice).
+    expect([image.status, imageAnswer.status, imageAnswer.error?.code, imageAnswer.cost]).toEqual([200, "FAILED", "STORAGE_UNAVAILABLE", "0.000"]);
+    const download = await fetch(`${c.url}/v1/files/${keptFile.id}/download`, { headers: authorized(c) });
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(kept);
+    expect((await (await postExecution(c, { model: "demo-model", mode: "SYNC", input: { text: "the database still writes" } })).json()).status).toBe("COMPLETED");
+    const ro = await readyz(c.url);
+    expect(ro.status).toBe(503);
+    expect(ro.body.checks.data_dir_writable).toBe(false);
+    expect(fileConsistency(dataDir)).toEqual([]);
+
+    expect(sh("mount", "-o", "remount,rw", files).ok).toBe(true);
+    expect((await untilReady(c.url, true)).body.ready).toBe(true);
+    expect((await postFile(c, kept)).status).toBe(200);
+    const image2 = await (await postExecution(c, { model: "mock-image", mode: "SYNC", input: { prompt: "writable again", width: 64, height: 64 } })).json();
+    expect(image2.status).toBe("COMPLETED");
+    expect(fileConsistency(dataDir)).toEqual([]);
+    server.proc.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    // Stopped, the whole data directory can go read-only: a start on it is refused, and changes nothing.
+    const before = sha256(databasePath(dataDir));
+    expect(sh("mount", "-o", "remount,ro", dataDir).ok).toBe(true);
+    const refused = await start(dataDir).then(
+      (s) => (s.proc.kill(9), "started"),
+      (e: Error) => e.message,
+    );
+    console.log(`storage-faults: a start on a read-only data directory: ${refused.trim()}`);
+    expect(refused).toMatch(/^server exited with 2: modelroute: the data directory \S+ is on a read-only file system; the server writes there, so mount it read-write\n$/);
+    expect(sh("mount", "-o", "remount,rw", dataDir).ok).toBe(true);
+    expect(sha256(databasePath(dataDir))).toBe(before);
+    const again = await start(dataDir);
+    expect((await readyz(again.url)).body.ready).toBe(true);
+    expect((await fetch(`${again.url}/v1/files/${keptFile.id}/download`, { headers: authorized(c) })).status).toBe(200);
+    again.proc.kill("SIGTERM");
+    expect(await again.exited).toBe(0);
+  }, 20_000);
 
   test("a database file that is not this build's: the start is refused in one line, and the file is left byte for byte", async () => {
     const seen: string[] = [];
