@@ -29,7 +29,9 @@ export const CODES = {
   MODEL_OVERLOADED: [503, true, "The model's routes are at their concurrency limit."],
   MODEL_UNAVAILABLE: [503, true, "The model has no working route: its providers are failing or unsupported, or it left the catalog."],
   SERVICE_UNAVAILABLE: [503, true, "An upstream provider is temporarily unavailable."],
+  STORAGE_UNAVAILABLE: [503, true, "The server's data directory refuses writes (read-only or failing); reads still work. Retry once the operator has fixed it."],
   GENERATION_TIMEOUT: [504, true, "The provider did not answer within the route's timeout, or the execution waited in the queue past its time to live."],
+  INSUFFICIENT_STORAGE: [507, true, "The server's disk is full: the write was not made (nothing of it is kept); reads still work. Retry once the operator has freed space."],
 } as const satisfies Record<string, readonly [status: number, retryable: boolean, when: string]>;
 
 export type ErrorCode = keyof typeof CODES;
@@ -70,6 +72,24 @@ export const invalidField = (field: string, code: DetailCode, message: string) =
  */
 export const invalidFields = (issues: FieldIssue[], many = "fields are invalid", code: ErrorCode = "INPUT_VALIDATION_ERROR") =>
   new AppError(code, issues.length === 1 ? `${issues[0]!.field}: ${issues[0]!.message}` : `${issues.length} ${many}; see details.`, issues);
+
+/** SQLite's and PostgreSQL's codes and the file system's errno names for a disk that is full, or that refuses writes. */
+const FULL = /^(SQLITE_FULL|ENOSPC|EDQUOT|53100)$/;
+const REFUSED = /^(SQLITE_READONLY|SQLITE_IOERR|SQLITE_CANTOPEN|EROFS|EIO|EACCES|EPERM|25006)(_|$)/;
+
+/**
+ * The API error for a write the storage refused (a full disk, a read-only or failing one), found
+ * by its code on the error or its causes; null for any other error. Nothing was written: SQLite
+ * rolled the transaction back, the file store removed its temp file.
+ */
+export function storageFault(error: unknown): AppError | null {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (FULL.test(code)) return new AppError("INSUFFICIENT_STORAGE", "The server's disk is full; nothing was written. Retry once space is freed.");
+    if (REFUSED.test(code)) return new AppError("STORAGE_UNAVAILABLE", "The server's storage refuses writes just now; nothing was written. Retry later.");
+  }
+  return null;
+}
 
 export type ErrorBody = {
   error: { code: ErrorCode; message: string; retryable: boolean; request_id: string; details: FieldIssue[] };

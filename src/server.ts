@@ -107,6 +107,9 @@ function takeDataDir(dataDir: string, now: number): DataDirLock {
     return lockDataDir(dataDir, "serve", now);
   } catch (e) {
     if (e instanceof DataDirInUse) throw new StartError(e.message);
+    const code = (e as { code?: string }).code;
+    if (code === "EROFS") throw new StartError(`the data directory ${dataDir} is on a read-only file system; the server writes there, so mount it read-write`);
+    if (code === "ENOSPC") throw new StartError(`the data directory ${dataDir} is on a full disk; free some space first`);
     throw new StartError(`cannot use the data directory ${dataDir}: ${(e as Error).message}`);
   }
 }
@@ -146,6 +149,15 @@ function listen(app: ReturnType<typeof createApp>, config: Config): ReturnType<t
   }
 }
 
+/** Keys' last-used times, written every few seconds; a write the disk refuses is logged and tried at the next. */
+function recordLastUsed(ctx: AppContext) {
+  try {
+    flushLastUsed(ctx.db, ctx.keyCache);
+  } catch (error) {
+    ctx.log.warn("could not record when API keys were last used; trying again later", { error: (error as Error).message });
+  }
+}
+
 function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: Bootstrap | null, dataDirLock: DataDirLock): Running {
   const { config } = ctx;
   const port = app.server!.port!;
@@ -155,9 +167,14 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
   // PostgreSQL checkpoints itself; SQLite's WAL is checkpointed on a thread of its own.
   const checkpointer =
     ctx.handle.dialect === "sqlite"
-      ? startCheckpointer(ctx.client, ctx.handle.path, (message) => ctx.log.warn("WAL checkpoint failed; the server's own connection will checkpoint", { error: message }))
+      ? startCheckpointer(
+          ctx.client,
+          ctx.handle.path,
+          (message) => ctx.log.warn("WAL checkpoints failing; the server's own connection will checkpoint", { error: message }),
+          () => ctx.log.info("WAL checkpoints work again"),
+        )
       : { stop: async () => {} };
-  const lastUsedTimer = setInterval(() => flushLastUsed(ctx.db, ctx.keyCache), 5_000);
+  const lastUsedTimer = setInterval(() => recordLastUsed(ctx), 5_000);
   lastUsedTimer.unref();
 
   let stopping: Promise<void> | null = null;
@@ -173,9 +190,10 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
       ctx.writer.flush();
       ctx.replicas?.stop();
       clearInterval(lastUsedTimer);
-      flushLastUsed(ctx.db, ctx.keyCache);
+      recordLastUsed(ctx);
       await checkpointer.stop();
-      closeDatabase(ctx.handle);
+      const unflushed = closeDatabase(ctx.handle);
+      if (unflushed) ctx.log.warn("could not checkpoint the WAL at shutdown; the next start replays it", { error: unflushed.message });
       dataDirLock.release();
     })());
   return { ctx, url: publicUrl(ctx), port, bootstrap, stop };

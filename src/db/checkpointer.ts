@@ -20,6 +20,7 @@ const { Database } = require("bun:sqlite");
 let db = null;
 let checkpoint = null;
 let timer = null;
+let failing = false;
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "start") {
@@ -27,10 +28,14 @@ self.onmessage = (event) => {
     db.exec("PRAGMA busy_timeout = 5000");
     checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
     timer = setInterval(() => {
+      // Told once when checkpoints start failing (a full disk fails one every interval) and once when they work again.
       try {
         checkpoint.get();
+        if (failing) self.postMessage({ type: "recovered" });
+        failing = false;
       } catch (error) {
-        self.postMessage({ type: "error", message: String(error && error.message || error) });
+        if (!failing) self.postMessage({ type: "error", message: String(error && error.message || error) });
+        failing = true;
       }
     }, message.everyMs);
   } else if (message.type === "stop") {
@@ -46,8 +51,11 @@ self.onmessage = (event) => {
 
 export type Checkpointer = { stop(): Promise<void> };
 
-/** Starts checkpointing `path` on a worker thread; `onError` hears a failed checkpoint (the fallback still runs). */
-export function startCheckpointer(sqlite: Database, path: string, onError: (message: string) => void): Checkpointer {
+/**
+ * Starts checkpointing `path` on a worker thread; `onError` hears the first of a run of failed
+ * checkpoints (the fallback still runs), `onRecovered` the first that works after them.
+ */
+export function startCheckpointer(sqlite: Database, path: string, onError: (message: string) => void, onRecovered: () => void = () => {}): Checkpointer {
   sqlite.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
   const worker = new Worker(url);
@@ -55,6 +63,7 @@ export function startCheckpointer(sqlite: Database, path: string, onError: (mess
   let stopped: (() => void) | null = null;
   worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
     if (event.data.type === "error") onError(event.data.message ?? "checkpoint failed");
+    else if (event.data.type === "recovered") onRecovered();
     else if (event.data.type === "stopped") stopped?.();
   };
   worker.postMessage({ type: "start", path, everyMs: CHECKPOINT_EVERY_MS });

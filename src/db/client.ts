@@ -9,7 +9,7 @@ import { registerDataDir } from "./secret-box";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as schema from "./schema";
 import { journal, migrationSql } from "./migrations.gen";
@@ -37,7 +37,14 @@ export function openDatabase(dataDir: string, databaseUrl: string | null = null)
   if (databaseUrl) return openPostgres(databaseUrl, dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = databasePath(dataDir);
+  refuseUnlessSqlite(path);
   const sqlite = new Database(path, { create: true, strict: true });
+  try {
+    refuseUnlessOurs(sqlite);
+  } catch (error) {
+    sqlite.close(); // the last connection: it removes the -wal/-shm files reading may have made
+    throw error;
+  }
   // The database holds webhook secrets and the key that signs file links: owner only. SQLite
   // gives the -wal and -shm files the main file's mode, so this comes before WAL mode.
   chmodSync(path, 0o600);
@@ -51,6 +58,50 @@ export function openDatabase(dataDir: string, databaseUrl: string | null = null)
   const db = drizzle({ client: sqlite, schema });
   registerDataDir(db, dataDir);
   return { db, client: sqlite, path, dialect: "sqlite" };
+}
+
+/**
+ * Refuses, before SQLite touches it, a file that is not an SQLite database or is shorter than its
+ * header says (a truncated copy). SQLite itself would open either and fail later, or not at all.
+ */
+function refuseUnlessSqlite(path: string) {
+  if (!existsSync(path) || statSync(path).size === 0) return; // a first run
+  const size = statSync(path).size;
+  const header = Buffer.alloc(100);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (size < 100 || header.toString("latin1", 0, 16) !== "SQLite format 3\u0000")
+    throw new Error("modelroute.db is not an SQLite database (it does not start with SQLite's header); move it away, or restore a backup");
+  // The page count in the header is valid when the change counter matches version-valid-for; with
+  // a WAL to replay, the file may lawfully be shorter until that replay.
+  const wal = `${path}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) return;
+  const pageSize = header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16);
+  const pages = header.readUInt32BE(28);
+  const counted = pages > 0 && header.readUInt32BE(24) === header.readUInt32BE(92);
+  if (counted && pages * pageSize > size)
+    throw new Error(`modelroute.db is truncated: its header says ${pages * pageSize} bytes, the file holds ${size}; restore a backup`);
+}
+
+/**
+ * Refuses a database that is another application's (tables, none of ours), or that a newer
+ * ModelRoute migrated (more migrations than this build knows): migrating the first would write
+ * our tables into it, and this build would misread the second. Read only, before WAL mode (which
+ * rewrites a rollback-journal file's header).
+ */
+function refuseUnlessOurs(sqlite: Database) {
+  const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  if (tables.length === 0) return; // a first run
+  if (!tables.includes("__drizzle_migrations"))
+    throw new Error(`modelroute.db is not a ModelRoute database: it holds other tables (${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", …" : ""}); point --data-dir at ModelRoute's own directory`);
+  const applied = appliedMigrations({ client: sqlite });
+  const known = journal.entries.length;
+  if (applied > known)
+    throw new Error(`modelroute.db was written by a newer ModelRoute (${applied} migrations; this build knows ${known}): run that version, or restore a backup this one made`);
 }
 
 function openPostgres(url: string, dataDir: string): DbHandle {
@@ -109,9 +160,22 @@ export function appliedMigrations(handle: Pick<DbHandle, "client">): number {
 /** How many migrations this build carries for a dialect (readiness compares it with what ran). */
 export const embeddedMigrationCount = (dialect: Dialect) => (dialect === "postgres" ? postgresJournal.entries.length : journal.entries.length);
 
-/** Flushes the WAL into the main file and closes; leaves no -wal/-shm behind. */
-export function closeDatabase(handle: DbHandle) {
-  if (handle.dialect === "postgres") return handle.client.close();
-  handle.client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+/**
+ * Flushes the WAL into the main file and closes; leaves no -wal/-shm behind. A checkpoint the disk
+ * refuses (full, read-only) still closes, and is returned: the WAL keeps every commit and the
+ * next open replays it.
+ */
+export function closeDatabase(handle: DbHandle): Error | null {
+  if (handle.dialect === "postgres") {
+    handle.client.close();
+    return null;
+  }
+  let refused: Error | null = null;
+  try {
+    handle.client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (error) {
+    refused = error as Error;
+  }
   handle.client.close();
+  return refused;
 }

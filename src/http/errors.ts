@@ -5,7 +5,7 @@
  * request id and answered as INTERNAL_ERROR.
  */
 import { Elysia, ValidationError } from "elysia";
-import { AppError, errorBody, invalidField, invalidFields } from "../errors";
+import { AppError, errorBody, invalidField, invalidFields, storageFault } from "../errors";
 import type { Logger } from "../log";
 import { bodyLeftUnread } from "./body";
 import { releaseClaim } from "./idempotency";
@@ -50,6 +50,8 @@ export function toAppError(code: string | number, error: unknown, method: string
       });
     return new AppError("NOT_FOUND", `No route matches ${method} ${path}.`);
   }
+  const fault = storageFault(error);
+  if (fault) return fault;
   return new AppError("INTERNAL_ERROR", "An internal error occurred. It has been logged with this request id.");
 }
 
@@ -91,6 +93,8 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
       releaseClaim(request); // a failed request leaves its Idempotency-Key free for a retry
       if (appError.code === "INTERNAL_ERROR")
         log.error("unhandled error", { request_id: requestId, method: request.method, path, code: String(code), error });
+      else if (appError.code === "INSUFFICIENT_STORAGE" || appError.code === "STORAGE_UNAVAILABLE")
+        log.error("storage refused a write", { request_id: requestId, method: request.method, path, error: (error as Error).message });
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
       // A route's own error, and a wrong method on a surface's path, come in that surface's shape; an unknown path in the envelope.

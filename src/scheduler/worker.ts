@@ -10,6 +10,8 @@ import { deleteUnclaimedJob, insertJob, insertLeasedJob, JobStatements, type Enq
 import { RetryLater, type Job, type JobHandler, type JobKind, type JobPayloads, type KindOptions } from "./types";
 
 const IDLE_POLL_MS = 1000;
+/** How soon a claim or a job's outcome that the database refused (a full disk) is tried again. */
+const STORAGE_RETRY_MS = 1000;
 const CLAIM_BATCH = 64;
 
 const defaultBackoff = (attempt: number) => Math.min(60_000, 500 * 2 ** (attempt - 1));
@@ -190,7 +192,21 @@ export class Scheduler {
     });
   }
 
+  /**
+   * A claim the database refused (a full or read-only disk) is tried again later: thrown from a
+   * timer it would leave the kind with no timer, never claiming again until an enqueue woke it.
+   */
   private pump(state: KindState) {
+    try {
+      this.claim(state);
+    } catch (error) {
+      state.backlog = true;
+      this.ctx.log.warn("scheduler: could not claim jobs; trying again", { kind: state.kind, retry_ms: STORAGE_RETRY_MS, error: (error as Error).message });
+      this.armAt(state, this.ctx.clock.now() + STORAGE_RETRY_MS);
+    }
+  }
+
+  private claim(state: KindState) {
     if (this.stopping) return;
     const now = this.ctx.clock.now();
     const free = this.concurrencyOf(state, now) - state.running;
@@ -265,9 +281,12 @@ export class Scheduler {
 
   private finish(state: KindState, job: Job) {
     if (state.options.everyMs) {
-      const now = this.ctx.clock.now();
-      this.statements.reschedule(job.id, state.runSoon ? now : now + state.options.everyMs, ""); // woken while running: go again
+      const soon = state.runSoon; // woken while running: go again
       state.runSoon = false;
+      this.record(job, () => {
+        const now = this.ctx.clock.now();
+        this.statements.reschedule(job.id, soon ? now : now + state.options.everyMs!, "");
+      });
       return;
     }
     this.completed.push(job.id);
@@ -294,8 +313,25 @@ export class Scheduler {
     }
     const delay = error instanceof RetryLater && error.delayMs !== undefined ? error.delayMs : jitter((state.options.backoffMs ?? defaultBackoff)(job.attempt));
     this.ctx.log.warn("job will retry", { kind: job.kind, job_id: job.id, attempt: job.attempt, delay_ms: delay, error: message });
-    this.statements.reschedule(job.id, this.ctx.clock.now() + delay, message);
-    this.armAt(state, this.ctx.clock.now() + delay);
+    this.record(job, () => {
+      this.statements.reschedule(job.id, this.ctx.clock.now() + delay, message);
+      this.armAt(state, this.ctx.clock.now() + delay);
+    });
+  }
+
+  /**
+   * Writes a job's next run. Refused by the database (a full disk), it is tried again until it
+   * is written: the job stays leased to this process meanwhile, rather than until its lease
+   * ends (15 minutes for an execution's run). Once stopping, the next start releases the lease.
+   */
+  private record(job: Job, write: () => void) {
+    try {
+      write();
+    } catch (error) {
+      if (this.stopping) return;
+      this.ctx.log.warn("scheduler: could not record a job's next run; trying again", { kind: job.kind, job_id: job.id, retry_ms: STORAGE_RETRY_MS, error: (error as Error).message });
+      setTimeout(() => this.record(job, write), STORAGE_RETRY_MS).unref?.();
+    }
   }
 
   /** Stops claiming; waits for running jobs up to graceMs, then aborts them. */

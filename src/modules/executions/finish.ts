@@ -4,7 +4,7 @@
  * the run job, and by callbacks and polls of asynchronous upstreams.
  */
 import type { AppContext } from "../../context";
-import { AppError } from "../../errors";
+import { AppError, storageFault } from "../../errors";
 import type { ProviderResult } from "../../providers/types";
 import * as Semantic from "../cache/semantic";
 import * as Cache from "../cache/service";
@@ -63,7 +63,7 @@ export async function storeArtifacts(ctx: AppContext, row: store.ExecutionRow, r
 
 /**
  * COMPLETED with the result of `model` (the one that answered), from one of `from`; FAILED when
- * its files cannot be stored. A cacheable miss stores its answer in the same transaction.
+ * its files cannot be stored (INSUFFICIENT_STORAGE or STORAGE_UNAVAILABLE when the disk refused them). A cacheable miss stores its answer in the same transaction.
  */
 export async function complete(ctx: AppContext, row: store.ExecutionRow, model: Model, result: ProviderResult & { routeId: string }, from: store.Status[]) {
   let output: Record<string, unknown>;
@@ -71,7 +71,10 @@ export async function complete(ctx: AppContext, row: store.ExecutionRow, model: 
     output = await storeArtifacts(ctx, row, result);
   } catch (error) {
     ctx.log.error("storing execution output failed", { execution_id: row.id, error });
-    return move(ctx, row.id, "FAILED", { errorCode: "GENERATION_FAILED", errorMessage: "The output could not be stored." }, from);
+    // A full or read-only disk is named, so that the caller knows a retry later may succeed.
+    const fault = storageFault(error);
+    const errorMessage = fault ? `The output could not be stored: ${fault.code === "INSUFFICIENT_STORAGE" ? "the server's disk is full" : "the server's storage refuses writes"}.` : "The output could not be stored.";
+    return move(ctx, row.id, "FAILED", { errorCode: fault?.code ?? "GENERATION_FAILED", errorMessage }, from);
   }
   const patch = { output, usage: result.usage, costMicros: Ledger.costMicros(Ledger.pricingWithDiscount(model.pricing, row.discountPercent), result.usage), routeId: result.routeId, servedModel: model.slug };
   const cacheKey = row.cacheStatus === "miss" ? row.cacheKey : null;

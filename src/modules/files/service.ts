@@ -284,7 +284,16 @@ async function putNewFile(ctx: AppContext, meta: NewFile, body: ReadableStream<U
     createdAt: startedAt,
     expiresAt: startedAt,
   });
-  const stored = await files.put(id, body, { sizeBytes, contentType: meta.contentType });
+  let stored;
+  try {
+    stored = await files.put(id, body, { sizeBytes, contentType: meta.contentType });
+  } catch (error) {
+    // No row without its bytes (a full disk, a read-only one); if this delete fails too, the purge removes the row.
+    try {
+      store.removeRow(ctx.db, id);
+    } catch {}
+    throw error;
+  }
   const now = ctx.clock.now();
   const row = store.markUploaded(ctx.db, id, { sha256: stored.sha256, uploadedAt: now, expiresAt: meta.expiresAt === undefined ? retentionDeadline(ctx, now) : meta.expiresAt });
   if (!row) throw new Error(`file ${id} vanished while its bytes were written`);

@@ -90,12 +90,18 @@ export function verifyApiKey(deps: VerifyDeps, key: string): Verification {
 /** Forgets every cached lookup, so this process's own key changes apply to the next request. */
 export const invalidateKeyCache = (cache: KeyCache) => cache.entries.clear();
 
-/** Writes the last-used times gathered since the previous flush (called on a timer, not per request). */
+/** Writes the last-used times gathered since the previous flush (called on a timer, not per request); a failed write keeps them. */
 export function flushLastUsed(db: Db, cache: KeyCache) {
   if (cache.lastUsed.size === 0) return;
   const batch = new Map(cache.lastUsed);
   cache.lastUsed.clear();
-  store.touchLastUsed(db, batch);
+  try {
+    store.touchLastUsed(db, batch);
+  } catch (error) {
+    // Not written (a full disk): kept for the next flush, unless a newer use came meanwhile.
+    for (const [id, at] of batch) if (!cache.lastUsed.has(id)) cache.lastUsed.set(id, at);
+    throw error;
+  }
 }
 
 export type NewKey = { id: string; key: string };

@@ -6,18 +6,19 @@ export namespace OpsModel {
     checks: t.Object({
       database_writable: t.Boolean(),
       migrations_applied: t.Boolean(),
+      data_dir_writable: t.Boolean({ description: "A 64 KiB probe file could be written and synced in the data directory (and, with local files, where their bytes go): false when the disk is full or read-only." }),
       file_storage_reachable: t.Optional(t.Boolean({ description: "With files on S3: the storage answered a HEAD with these credentials within 2 s." })),
     }),
   };
   export const readiness = t.Object(readinessFields, {
     description: "The readiness checks; every one passes.",
-    examples: [{ ready: true, checks: { database_writable: true, migrations_applied: true } }],
+    examples: [{ ready: true, checks: { database_writable: true, migrations_applied: true, data_dir_writable: true } }],
   });
   export type readiness = typeof readiness.static;
   /** The same object as a 503 sends it, with the failing check. */
   export const notReady = t.Object(readinessFields, {
     description: "The readiness checks, with the one that failed.",
-    examples: [{ ready: false, checks: { database_writable: true, migrations_applied: false } }],
+    examples: [{ ready: false, checks: { database_writable: true, migrations_applied: true, data_dir_writable: false } }],
   });
 
   export const health = t.Object({ status: t.Literal("ok") }, { description: "The process is up.", examples: [{ status: "ok" }] });
