@@ -77,7 +77,7 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
     .onRequest(({ request, set }) => {
       set.headers["x-request-id"] = stampRequest(request);
     })
-    .onError({ as: "global" }, ({ code, error, set, request }) => {
+    .onError({ as: "global" }, ({ code, error, set, request, route }) => {
       const path = pathOf(request);
       const requestId = requestIdOf(request);
       set.headers["x-request-id"] = requestId;
@@ -98,7 +98,9 @@ export const errors = (log: Logger, methodsFor: MethodsForPath, meterUnmatched: 
       if (bodyLeftUnread(request)) set.headers.connection = "close";
       for (const [name, value] of Object.entries(appError.headers)) set.headers[name] = value;
       // A route's own error, and a wrong method on a surface's path, come in that surface's shape; an unknown path in the envelope.
-      const dialect = unmatched && appError.code !== "METHOD_NOT_ALLOWED" ? null : dialectFor(path, request);
+      // The surface is the matched route's: Bun routes on the target as sent, while request.url has its
+      // dot segments and backslashes resolved (`/v1/responses/%2e%2e/cancel` is `/v1/cancel` there).
+      const dialect = unmatched && appError.code !== "METHOD_NOT_ALLOWED" ? null : dialectFor(route || path, request);
       if (dialect) {
         const rendered = dialect(appError, requestId);
         set.status = rendered.status;

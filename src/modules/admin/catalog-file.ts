@@ -126,6 +126,8 @@ export const CatalogFileSchema = Type.Object(
     ),
     aliases: Type.Optional(
       Type.Record(Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN }), Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 }), {
+        // A record checks only the keys its pattern matches: without this, `{"bad name": "x"}` passed unchecked.
+        additionalProperties: false,
         description: "Alias name → its models, tried in order (an empty list removes the alias). A name may not be a model slug.",
       }),
     ),
