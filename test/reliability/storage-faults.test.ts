@@ -1,7 +1,7 @@
 /**
  * Storage faults against real server processes (docs/reliability.md "Storage faults"): a full
- * disk, a read-only data directory, database files that are not this build's database, and a
- * graceful restart under load. The first three are SQLite's; the restart runs on both databases.
+ * disk, a read-only data directory, and database files that are not this build's database, all
+ * three on SQLite (a database on PostgreSQL has no data-directory file to fill or corrupt).
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
