@@ -237,7 +237,7 @@ describe("catalog check", () => {
       server.proc.kill();
       await server.exited;
     }
-  });
+  }, 30_000); // a server and three CLI processes: seconds each on a loaded machine
 
   test("catalog --help shows check", async () => {
     const run = await cli(["catalog", "--help"]);

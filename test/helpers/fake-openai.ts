@@ -113,7 +113,7 @@ export const TINY_PNG = Buffer.from(
   "base64",
 );
 const MODELS_CREATED = 1_700_000_000;
-const CUT_SETTLE_MS = 30;
+const CUT_SETTLE_MS = 150; // 30 ms was not always enough for the gateway to read them on a loaded machine
 
 type Json = Record<string, any>;
 
