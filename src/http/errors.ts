@@ -5,6 +5,7 @@
  * request id and answered as INTERNAL_ERROR.
  */
 import { Elysia, ValidationError } from "elysia";
+import { PostgresError } from "../db/postgres/libpq";
 import { AppError, errorBody, invalidField, invalidFields, storageFault } from "../errors";
 import type { Logger } from "../log";
 import { bodyLeftUnread } from "./body";
@@ -41,6 +42,13 @@ export function toAppError(code: string | number, error: unknown, method: string
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof AppError) return cause;
     return invalidField("body", "invalid_format", "The body could not be parsed.");
+  }
+  // PostgreSQL cannot store U+0000 in text; its driver refuses such a value before sending it
+  // (SQLSTATE 22021). That is the request's to fix: in the path it can only be a malformed id,
+  // a 404 as on SQLite.
+  if (error instanceof PostgresError && error.code === "22021") {
+    if (/%00/.test(path)) return new AppError("NOT_FOUND", "No such resource: its id contains a NUL character (U+0000).");
+    return new AppError("INPUT_VALIDATION_ERROR", "A text value of the request contains a NUL character (U+0000), which cannot be stored.");
   }
   if (code === "NOT_FOUND") {
     const allowed = methodsFor(path);

@@ -220,7 +220,11 @@ async function openDownload(ctx: AppContext, row: FileRow, rangeHeader: string |
   if (row.sha256) headers.etag = `"${row.sha256}"`;
   if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${row.sizeBytes}`;
   try {
-    return { status: range ? 206 : 200, headers, body: await files.read(row.storageKey, range) };
+    const body = await files.read(row.storageKey, range);
+    // Bun applies a request's Range itself to a file's stream sent whole, by rules of its own (a
+    // bare 416 for `bytes=5-1`, which RFC 9110 ignores): when this one ignored the Range, it goes
+    // through a pipe Bun cannot see into.
+    return { status: range ? 206 : 200, headers, body: rangeHeader && !range ? body.pipeThrough(new TransformStream()) : body };
   } catch (error) {
     if (!(error instanceof BlobNotFoundError)) throw error;
     // Deleted while this request ran, or bytes lost (a restore without <data-dir>/files): gone for the client, noted for the operator.
