@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import { publicUrl, type AppContext } from "./context";
 import { dialectErrorFor } from "./dialects/errors";
+import { drain } from "./http/drain";
 import { anthropicRoutes } from "./dialects/anthropic";
 import { geminiRoutes } from "./dialects/gemini";
 import { openaiRoutes } from "./dialects/openai";
@@ -55,6 +56,7 @@ export function createApp(ctx: AppContext, rawBodyRoutes: RawBodyRoutes = () => 
   const app = new Elysia({ normalize: false })
     .use(errors(ctx.log, methodsFor, (request, headers) => meterIfAuthenticated(ctx, request, headers), dialectErrorFor))
     .use(headerLimit())
+    .use(drain(ctx.drain, ctx.instanceId))
     .use(observe(ctx))
     .use(jsonBody((method, path) => isFileUploadRequest(method, path) || isCallbackRequest(method, path) || isMultipartDialectRequest(method, path) || rawBodyRoutes(method, path), isOllamaPath))
     .use(docsRoutes(() => root as unknown as DocumentedApp, () => publicUrl(ctx)))

@@ -14,6 +14,7 @@ import type { ProviderRouter } from "./providers/router";
 import type { Scheduler } from "./scheduler/worker";
 import type { WriteBatcher } from "./db/write-batcher";
 import type { ReplicaLink } from "./modules/replicas/service";
+import type { DrainState } from "./http/drain";
 
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -42,6 +43,8 @@ export type AppContext = {
   running: Map<string, AbortController>;
   /** The port the server is listening on, once it is (0 before listen when the config asks for any port). */
   boundPort: number;
+  /** Whether answers say `Connection: close` before a graceful stop (http/drain.ts). */
+  drain: DrainState;
 };
 
 /** The base URL clients reach this server at (no trailing slash). */

@@ -11,6 +11,7 @@ import { startCheckpointer } from "./db/checkpointer";
 import { closeDatabase, migrate, openDatabase, redactedUrl, type DbHandle } from "./db/client";
 import { DataDirInUse, lockDataDir, type DataDirLock } from "./db/server-lock";
 import { Metrics } from "./http/metrics";
+import { drainConnections, newDrainState } from "./http/drain";
 import { FixedWindowLimiter, SharedWindowLimiter, type RateLimiter } from "./http/rate-limit";
 import { createLogger, type Logger } from "./log";
 import { createKeyCache, flushLastUsed } from "./modules/keys/service";
@@ -25,6 +26,9 @@ import { Scheduler } from "./scheduler/worker";
 import { bootstrapIfEmpty, type Bootstrap } from "./modules/orgs/bootstrap";
 import { ReplicaRefused, startReplicaLink } from "./modules/replicas/service";
 
+/** How long SIGTERM first answers with `Connection: close` while requests come (http/drain.ts). */
+export const SHUTDOWN_DRAIN_MS = 500;
+
 export const UPLOAD_BODY_LIMIT_BYTES = 520 * 1024 * 1024; // OpenAI batch files (512 MiB) plus their multipart framing
 
 export type Running = {
@@ -32,8 +36,11 @@ export type Running = {
   url: string;
   port: number;
   bootstrap: Bootstrap | null;
-  /** Graceful stop; resolves once the database is closed. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop; resolves once the database is closed. `drainMs`: first answer that long with
+   * `Connection: close` (http/drain.ts), as the serve command does on SIGTERM.
+   */
+  stop(opts?: { drainMs?: number }): Promise<void>;
 };
 
 export function createContext(config: Config, opts: { log?: Logger; clock?: Clock } = {}): AppContext {
@@ -52,6 +59,7 @@ export function createContext(config: Config, opts: { log?: Logger; clock?: Cloc
     rateLimiter: handle.dialect === "postgres" ? lazySharedLimiter(handle.client) : new FixedWindowLimiter(),
     metrics: new Metrics(),
     boundPort: config.port,
+    drain: newDrainState(),
     bus: new ExecutionBus(),
     replicas: null,
     router: new ProviderRouter({ streamMaxMs: config.streamMaxMs, answerMaxBytes: config.upstreamMaxBytes }),
@@ -178,8 +186,9 @@ function running(ctx: AppContext, app: ReturnType<typeof createApp>, bootstrap: 
   lastUsedTimer.unref();
 
   let stopping: Promise<void> | null = null;
-  const stop = () =>
+  const stop = (opts: { drainMs?: number } = {}) =>
     (stopping ??= (async () => {
+      await drainConnections(ctx.drain, Math.min(opts.drainMs ?? 0, config.shutdownGraceMs));
       const hardStop = setTimeout(() => void app.stop(true), config.shutdownGraceMs);
       hardStop.unref();
       clearImmediate(starting); // stopped before it began: nothing to start

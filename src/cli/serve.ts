@@ -1,4 +1,4 @@
-import { startServer } from "../server";
+import { SHUTDOWN_DRAIN_MS, startServer } from "../server";
 import { VERSION } from "../version";
 import { commonOptions, configFrom, settingOptions, SETTINGS_HELP, type Command } from "./shared";
 
@@ -43,7 +43,7 @@ ${SETTINGS_HELP}`,
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
         ctx.log.info("shutting down", { signal, grace_ms: config.shutdownGraceMs });
-        void running.stop().then(resolve);
+        void running.stop({ drainMs: SHUTDOWN_DRAIN_MS }).then(resolve);
       };
       process.once("SIGTERM", () => onSignal("SIGTERM"));
       process.once("SIGINT", () => onSignal("SIGINT"));
