@@ -36,7 +36,7 @@ const answerHeaders = (row: ExecutionRow, request: Request, contentType: string)
 /** The speech file's bytes, with its content type; the execution's id in `x-execution-id`. */
 async function audioResponse(ctx: AppContext, caller: Caller, row: ExecutionRow, request: Request): Promise<Response> {
   const audio = (row.output as unknown as SpeechOutput).audio;
-  const download = await Files.download(ctx, caller.orgId, audio.file_id, undefined);
+  const download = await Files.downloadWhole(ctx, caller.orgId, audio.file_id);
   return new Response(download.body, { headers: { ...answerHeaders(row, request, audio.content_type), "content-length": download.headers["content-length"]! } });
 }
 

@@ -185,5 +185,5 @@ export async function results(ctx: AppContext, orgId: string, id: string) {
   const batch = find(ctx, orgId, id, "anthropic");
   if (!batch.outputFileId)
     throw new AppError("NOT_FOUND", `The batch ${id} has no results yet: it is ${anthropicBatchView(batch, "").processing_status}.`);
-  return Files.download(ctx, orgId, batch.outputFileId, undefined);
+  return Files.downloadWhole(ctx, orgId, batch.outputFileId);
 }

@@ -238,6 +238,16 @@ export async function download(ctx: AppContext, orgId: string, fileId: string, r
   return openDownload(ctx, await visibleFile(ctx, orgId, fileId), rangeHeader);
 }
 
+/**
+ * The org's file sent whole as part of another answer (batch results, speech), whatever Range the
+ * request carried: through a pipe, since Bun would apply that Range to a file's stream itself by
+ * its own rules (a bare 416 for `bytes=-0`).
+ */
+export async function downloadWhole(ctx: AppContext, orgId: string, fileId: string): Promise<Download> {
+  const whole = await download(ctx, orgId, fileId, undefined);
+  return { ...whole, body: whole.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>()) };
+}
+
 /** `GET {url}` of a local download link: the signed, unexpired link is the credential. */
 export async function downloadByLink(ctx: AppContext, fileId: string, link: { expires?: string; signature?: string }, rangeHeader: string | undefined) {
   const verdict = localStore(ctx).verifyLink("GET", fileId, link, ctx.clock.now());
