@@ -17,7 +17,8 @@ import { sha256Hex } from "../helpers/files";
 import { invariants } from "../helpers/invariants";
 import { requirePostgres, suiteOnPostgres } from "../helpers/postgres";
 import { RIG_CREDIT_MICROS, startLoadRig, type LoadRig } from "./load-rig";
-import { seeded, startMixedLoad } from "./mixed-load";
+import { seeded } from "../helpers/seeded";
+import { startMixedLoad } from "./mixed-load";
 
 const ROUNDS = Number(process.env.MODELROUTE_KILL_ROUNDS ?? 3);
 const SEED = Number(process.env.MODELROUTE_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));

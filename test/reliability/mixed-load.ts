@@ -9,6 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { sha256Hex } from "../helpers/files";
+import { seeded } from "../helpers/seeded";
 
 export type LoadTarget = {
   /** The gateway's base URL now (the port stays the same across restarts). */
@@ -57,18 +58,6 @@ export type LoadOptions = {
 
 const EXEC_ID = /exec_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const CREDIT_MICROS = 10_000;
-
-/** A small seeded generator, so that a failing mix can be replayed (mulberry32). */
-export function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function startMixedLoad(target: LoadTarget, opts: LoadOptions): MixedLoad {
   const random = seeded(opts.seed);

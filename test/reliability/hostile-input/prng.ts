@@ -1,4 +1,6 @@
 /** A seeded PRNG (mulberry32): request `i` of seed `s` is drawn from its own stream, so one request replays alone. */
+import { seeded } from "../../helpers/seeded";
+
 export type Rng = {
   next(): number;
   int(lo: number, hi: number): number;
@@ -10,14 +12,7 @@ export type Rng = {
 
 export function rngFor(seed: number, index: number): Rng {
   // Mixes seed and index so that streams of neighbouring indexes share nothing.
-  let a = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seeded((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
   const weighted = <T>(entries: readonly (readonly [T, number])[]) => {
