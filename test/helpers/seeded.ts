@@ -1,4 +1,4 @@
-/** A small seeded generator (mulberry32): a failing run of a randomised test replays from the seed value it printed. */
+/** A small seeded generator (mulberry32): a failing run of a randomised test replays from the number it printed. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
