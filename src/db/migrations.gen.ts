@@ -13,6 +13,7 @@ import m9 from "../../drizzle/0009_aliases_response_cache.sql" with { type: "tex
 import m10 from "../../drizzle/0010_key_response_cache.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_one_ledger_entry_per_execution.sql" with { type: "text" };
 import m12 from "../../drizzle/0012_rate_windows.sql" with { type: "text" };
+import m13 from "../../drizzle/0013_resolutions_derived_from_executions.sql" with { type: "text" };
 
 export { journal };
 export const migrationSql: Record<string, string> = {
@@ -29,4 +30,5 @@ export const migrationSql: Record<string, string> = {
   "0010_key_response_cache": m10,
   "0011_one_ledger_entry_per_execution": m11,
   "0012_rate_windows": m12,
+  "0013_resolutions_derived_from_executions": m13,
 };

@@ -278,7 +278,10 @@ export const ledgerEntries = sqliteTable(
   {
     id: text("id").primaryKey(),
     orgId: text("org_id").notNull().references(() => orgs.id),
-    /** One `resolve` per execution that held anything (its hold is the execution's hold_micros until then). */
+    /**
+     * Credits and adjustments. A `resolve` is only stored for an execution that no longer exists;
+     * every other execution's resolution is derived from its row (store.ts derivedResolutions).
+     */
     kind: text("kind", { enum: ["credit", "resolve", "adjustment"] }).notNull(),
     /** Signed effect on `available` over the entry's whole story: a resolution's is minus what it captured. */
     amountMicros: integer("amount_micros").notNull(),
@@ -294,10 +297,23 @@ export const ledgerEntries = sqliteTable(
   },
   (t) => [
     index("ledger_org").on(t.orgId, t.id),
-    // Spend limits sum what a key's executions created in a window captured (a resolution's id is its execution's).
-    index("ledger_key_resolutions").on(t.keyId, t.id).where(sql`kind = 'resolve'`),
     uniqueIndex("ledger_credit_idempotency").on(t.orgId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
+);
+
+/**
+ * What each key's executions captured, by the UTC day they were created (day = created_at / 86,400,000):
+ * spend limits and key reports sum a window's days without reading an execution. One upsert per
+ * resolution that captured anything, in its transaction (docs/decisions.md "Resolutions derived from the execution").
+ */
+export const keySpend = sqliteTable(
+  "key_spend",
+  {
+    keyId: text("key_id").notNull(),
+    day: integer("day").notNull(),
+    capturedMicros: integer("captured_micros").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day] })],
 );
 
 export const files = sqliteTable(

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeCog, type FakeCog } from "../helpers/fake-cog";
 import { FAKE_REPLICATE_WEBHOOK_SECRET, startFakeReplicate, type FakeReplicate } from "../helpers/fake-replicate";
+import { invariants } from "../helpers/invariants";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 const TOKEN_ENV = "MODELROUTE_TEST_REPLICATE_TOKEN";
@@ -65,8 +66,12 @@ async function waitFor(id: string, statuses: string[], timeoutMs = 10_000) {
   }
 }
 
-/** The ledger entries of one execution (a hold and exactly one resolve when it settled once). */
-const entriesOf = (id: string) => server.running.ctx.client.query("SELECT kind FROM ledger_entries WHERE execution_id = ? ORDER BY id").all(id) as { kind: string }[];
+/** The balance transactions of one execution (exactly one when it settled once), with the org's ledger invariants checked. */
+async function transactionsOf(id: string): Promise<string[]> {
+  invariants(server.running.ctx.client, server.orgId);
+  const list = await (await server.get("/v1/balance/transactions?limit=100")).json();
+  return list.data.filter((t: { execution_id: string | null }) => t.execution_id === id).map((t: { type: string }) => t.type);
+}
 
 async function downloadPng(fileId: string) {
   const res = await server.get(`/v1/files/${fileId}/download`);
@@ -90,7 +95,7 @@ describe("cog", () => {
     expect(put.body.webhook).toContain("/v1/providers/callbacks/");
     expect(put.body.webhook).not.toContain(id); // the token is not the execution id
     expect(put.body.webhook_events_filter).toEqual(["start", "completed"]);
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
+    expect(await transactionsOf(id)).toEqual(["capture"]);
   });
 
   test("a create whose connection drops after Cog accepted it is retried with the same id: one prediction", async () => {
@@ -112,7 +117,7 @@ describe("cog", () => {
     expect(cog.webhooks.filter((w) => w.predictionId === id && w.status === 200).length).toBeGreaterThanOrEqual(4);
     const after = await (await server.get(`/v1/executions/${id}`)).json();
     expect(after).toEqual(done);
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
+    expect(await transactionsOf(id)).toEqual(["capture"]);
   });
 
   test("busy (409) is back-pressure: retried, and not held against the route", async () => {
@@ -138,7 +143,7 @@ describe("cog", () => {
     const done = await waitFor(id, ["EXPIRED", "COMPLETED", "FAILED"], 12_000);
     expect(done.status).toBe("EXPIRED");
     expect(done.cost).toBe("0.000");
-    expect(entriesOf(id).map((e) => e.kind)).toEqual(["resolve"]);
+    expect(await transactionsOf(id)).toEqual(["release"]);
   }, 15_000);
 
   test("a cancel is forwarded to Cog", async () => {

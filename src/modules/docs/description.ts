@@ -37,7 +37,7 @@ export const API_TAGS = [
     name: "Balance",
     description:
       "The prepaid balance every execution is paid from. Creating an execution **holds** its maximum cost (402 `INSUFFICIENT_BALANCE` when `available` " +
-      "cannot cover it, or when it would take an API key past its spend limit); when it ends, one ledger entry **captures** the actual cost (never " +
+      "cannot cover it, or when it would take an API key past its spend limit); when it ends, its one balance transaction **captures** the actual cost (never " +
       "more than the hold) and releases the rest. FAILED and EXPIRED executions are not charged. Every movement is an append-only balance " +
       "transaction. A low-balance threshold sends `balance.low` to your webhooks once when `available` drops below it.",
   },

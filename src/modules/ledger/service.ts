@@ -62,24 +62,23 @@ export function placeHold(tx: Conn, hold: HoldRequest): void {
 }
 
 /**
- * Captures min(cost, hold) and releases the rest, once. Returns the captured amount (0 when
- * there was no hold or it was resolved already).
+ * Captures min(cost, hold) and releases the rest. Called once per execution, by the transition
+ * that finishes it (executions/state.ts), whose guarded status change makes it once. Returns the
+ * captured amount (0 when there was no hold).
  */
 export function settle(
   tx: Conn,
-  execution: { id: string; orgId: string; keyId: string | null; holdMicros: number },
+  execution: { orgId: string; keyId: string | null; holdMicros: number; createdAt: number },
   costMicros: number,
   now: number,
   metrics?: Metrics,
 ): number {
   const held = execution.holdMicros;
   if (held <= 0) return 0; // nothing was held (a free model): nothing to capture
-  const hold = { orgId: execution.orgId, executionId: execution.id, keyId: execution.keyId, heldMicros: held };
   const captured = Math.min(costMicros, held);
   if (costMicros > held) metrics?.increment("modelroute_ledger_capture_shortfall_total", "Executions whose cost exceeded their hold.");
-  const after = store.resolveHold(tx, hold, captured, now);
-  if (!after) return 0;
-  watchThreshold(tx, hold.orgId, after, now);
+  const after = store.resolveHold(tx, { orgId: execution.orgId, keyId: execution.keyId, heldMicros: held, createdAt: execution.createdAt }, captured);
+  if (after) watchThreshold(tx, execution.orgId, after, now);
   return captured;
 }
 

@@ -1,16 +1,19 @@
 /**
- * Ledger tables: append-only entries and one balance row per org, always written together in
- * the caller's transaction. Guards sit in the WHERE clause so check and write are one statement.
- * The balance row also holds the `balance.low` settings (low_balance_threshold_micros,
- * low_balance_armed): every balance update returns them, so the alert costs no extra query.
- * Statements on the execution hot path (hold, settle) are prepared once per connection.
+ * Ledger tables: credit and adjustment entries, one balance row per org and each key's spend by
+ * day, always written together in the caller's transaction. A resolution is not stored: it is the
+ * finished execution's own row (derivedResolutions). Guards sit in the WHERE clause so check and
+ * write are one statement. The balance row also holds the `balance.low` settings
+ * (low_balance_threshold_micros, low_balance_armed): every balance update returns them, so the
+ * alert costs no extra query. Statements on the execution hot path (hold, settle) are prepared
+ * once per connection.
  */
-import { and, eq, gte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection, rawPerConnection } from "../../db/prepared";
-import { balances, ledgerEntries } from "../../db/schema";
+import { balances, executions, keySpend, ledgerEntries } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
-import { firstIdAt, newId } from "../../ids";
+import { newId } from "../../ids";
+import { TERMINAL } from "../executions/store";
 
 export type EntryRow = typeof ledgerEntries.$inferSelect;
 
@@ -48,18 +51,16 @@ const hot = rawPerConnection((sqlite) => ({
      WHERE org_id = $org
      RETURNING available_micros AS availableMicros, held_micros AS heldMicros, low_balance_threshold_micros AS thresholdMicros, low_balance_armed AS armed`,
   ),
-  // The primary key (the execution's own id, resolutionIdOf) turns a second resolution into a no-op (no row returned).
-  insertEntry: sqlite.prepare(
-    `INSERT INTO ledger_entries (id, org_id, kind, amount_micros, captured_micros, released_micros, execution_id, key_id, hold_id, created_at)
-     VALUES ($id, $org, $kind, $amount, $captured, $released, $execution, $key, $hold, $now)
-     ON CONFLICT DO NOTHING RETURNING id`,
+  // Adds to the key's spend on the day its execution was created (the key_spend table).
+  addKeySpend: sqlite.prepare(
+    `INSERT INTO key_spend (key_id, day, captured_micros) VALUES ($key, $day, $captured)
+     ON CONFLICT (key_id, day) DO UPDATE SET captured_micros = key_spend.captured_micros + excluded.captured_micros`,
   ),
-  // A key's spend on the executions it created since a time: what their resolutions captured
-  // (a resolution's id is its execution's, so ids from $sinceId on are executions created since),
-  // and what the open ones hold (a hold is the execution row's hold_micros until it is resolved).
-  // Both terms name their partial index's WHERE exactly, as SQLite needs to use it.
+  // A key's spend on the executions it created since a UTC day: what their resolutions captured
+  // (key_spend), and what the open ones hold (a hold is the execution row's hold_micros until it
+  // is resolved). The second term names its partial index's WHERE exactly, as SQLite needs to use it.
   spendOfKey: sqlite.prepare(
-    `SELECT coalesce((SELECT sum(captured_micros) FROM ledger_entries WHERE kind = 'resolve' AND key_id = $key AND id >= $sinceId), 0)
+    `SELECT coalesce((SELECT sum(captured_micros) FROM key_spend WHERE key_id = $key AND day >= $sinceDay), 0)
           + coalesce((SELECT sum(hold_micros) FROM executions WHERE status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK') AND key_id = $key AND created_at >= $since AND id != $except), 0) AS spentMicros`,
   ),
 }));
@@ -67,44 +68,31 @@ const hot = rawPerConnection((sqlite) => ({
 /**
  * Moves amount from available to held; null when available is short. A hold has no entry of its
  * own: it is the execution's `hold_micros` while the execution is open (docs/decisions.md "One
- * ledger entry per execution"), and the entry that resolves it records what it became.
+ * ledger entry per execution"), and the finished execution row records what it became.
  */
 export function placeHold(conn: Conn, orgId: string, amountMicros: number): BalanceAfter | null {
   return (hot(conn).hold.get({ org: orgId, amount: amountMicros }) as BalanceAfter | null) ?? null;
 }
 
-/**
- * An execution's resolution entry has the execution's own UUIDv7 under the `entry_` prefix, so
- * the primary key makes a second resolution a no-op: "exactly once" is a database fact.
- */
+/** A resolution reads with the execution's own UUIDv7 under the `entry_` prefix: one id per execution, stable. */
 export const resolutionIdOf = (executionId: string) => `entry_${executionId.slice(executionId.indexOf("_") + 1)}`;
+const executionIdOf = (resolutionId: string) => `exec_${resolutionId.slice(resolutionId.indexOf("_") + 1)}`;
+
+const DAY_MS = 86_400_000;
 
 /** What resolving a hold needs, all known from the execution row. */
-export type HoldRef = { orgId: string; executionId: string; keyId: string | null; heldMicros: number };
+export type HoldRef = { orgId: string; keyId: string | null; heldMicros: number; createdAt: number };
 
 /**
- * Resolves a hold with one entry: its amount is what the execution took from available in all
- * (minus the capture), with the captured and released parts beside it. Null when the execution
- * was resolved already.
+ * Resolves a hold: releases it from held and gives back to available what was not captured,
+ * and adds the capture to the key's spend. Exactly once is the caller's guarded status change
+ * to a terminal state (executions/state.ts), in the same transaction: the finished execution row
+ * is the resolution's record.
  */
-export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number, now: number): BalanceAfter | null {
+export function resolveHold(conn: Conn, hold: HoldRef, capturedMicros: number): BalanceAfter | null {
   const s = hot(conn);
-  const heldMicros = hold.heldMicros;
-  const releasedMicros = heldMicros - capturedMicros;
-  const inserted = s.insertEntry.get({
-    id: resolutionIdOf(hold.executionId),
-    org: hold.orgId,
-    kind: "resolve",
-    amount: -capturedMicros,
-    captured: capturedMicros,
-    released: releasedMicros,
-    execution: hold.executionId,
-    key: hold.keyId,
-    hold: null,
-    now,
-  });
-  if (!inserted) return null;
-  return (s.release.get({ org: hold.orgId, released: releasedMicros, held: heldMicros }) as BalanceAfter | null) ?? null;
+  if (hold.keyId !== null && capturedMicros > 0) s.addKeySpend.run({ key: hold.keyId, day: Math.floor(hold.createdAt / DAY_MS), captured: capturedMicros });
+  return (s.release.get({ org: hold.orgId, released: hold.heldMicros - capturedMicros, held: hold.heldMicros }) as BalanceAfter | null) ?? null;
 }
 
 export const creditByIdempotencyKey = (conn: Conn, orgId: string, idempotencyKey: string): EntryRow | undefined =>
@@ -131,25 +119,67 @@ export function insertCredit(conn: Conn, orgId: string, amountMicros: number, no
   return { entry, after };
 }
 
-/** Everything credited to an organization (credits and adjustments) and everything captured from it. */
+/**
+ * Everything credited to an organization (credits and adjustments) and everything captured from
+ * it: holds and releases keep the total, so what is not in available or held was captured.
+ */
 export function lifetimeTotals(conn: Conn, orgId: string): { creditedMicros: number; capturedMicros: number } {
-  return conn
-    .select({
-      creditedMicros: sql<number>`coalesce(sum(case when ${ledgerEntries.kind} in ('credit', 'adjustment') then ${ledgerEntries.amountMicros} else 0 end), 0)`,
-      capturedMicros: sql<number>`coalesce(sum(case when ${ledgerEntries.kind} = 'resolve' then ${ledgerEntries.capturedMicros} else 0 end), 0)`,
-    })
+  const { creditedMicros } = conn
+    .select({ creditedMicros: sql<number>`coalesce(sum(${ledgerEntries.amountMicros}), 0)` })
     .from(ledgerEntries)
-    .where(eq(ledgerEntries.orgId, orgId))
+    .where(and(eq(ledgerEntries.orgId, orgId), inArray(ledgerEntries.kind, ["credit", "adjustment"])))
     .get()!;
+  const balance = balanceOf(conn, orgId);
+  return { creditedMicros, capturedMicros: creditedMicros - balance.availableMicros - balance.heldMicros };
 }
 
-/** What a key has spent (captured, or held while running) on executions created since `sinceMs`. */
+/**
+ * What a key has spent (captured, or held while running) on executions created since `sinceMs`,
+ * a UTC midnight (every spend window starts at one) or 0.
+ */
 export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number, exceptExecutionId = ""): number =>
-  (hot(conn).spendOfKey.get({ key: keyId, since: sinceMs, sinceId: firstIdAt("entry", sinceMs), except: exceptExecutionId }) as { spentMicros: number } | null)?.spentMicros ?? 0;
+  (hot(conn).spendOfKey.get({ key: keyId, sinceDay: Math.floor(sinceMs / DAY_MS), since: sinceMs, except: exceptExecutionId }) as { spentMicros: number } | null)?.spentMicros ?? 0;
 
+/**
+ * The resolutions of an org's finished executions that held anything, as entries: captured is
+ * the cost (settlement caps it at the hold), released the rest of the hold, at completion time.
+ */
+function derivedResolutions(conn: Conn, orgId: string, page: PageRequest): EntryRow[] {
+  const cursor = page.startingAfter ? lt(executions.id, executionIdOf(page.startingAfter)) : page.endingBefore ? gt(executions.id, executionIdOf(page.endingBefore)) : undefined;
+  const rows = conn
+    .select({ id: executions.id, orgId: executions.orgId, keyId: executions.keyId, costMicros: executions.costMicros, holdMicros: executions.holdMicros, completedAt: executions.completedAt })
+    .from(executions)
+    .where(and(eq(executions.orgId, orgId), inArray(executions.status, [...TERMINAL]), gt(executions.holdMicros, 0), cursor))
+    .orderBy(page.endingBefore ? asc(executions.id) : desc(executions.id))
+    .limit(page.limit + 1)
+    .all();
+  return rows.map((e) => {
+    const captured = e.costMicros ?? 0;
+    return {
+      id: resolutionIdOf(e.id),
+      orgId: e.orgId,
+      kind: "resolve" as const,
+      amountMicros: -captured,
+      capturedMicros: captured,
+      releasedMicros: e.holdMicros - captured,
+      executionId: e.id,
+      keyId: e.keyId,
+      holdId: null,
+      note: null,
+      idempotencyKey: null,
+      createdAt: e.completedAt ?? 0,
+    };
+  });
+}
+
+/** A page of an org's ledger, newest first: its stored entries and its executions' resolutions, merged by id. */
 export function entriesPage(conn: Conn, orgId: string, page: PageRequest): EntryRow[] {
   const { where, orderBy, take } = pageClauses(ledgerEntries.id, page, eq(ledgerEntries.orgId, orgId));
-  return conn.select().from(ledgerEntries).where(where).orderBy(orderBy).limit(take).all();
+  const stored = conn.select().from(ledgerEntries).where(where).orderBy(orderBy).limit(take).all();
+  const ascending = page.endingBefore !== undefined;
+  return [...stored, ...derivedResolutions(conn, orgId, page)]
+    .sort((a, b) => (a.id < b.id === ascending ? -1 : 1))
+    .slice(0, take);
 }
 
 export type AlertSettings = { thresholdMicros: number | null; armed: boolean };
