@@ -7,9 +7,10 @@
  */
 import { Elysia } from "elysia";
 
-export type DrainState = { active: boolean; lastRequestAt: number };
+/** `stopping`: a graceful stop has begun; `/readyz` answers 503 from then on, so a load balancer sends no new work. */
+export type DrainState = { active: boolean; stopping: boolean; lastRequestAt: number };
 
-export const newDrainState = (): DrainState => ({ active: false, lastRequestAt: -Infinity });
+export const newDrainState = (): DrainState => ({ active: false, stopping: false, lastRequestAt: -Infinity });
 
 export const drain = (state: DrainState, seed: string) =>
   new Elysia({ name: "http/drain", seed }).onRequest(({ set }) => {
@@ -19,6 +20,7 @@ export const drain = (state: DrainState, seed: string) =>
 
 /** Answers with `Connection: close` for `ms`, unless nothing was asked in the last `ms` (then no client holds a busy connection). */
 export async function drainConnections(state: DrainState, ms: number) {
+  state.stopping = true;
   if (ms <= 0 || performance.now() - state.lastRequestAt > ms) return;
   state.active = true;
   await Bun.sleep(ms);

@@ -111,7 +111,7 @@ test("the S3 store streams a body up with its SHA-256 and refuses one of the wro
 test("/readyz checks the S3 storage beside the database", async () => {
   const ready = await server.get("/readyz", null);
   expect(ready.status).toBe(200);
-  expect(await ready.json()).toEqual({ ready: true, checks: { database_writable: true, migrations_applied: true, data_dir_writable: true, file_storage_reachable: true } });
+  expect(await ready.json()).toEqual({ ready: true, checks: { accepting_requests: true, database_writable: true, migrations_applied: true, data_dir_writable: true, file_storage_reachable: true } });
   const unreachable = await startTestServer({ env: { ...s3Env(s3), MODELROUTE_S3_ENDPOINT: "http://127.0.0.1:9" } });
   try {
     const res = await unreachable.get("/readyz", null);

@@ -16,7 +16,7 @@ test("/healthz answers 200 without auth", async () => {
 test("/readyz is 200 when the database is writable and migrated", async () => {
   const res = await server.get("/readyz", null);
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ ready: true, checks: { database_writable: true, migrations_applied: true, data_dir_writable: true } });
+  expect(await res.json()).toEqual({ ready: true, checks: { accepting_requests: true, database_writable: true, migrations_applied: true, data_dir_writable: true } });
 });
 
 test("/readyz is 503 naming the failing check when a migration is missing", async () => {
@@ -27,7 +27,7 @@ test("/readyz is 503 naming the failing check when a migration is missing", asyn
   try {
     const res = await server.get("/readyz", null);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ ready: false, checks: { database_writable: true, migrations_applied: false, data_dir_writable: true } });
+    expect(await res.json()).toEqual({ ready: false, checks: { accepting_requests: true, database_writable: true, migrations_applied: false, data_dir_writable: true } });
   } finally {
     const columns = Object.keys(last).filter((c) => c !== "id");
     sqlite.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...columns.map((c) => last[c] as string | number));

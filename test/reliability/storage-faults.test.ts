@@ -480,6 +480,11 @@ test("graceful restart under load: SIGTERM, a new process on the same port and d
   first.proc.kill("SIGTERM");
   const sigtermAt = performance.now();
   [phase, phaseAt] = ["SIGTERM", sigtermAt];
+  // While it drains, it still answers but says it is not ready: a load balancer stops sending work.
+  await Bun.sleep(100);
+  const draining = await fetch(`${c.url}/readyz`);
+  expect(draining.status).toBe(503);
+  expect((await draining.json()).checks.accepting_requests).toBe(false);
   expect(await first.exited).toBe(0);
   const exitedAt = performance.now();
   let second: Awaited<ReturnType<typeof start>> | null = null;

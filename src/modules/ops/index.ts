@@ -40,7 +40,7 @@ export const opsRoutes = (ctx: AppContext) =>
         detail: {
           summary: "Readiness",
           description:
-            "200 when the database is writable, every embedded migration is applied, a probe file can be written in the data directory (not full, not read-only), and, with files on S3, the storage answers; 503 otherwise, with the failing check.",
+            "200 when the server is not stopping, the database is writable, every embedded migration is applied, a probe file can be written in the data directory (not full, not read-only), and, with files on S3, the storage answers; 503 otherwise, with the failing check.",
         },
         response: {
           200: OpsModel.readiness,

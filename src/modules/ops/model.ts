@@ -4,6 +4,7 @@ export namespace OpsModel {
   const readinessFields = {
     ready: t.Boolean({ description: "True when every check passes." }),
     checks: t.Object({
+      accepting_requests: t.Boolean({ description: "False once a graceful stop (SIGTERM) has begun: requests still in flight finish, new work should go elsewhere." }),
       database_writable: t.Boolean(),
       migrations_applied: t.Boolean(),
       data_dir_writable: t.Boolean({ description: "A 64 KiB probe file could be written and synced in the data directory (and, with local files, where their bytes go): false when the disk is full or read-only." }),
@@ -12,13 +13,13 @@ export namespace OpsModel {
   };
   export const readiness = t.Object(readinessFields, {
     description: "The readiness checks; every one passes.",
-    examples: [{ ready: true, checks: { database_writable: true, migrations_applied: true, data_dir_writable: true } }],
+    examples: [{ ready: true, checks: { accepting_requests: true, database_writable: true, migrations_applied: true, data_dir_writable: true } }],
   });
   export type readiness = typeof readiness.static;
   /** The same object as a 503 sends it, with the failing check. */
   export const notReady = t.Object(readinessFields, {
     description: "The readiness checks, with the one that failed.",
-    examples: [{ ready: false, checks: { database_writable: true, migrations_applied: true, data_dir_writable: false } }],
+    examples: [{ ready: false, checks: { accepting_requests: true, database_writable: true, migrations_applied: true, data_dir_writable: false } }],
   });
 
   export const health = t.Object({ status: t.Literal("ok") }, { description: "The process is up.", examples: [{ status: "ok" }] });

@@ -72,10 +72,12 @@ export async function readiness(ctx: AppContext): Promise<OpsModel.readiness> {
   }
   const migrated = appliedMigrations(ctx.handle) >= embeddedMigrationCount(ctx.handle.dialect);
   const dataDir = await dataDirWritable(ctx);
-  const checks = { database_writable: writable, migrations_applied: migrated, data_dir_writable: dataDir };
-  if (ctx.config.storage !== "s3") return { ready: writable && migrated && dataDir, checks };
+  const accepting = !ctx.drain.stopping;
+  const checks = { accepting_requests: accepting, database_writable: writable, migrations_applied: migrated, data_dir_writable: dataDir };
+  const ready = accepting && writable && migrated && dataDir;
+  if (ctx.config.storage !== "s3") return { ready, checks };
   const reachable = await storageReachable(ctx);
-  return { ready: writable && migrated && dataDir && reachable, checks: { ...checks, file_storage_reachable: reachable } };
+  return { ready: ready && reachable, checks: { ...checks, file_storage_reachable: reachable } };
 }
 
 /** Where the API, its reference and the health checks are, for a client that asks `GET /`. */
