@@ -6,6 +6,7 @@
  * size limit, so a runaway upstream costs a failed call, not the process's memory. Adapters never
  * retry (the router does), so nothing here loops.
  */
+import { linkedSignal } from "../abort";
 import { classifyStatus, ProviderError, retryAfterMs, type FailureClass } from "./errors";
 
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -31,10 +32,8 @@ export type ErrorHints = { failure?: FailureClass; retryAfterMs?: number };
 
 /** Aborts on the caller's signal or after `ms`; tells the two apart afterwards. */
 function withTimeout(signal: AbortSignal, ms: number | undefined) {
-  if (!ms) return { signal, timedOut: () => false, clear() {} };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new ProviderError("timeout", `no answer within ${ms} ms`)), ms);
-  return { signal: AbortSignal.any([signal, controller.signal]), timedOut: () => controller.signal.aborted, clear: () => clearTimeout(timer) };
+  if (!ms) return { signal, timedOut: () => false, dispose() {} };
+  return linkedSignal([signal], ms, () => new ProviderError("timeout", `no answer within ${ms} ms`));
 }
 
 /** Sends the request; resolves with a 2xx response, or throws a ProviderError (or the caller's abort reason). */
@@ -57,7 +56,7 @@ export async function send(request: UpstreamRequest): Promise<Response> {
     if (error instanceof ProviderError) throw error;
     throw new ProviderError("connection", `could not reach the provider (${(error as Error).message})`);
   } finally {
-    limit.clear();
+    limit.dispose();
   }
   if (response.ok) return response;
   throw await statusError(response, request.errorMessage, request.errorHints);

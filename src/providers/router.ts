@@ -9,6 +9,7 @@
  * a failed route is replaced without the caller seeing anything of it. State is in memory, per
  * process.
  */
+import { linkedSignal } from "../abort";
 import { isContentEvent, type Emit, type StreamEvent } from "../canonical/stream";
 import { AppError } from "../errors";
 import { Breaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerState } from "./breaker";
@@ -199,8 +200,8 @@ export class ProviderRouter {
         }
         // A stream may run long, but not for ever: a steady drip under the idle limit still ends.
         const limitMs = emit ? this.limits.streamMaxMs : route.timeouts.totalMs;
-        const timeout = AbortSignal.timeout(limitMs);
-        const signal = AbortSignal.any([opts.signal, timeout]);
+        const limit = linkedSignal([opts.signal], limitMs);
+        const signal = limit.signal;
         const callStarted = now();
         health.calls++;
         try {
@@ -213,7 +214,7 @@ export class ProviderRouter {
             if (admission === "probe") health.breaker.release();
             throw thrown; // cancelled or shutting down: not the provider's fault
           }
-          const failure = withoutKey(classOf(thrown, timeout.aborted ? (emit ? `the stream ran longer than ${limitMs} ms` : `the provider did not answer within ${limitMs} ms`) : null), key);
+          const failure = withoutKey(classOf(thrown, limit.timedOut() ? (emit ? `the stream ran longer than ${limitMs} ms` : `the provider did not answer within ${limitMs} ms`) : null), key);
           if (CALLERS_FAULT.has(failure.failure)) {
             if (admission === "probe") health.breaker.release();
             throw callerError(failure);
@@ -249,6 +250,7 @@ export class ProviderRouter {
           await sleep(Math.max(backoff(attempt), retryAfter ?? 0), opts.signal);
           if (retryAfter !== undefined) health.cooldownUntil = 0; // we waited it out
         } finally {
+          limit.dispose();
           release();
         }
       }

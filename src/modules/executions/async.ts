@@ -7,6 +7,7 @@
  * settle exactly once. Past the deadline the sweep expires it and releases the hold. A cancel
  * is forwarded upstream by a durable job.
  */
+import { linkedSignal } from "../../abort";
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../../context";
 import type { Conn } from "../../db/client";
@@ -21,6 +22,9 @@ import { complete, move } from "./finish";
 import { announce } from "./service";
 import * as State from "./state";
 import * as store from "./store";
+
+/** How long one poll or cancel of an upstream job may take. */
+const UPSTREAM_JOB_CALL_MS = 30_000;
 
 export const POLL_JOB = "execution.poll";
 const CANCEL_UPSTREAM_JOB = "execution.cancel-upstream";
@@ -126,12 +130,15 @@ export const pollExecution: JobHandler<"execution.poll"> = async (ctx, job) => {
   const adapter = adapterFor(found.route.provider.kind)!.async!;
   let outcome: AsyncOutcome;
   const apiKey = found.route.apiKeys()[0] ?? null;
+  const limit = linkedSignal([job.signal], UPSTREAM_JOB_CALL_MS);
   try {
-    outcome = await adapter.poll({ route: found.route, apiKey, job: stored, task: found.model.task, input: row.input ?? {}, signal: AbortSignal.any([job.signal, AbortSignal.timeout(30_000)]) });
+    outcome = await adapter.poll({ route: found.route, apiKey, job: stored, task: found.model.task, input: row.input ?? {}, signal: limit.signal });
   } catch (error) {
     // An upstream may quote the key it was sent in its error (as the router masks it for calls).
     ctx.log.warn("polling a provider job failed; trying again", { execution_id: row.id, error: error instanceof ProviderError ? withoutKey(error, apiKey) : error });
     throw new RetryLater("poll failed", pollDelay(found.route, job.attempt));
+  } finally {
+    limit.dispose();
   }
   if (outcome.state === "running") throw new RetryLater("still running", pollDelay(found.route, job.attempt));
   await apply(ctx, row, found.model, found.route, outcome);
@@ -149,5 +156,10 @@ export const cancelUpstream: JobHandler<"execution.cancel-upstream"> = async (ct
   const found = routeOf(ctx, row, stored);
   if (!found) return;
   const apiKey = found.route.apiKeys()[0] ?? null;
-  await adapterFor(found.route.provider.kind)!.async!.cancel({ route: found.route, apiKey, job: stored, task: found.model.task, input: {}, signal: AbortSignal.any([job.signal, AbortSignal.timeout(30_000)]) });
+  const limit = linkedSignal([job.signal], UPSTREAM_JOB_CALL_MS);
+  try {
+    await adapterFor(found.route.provider.kind)!.async!.cancel({ route: found.route, apiKey, job: stored, task: found.model.task, input: {}, signal: limit.signal });
+  } finally {
+    limit.dispose();
+  }
 };

@@ -4,6 +4,7 @@
  * EXPIRED, purge old inputs and outputs. Re-runs happen (at-least-once), so each
  * handler starts from the execution's current status.
  */
+import { linkedSignal } from "../../abort";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import * as Idempotency from "../../http/idempotency";
@@ -137,7 +138,8 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
   let model = started.model;
   let result: ProviderResult & { routeId: string } = undefined!;
   const produced: StreamEvent[] = [];
-  const signal = AbortSignal.any([controller.signal, job.signal]);
+  const linked = linkedSignal([controller.signal, job.signal]);
+  const signal = linked.signal;
   const run = (candidate: Catalog.Model, routes: Candidate["routes"], candidateInput: Record<string, unknown>, last: boolean) => {
     boundOutput(candidate, candidateInput);
     return ctx.router.run(candidate.task, candidateInput, routes, {
@@ -194,6 +196,7 @@ async function callProvider(ctx: AppContext, job: Job<"execution.run">, started:
     await move(ctx, id, "FAILED", { ...failure(error), ...chargeSoFar(model, row, produced) }, ["PROCESSING"], answerHeadersOf(error));
     return;
   } finally {
+    linked.dispose();
     ctx.running.delete(id);
   }
   if (result.pending) {

@@ -2,6 +2,7 @@
  * One HTTP attempt of a webhook: the signed request, a time limit covering DNS, connect, answer
  * and body, no redirects followed, and the outcome as a value (only a shutdown throws).
  */
+import { linkedSignal } from "../../abort";
 import { VERSION } from "../../version";
 import { signatureHeaders } from "./signing";
 import { checkTarget, pinnedRequest } from "./targets";
@@ -80,8 +81,8 @@ export async function send(url: string, message: Message, opts: SendOptions): Pr
     if (!target.ok) return noAnswer(target.resolved ? `Refused: ${target.reason} Set MODELROUTE_WEBHOOK_ALLOW_PRIVATE=true to allow it.` : target.reason);
     request = pinnedRequest(new URL(url), target.address);
   }
-  const timeout = AbortSignal.timeout(Math.max(1, opts.timeoutMs - elapsed()));
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  const limit = linkedSignal([opts.signal], Math.max(1, opts.timeoutMs - elapsed()));
+  const signal = limit.signal;
   const timestamp = Math.floor(opts.now / 1000);
   try {
     const response = await fetch(request.url, {
@@ -105,7 +106,9 @@ export async function send(url: string, message: Message, opts: SendOptions): Pr
     };
   } catch (error) {
     if (opts.signal?.aborted) throw error; // shutting down: the attempt is resumed after restart
-    if (timeout.aborted) return noAnswer(`Timed out after ${opts.timeoutMs} ms.`);
+    if (limit.timedOut()) return noAnswer(`Timed out after ${opts.timeoutMs} ms.`);
     return noAnswer(`Could not connect: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    limit.dispose();
   }
 }
