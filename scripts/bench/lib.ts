@@ -14,6 +14,8 @@
  *  - a bare pass-through proxy (Bun.serve forwarding every request to the upstream and its
  *    answer back, streamed, with no auth and no metering): the floor of any gateway on this stack,
  *    measured in the same run (`bareProxyUrl`), pinned like the gateway.
+ *  - the bytes of an SQLite file by table and index (`bytesByObject`, SQLite's dbstat) and their
+ *    growth (`growthByObject`), for storage.ts and scale.ts.
  *
  * Each part is exported on its own too (`startUpstream`, `startBareProxy`, `applyBenchCatalog`,
  * `measureThrough`, `streamProbe`, `ensureBinary`), for overhead.ts, which runs the compiled
@@ -22,6 +24,7 @@
  * Run as `bun scripts/bench/lib.ts --upstream PORT` it is the upstream process; with
  * `--bare-proxy PORT --to URL` it is the bare proxy.
  */
+import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -50,6 +53,23 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/** Bytes of pages in use per table and index of the SQLite file at `path` (SQLite's dbstat; free pages are not counted: they are reused). */
+export function bytesByObject(path: string): Map<string, number> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.query("SELECT name, sum(pgsize - unused) AS used FROM dbstat GROUP BY name").all() as { name: string; used: number }[];
+    return new Map(rows.map((r) => [r.name, r.used]));
+  } finally {
+    db.close();
+  }
+}
+
+/** What each table and index grew by from `before` to `after` (bytesByObject), largest first, the unchanged left out. */
+export function growthByObject(before: Map<string, number>, after: Map<string, number>): { name: string; bytes: number }[] {
+  const growth = [...after.entries()].map(([name, bytes]) => ({ name, bytes: bytes - (before.get(name) ?? 0) })).filter((r) => r.bytes !== 0);
+  return growth.sort((a, b) => b.bytes - a.bytes);
 }
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

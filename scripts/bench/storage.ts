@@ -10,30 +10,18 @@
  *
  *   bun scripts/bench/storage.ts [--executions 20000] [--concurrency 64]
  */
-import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { spawnServer, type ServerProcess } from "../../test/helpers/process";
 import { databasePath } from "../../src/db/client";
-import { fmt, fmtInt } from "./lib";
+import { bytesByObject, fmt, fmtInt, growthByObject } from "./lib";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { executions: { type: "string", default: "20000" }, concurrency: { type: "string", default: "64" } } });
 const N = Number(values.executions);
 const CONCURRENCY = Number(values.concurrency);
 const GOAL_BYTES = 600;
-
-/** Bytes of pages in use per table or index (free pages are not counted: they are reused). */
-function bytesByObject(dataDir: string): Map<string, number> {
-  const db = new Database(databasePath(dataDir), { readonly: true });
-  try {
-    const rows = db.query("SELECT name, sum(pgsize - unused) AS used FROM dbstat GROUP BY name").all() as { name: string; used: number }[];
-    return new Map(rows.map((r) => [r.name, r.used]));
-  } finally {
-    db.close();
-  }
-}
 
 async function stop(server: ServerProcess) {
   server.proc.kill("SIGTERM");
@@ -46,7 +34,7 @@ try {
   server = await spawnServer(dataDir, { MODELROUTE_BOOTSTRAP_CREDIT: "1000000", MODELROUTE_RATE_LIMIT_RPM: "0" });
   const key = JSON.parse(readFileSync(join(dataDir, "bootstrap.json"), "utf8")).api_key;
   await stop(server);
-  const before = bytesByObject(dataDir);
+  const before = bytesByObject(databasePath(dataDir));
   server = await spawnServer(dataDir, { MODELROUTE_RATE_LIMIT_RPM: "0" });
   const url = server.url;
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
@@ -82,10 +70,9 @@ try {
   const seconds = (performance.now() - started) / 1000;
   await stop(server);
   server = null;
-  const after = bytesByObject(dataDir);
+  const after = bytesByObject(databasePath(dataDir));
   const completed = ids.length - pending.length;
-  const growth = [...after.entries()].map(([name, bytes]) => ({ name, bytes: bytes - (before.get(name) ?? 0) })).filter((r) => r.bytes !== 0);
-  growth.sort((a, b) => b.bytes - a.bytes);
+  const growth = growthByObject(before, after);
   const total = growth.reduce((sum, r) => sum + r.bytes, 0);
   console.log(`storage: ${fmtInt(completed)} completed mock-chat executions (${fmtInt(N)} created, ${fmt(seconds, 1)} s); database growth by table and index:`);
   for (const r of growth) console.log(`  ${r.name.padEnd(36)} ${fmtInt(r.bytes).padStart(14)} bytes  ${fmt(r.bytes / completed, 0).padStart(6)} B/execution`);

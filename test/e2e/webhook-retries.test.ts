@@ -208,4 +208,22 @@ describe("a slow receiver", () => {
     release();
     await slowRx.waitFor(6);
   });
+
+  test("deliveries waiting for a busy receiver go as soon as its slot frees, not after their deferral", async () => {
+    // One slot for this receiver, each answer taking 40 ms: a waiting delivery is put back for
+    // 150–450 ms (a tenth of the 3 s timeout, jittered); from the line it goes at the next free slot.
+    const rx = receiver(async () => {
+      await Bun.sleep(40);
+      return new Response("ok");
+    });
+    const { key } = busy.newOrgKey();
+    await busy.post("/v1/webhooks/endpoints", { url: rx.url, events: ["execution.completed"] }, key);
+    for (let i = 0; i < 8; i++) await busy.post("/v1/executions", { model: "demo-model", input: { text: `line ${i}` } }, key);
+    await rx.waitFor(8);
+    const arrivals = rx.received.map((r) => r.receivedAt);
+    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
+    // One after another, each right behind the one before (a deferral would leave a gap of 150 ms or more).
+    expect(Math.max(...gaps)).toBeLessThan(140);
+    expect(new Set(rx.received.map((r) => r.headers.get("webhook-id"))).size).toBe(8);
+  });
 });

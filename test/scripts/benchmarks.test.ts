@@ -38,7 +38,16 @@ const expectRan = (run: { code: number; output: string }, ...markers: RegExp[]) 
 const SMOKE: Record<string, () => Promise<void>> = {
   "chat-completions.ts": async () => expectRan(await bench("chat-completions.ts", ["--seconds", "0.2", "--concurrency-high", "4"]), /goal: at concurrency 4, at least 70 % of the bare proxy's requests\/s/),
   "gateway-overhead.ts": async () => expectRan(await bench("gateway-overhead.ts", ["--seconds", "0.2", "--concurrency-high", "4"]), /goal: added p50 under 5 ms/),
-  "executions.ts": async () => expectRan(await bench("executions.ts", ["--seconds", "0.3", "--concurrency", "4", "--rows", "2000"]), /GET \/result, 2,000 rows: p50/),
+  "executions.ts": async () => {
+    const run = await bench("executions.ts", ["--seconds", "0.3", "--reps", "1", "--concurrency", "4", "--binary", binary]);
+    expectRan(run, /\| minimal \|/, /goal: create → COMPLETED at least 15,000\/s on one core.*: [\d,]+\/s -> (met|NOT met)/);
+    const line = run.output.split("\n").find((l) => l.startsWith('{"bench":"executions"'));
+    const report = JSON.parse(line!) as Record<"modelroute" | "minimal", { created: number; completed: number }>;
+    for (const target of [report.modelroute, report.minimal]) {
+      expect(target.completed).toBeGreaterThan(0);
+      expect(target.completed).toBe(target.created);
+    }
+  },
   "ledger.ts": async () => expectRan(await bench("ledger.ts", ["--seconds", "0.3", "--rounds", "1", "--concurrency", "4"]), /ledger benchmark: 1 rounds/),
   "files-upload.ts": async () => expectRan(await bench("files-upload.ts", [], { BENCH_FILE_BYTES: String(3 * 1024 * 1024) }), /RSS/i),
   "hostile-bodies.ts": async () => expectRan(await bench("hostile-bodies.ts", ["--seconds", "0.5", "--concurrency", "2"]), /goal/i),
@@ -47,6 +56,16 @@ const SMOKE: Record<string, () => Promise<void>> = {
   "cache.ts": async () => expectRan(await bench("cache.ts", ["--seconds", "0.2"]), /goal: a HIT under 0.2 ms p50 end to end/),
   "replicas.ts": async () => expectRan(await bench("replicas.ts", ["--seconds", "0.3", "--concurrency", "4"]), /\| PostgreSQL, 3 replicas \|/),
   "soak.ts": async () => expectRan(await bench("soak.ts", ["--minutes", "0.1", "--interval-seconds", "2", "--rate", "20", "--binary", binary]), /last third against the first/, /not ended: 0; ledger adds up; problems: 0/),
+  "webhooks.ts": async () =>
+    expectRan(
+      // No retried round: its first retry waits 5 s by design (webhook retries have tests of their own).
+      await bench("webhooks.ts", ["--executions", "40", "--retry-executions", "0", "--concurrency", "4", "--reps", "1", "--binary", binary]),
+      /\| ModelRoute \| 40 \|/,
+      /\| direct to the receiver \| 40 \|/,
+      /^\{"bench":"webhooks",/m,
+    ),
+  "scale.ts": async () =>
+    expectRan(await bench("scale.ts", ["--rows", "1000,2000", "--seconds", "0.2", "--binary", binary]), /goal: \/result flat from 1,000 to 2,000 rows/, /2,000 rows, bytes per execution: .*ledger invariants hold/),
   "storage.ts": async () => expectRan(await bench("storage.ts", ["--executions", "200", "--concurrency", "4"]), /goal: at most 600 bytes of database per completed small execution/),
   // Through run-all, which must run only the benchmark named and pass it the options after the name.
   "startup.ts": async () => {

@@ -7,7 +7,9 @@
  *   (±10 % jitter) or at the receiver's Retry-After, never after the deadline (event + 24 h);
  *   2xx succeeds, 410 disables the endpoint;
  * - fairness: one receiver has at most a quarter of the delivery workers in flight, so a slow
- *   one never holds up the others;
+ *   one never holds up the others; a delivery that finds its receiver at that share waits in
+ *   line in memory and goes as soon as one of the receiver's attempts ends, in that worker
+ *   (its job, put back for later, is the crash-safe copy of its place in line);
  * - the delivery log: every attempt with its time, status code, latency, error and next retry.
  */
 import type { AppContext } from "../../context";
@@ -29,13 +31,17 @@ export const DELIVER_JOB_MAX_ATTEMPTS = 1000;
 const DISPATCH_BATCH = 200;
 const GONE = 410;
 
-type Runtime = { inFlightByTarget: Map<string, number>; inFlight: Set<string> };
+/** `waiting`: per receiver, the deliveries that found it at its share of workers, in arrival order. */
+type Runtime = { inFlightByTarget: Map<string, number>; inFlight: Set<string>; waiting: Map<string, Set<string>> };
 const runtimes = new WeakMap<AppContext, Runtime>();
 const runtimeOf = (ctx: AppContext) => {
   let runtime = runtimes.get(ctx);
-  if (!runtime) runtimes.set(ctx, (runtime = { inFlightByTarget: new Map(), inFlight: new Set() }));
+  if (!runtime) runtimes.set(ctx, (runtime = { inFlightByTarget: new Map(), inFlight: new Set(), waiting: new Map() }));
   return runtime;
 };
+
+/** How long one worker goes on sending waiting deliveries after its own before it gives its slot back (its job's lease is two timeouts and a minute). */
+const LINE_MAX_MS = 10_000;
 
 /** How many attempts one receiver may have in flight at once. */
 export const perTargetLimit = (ctx: AppContext) => Math.max(1, Math.floor(ctx.config.webhookConcurrency / 4));
@@ -114,12 +120,15 @@ function nextAttemptAt(ctx: AppContext, delivery: store.DeliveryRow, attemptNumb
 
 type Mode = "automatic" | "manual" | "once";
 
-/** Records one attempt and the delivery's new state in one transaction; returns the next automatic attempt time. */
-function record(ctx: AppContext, ready: Ready, outcome: Outcome, mode: Mode, at: number): number | null {
+/**
+ * Records one attempt and the delivery's new state in one transaction, committed with the other
+ * writes of this event-loop turn (db/write-batcher.ts); returns the next automatic attempt time.
+ */
+async function record(ctx: AppContext, ready: Ready, outcome: Outcome, mode: Mode, at: number): Promise<number | null> {
   const { delivery } = ready;
   const now = ctx.clock.now();
   const gone = outcome.statusCode === GONE;
-  const next = ctx.db.transaction((tx) => {
+  const next = await ctx.writer.run((tx) => {
     const attempt = store.countAttempt(tx, delivery.id);
     let status: store.DeliveryStatus;
     let next: number | null = null;
@@ -169,6 +178,8 @@ export async function attemptScheduled(ctx: AppContext, deliveryId: string, sign
   const delivery = store.deliveryById(ctx.db, deliveryId);
   if (!delivery || delivery.status !== "pending") return null;
   const now = ctx.clock.now();
+  // Sent while it waited in line (below), it has its next attempt on its row: this job is early.
+  if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return delivery.nextAttemptAt - now;
   const ready = now >= delivery.deadlineAt ? { stop: "The delivery passed its deadline." } : prepare(ctx, delivery, now, { manual: false });
   if ("stop" in ready) {
     store.updateDelivery(ctx.db, deliveryId, { status: "failed", nextAttemptAt: null });
@@ -179,20 +190,56 @@ export async function attemptScheduled(ctx: AppContext, deliveryId: string, sign
   const busy = runtime.inFlightByTarget.get(ready.targetKey) ?? 0;
   if (busy >= perTargetLimit(ctx) || runtime.inFlight.has(deliveryId)) {
     // Put back in line without counting an attempt: this receiver already has its share of workers.
+    if (!runtime.inFlight.has(deliveryId)) {
+      const line = runtime.waiting.get(ready.targetKey) ?? new Set<string>();
+      runtime.waiting.set(ready.targetKey, line.add(deliveryId));
+    }
     const runAt = now + deferralMs(ctx);
-    ctx.db.transaction((tx) => ctx.scheduler.enqueue(tx, DELIVER_JOB, { deliveryId }, { runAt, maxAttempts: DELIVER_JOB_MAX_ATTEMPTS }));
+    await ctx.writer.run((tx) => ctx.scheduler.enqueue(tx, DELIVER_JOB, { deliveryId }, { runAt, maxAttempts: DELIVER_JOB_MAX_ATTEMPTS }));
     return null;
   }
   runtime.inFlightByTarget.set(ready.targetKey, busy + 1);
   runtime.inFlight.add(deliveryId);
   try {
     const next = await attempt(ctx, ready, "automatic", signal);
+    await sendWaiting(ctx, runtime, ready.targetKey, signal);
     return next === null ? null : Math.max(0, next - ctx.clock.now());
   } finally {
     runtime.inFlight.delete(deliveryId);
     const left = (runtime.inFlightByTarget.get(ready.targetKey) ?? 1) - 1;
     if (left > 0) runtime.inFlightByTarget.set(ready.targetKey, left);
     else runtime.inFlightByTarget.delete(ready.targetKey);
+  }
+}
+
+/**
+ * Sends the deliveries waiting for this receiver, in this worker and its receiver slot, until
+ * none is left or the bounds are reached. One that fails has its next attempt on its row, where
+ * its own job finds it; one already sent, stopped or in flight is skipped.
+ */
+async function sendWaiting(ctx: AppContext, runtime: Runtime, targetKey: string, signal: AbortSignal) {
+  const started = ctx.clock.now();
+  while (ctx.clock.now() - started < LINE_MAX_MS && !signal.aborted) {
+    const line = runtime.waiting.get(targetKey);
+    const deliveryId = line?.values().next().value;
+    if (!line || deliveryId === undefined) return;
+    line.delete(deliveryId);
+    if (line.size === 0) runtime.waiting.delete(targetKey);
+    if (runtime.inFlight.has(deliveryId)) continue;
+    const delivery = store.deliveryById(ctx.db, deliveryId);
+    const now = ctx.clock.now();
+    if (!delivery || delivery.status !== "pending" || now >= delivery.deadlineAt || (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now)) continue;
+    const ready = prepare(ctx, delivery, now, { manual: false });
+    if ("stop" in ready || ready.targetKey !== targetKey) continue; // its own job ends it, or takes it to its new receiver
+    runtime.inFlight.add(deliveryId);
+    try {
+      await attempt(ctx, ready, "automatic", signal);
+    } catch (error) {
+      ctx.log.warn("webhook: an attempt from the line failed; its own job tries again", { delivery_id: deliveryId, error });
+      return;
+    } finally {
+      runtime.inFlight.delete(deliveryId);
+    }
   }
 }
 
