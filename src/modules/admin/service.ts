@@ -41,11 +41,17 @@ export const resolveOrg = (deps: AdminDeps, idOrName: string) => Orgs.orgView(Or
 
 /** Suspends or reactivates an org; its keys answer 401 while suspended (other processes within 1 s). */
 export function setOrgStatus(deps: AdminDeps, id: string, status: "active" | "suspended") {
-  const row = deps.db.transaction((tx) => {
-    const org = Orgs.setOrgStatus(tx, id, status);
-    audit(deps, status === "suspended" ? "org.suspend" : "org.unsuspend", id, { name: org.name })(tx);
-    return org;
-  });
+  // IMMEDIATE, as every operator change that reads before it writes: the CLI runs beside a
+  // server, and a deferred transaction whose snapshot a server commit outdated fails at once
+  // with SQLITE_BUSY, where an immediate one waits its turn for the write lock.
+  const row = deps.db.transaction(
+    (tx) => {
+      const org = Orgs.setOrgStatus(tx, id, status);
+      audit(deps, status === "suspended" ? "org.suspend" : "org.unsuspend", id, { name: org.name })(tx);
+      return org;
+    },
+    { behavior: "immediate" },
+  );
   if (deps.keyCache) Keys.invalidateKeyCache(deps.keyCache);
   return Orgs.orgView(row);
 }
@@ -81,10 +87,13 @@ export function applyCatalog(deps: AdminDeps, file: unknown) {
   if (issues.length > 0) throw invalidFields(issues, "catalog fields are invalid");
   const catalog = toCatalog(deps.db, file as Parameters<typeof toCatalog>[1]);
   const summary = { providers: catalog.providers.map((p) => p.id), models: catalog.models.map((m) => m.slug), aliases: Object.keys(catalog.aliases) };
-  deps.db.transaction((tx) => {
-    Catalog.applyCatalog(tx, catalog, deps.now);
-    audit(deps, "catalog.apply", null, summary)(tx);
-  });
+  deps.db.transaction(
+    (tx) => {
+      Catalog.applyCatalog(tx, catalog, deps.now);
+      audit(deps, "catalog.apply", null, summary)(tx);
+    },
+    { behavior: "immediate" },
+  );
   Catalog.invalidateCatalog(deps.db);
   return { object: "catalog_apply" as const, providers: summary.providers, models: summary.models, aliases: summary.aliases };
 }
@@ -145,10 +154,13 @@ export const listAudit = (deps: AdminDeps, page: PageQuery, filter: { action?: s
 /** Replaces the operator token; the old one stops working at once here, within 1 s in a running server. */
 export function rotateAdminToken(deps: AdminDeps): string {
   const token = generateAdminToken();
-  deps.db.transaction((tx) => {
-    putSetting(tx, ADMIN_TOKEN_SETTING, hashSecret(token));
-    audit(deps, "admin_token.rotate", null)(tx);
-  });
+  deps.db.transaction(
+    (tx) => {
+      putSetting(tx, ADMIN_TOKEN_SETTING, hashSecret(token));
+      audit(deps, "admin_token.rotate", null)(tx);
+    },
+    { behavior: "immediate" },
+  );
   return token;
 }
 

@@ -281,10 +281,13 @@ export function revokeKey(deps: KeyDeps, orgId: string, id: string, opts: { oper
 export function rotateKey(deps: KeyDeps, orgId: string, id: string, alsoInTx?: AlsoInTx): { view: KeyView; key: string } {
   findKey(deps, orgId, id);
   const key = generateApiKey();
-  deps.db.transaction((tx) => {
-    store.rotateSecret(tx, id, hashSecret(key), maskApiKey(key), deps.now + ROTATION_GRACE_MS, deps.now);
-    alsoInTx?.(tx);
-  });
+  deps.db.transaction(
+    (tx) => {
+      store.rotateSecret(tx, id, hashSecret(key), maskApiKey(key), deps.now + ROTATION_GRACE_MS, deps.now);
+      alsoInTx?.(tx);
+    },
+    { behavior: "immediate" },
+  );
   afterWrite(deps);
   return { view: keyView(deps, store.keyById(deps.db, id)!), key };
 }
