@@ -42,7 +42,10 @@ const markStatement = preparedPerConnection((conn) =>
 /** Every event is marked once: prepared. */
 export const markDispatched = (conn: Conn, id: string, now: number) => markStatement(conn).run({ id, now });
 
-export const eventById = (conn: Conn, id: string): EventRow | undefined => conn.select().from(events).where(eq(events.id, id)).get();
+const byIdStatement = preparedPerConnection((conn) => conn.select().from(events).where(eq(events.id, sql.placeholder("id"))).prepare());
+
+/** Every delivery attempt reads its event: prepared. */
+export const eventById = (conn: Conn, id: string): EventRow | undefined => byIdStatement(conn).get({ id });
 
 /** Retention: deletes dispatched events created before `before` (they hold copies of execution input and output). */
 export const purgeDispatchedBefore = (conn: Conn, before: number, limit: number): number =>

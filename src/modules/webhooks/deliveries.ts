@@ -144,7 +144,7 @@ async function record(ctx: AppContext, ready: Ready, outcome: Outcome, mode: Mod
     if (gone && delivery.endpointId)
       store.updateEndpoint(tx, delivery.endpointId, { enabled: false, disabledReason: "The receiver answered 410 Gone.", updatedAt: now });
     store.insertAttempt(tx, { deliveryId: delivery.id, attempt, at, statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error, nextRetryAt: next });
-    store.updateDelivery(tx, delivery.id, { status, lastStatusCode: outcome.statusCode, nextAttemptAt: next, url: ready.url });
+    store.recordOutcome(tx, delivery.id, { status, lastStatusCode: outcome.statusCode, nextAttemptAt: next, url: ready.url });
     return next;
   });
   ctx.metrics.increment("modelroute_webhook_attempts_total", "Webhook delivery attempts made.");

@@ -27,9 +27,35 @@ export const endpointInOrg = (conn: Conn, orgId: string, id: string): EndpointRo
     .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.deletedAt)))
     .get();
 
+/**
+ * The statements every delivery attempt runs (read the delivery and its endpoint, count and log
+ * the attempt, record its outcome), prepared once per connection: building each with drizzle
+ * took most of an attempt's time (scripts/bench/webhooks.ts).
+ */
+const attemptStatements = preparedPerConnection((conn: Conn) => ({
+  endpointById: conn.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, sql.placeholder("id"))).prepare(),
+  deliveryById: conn.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, sql.placeholder("id"))).prepare(),
+  countAttempt: conn
+    .update(webhookDeliveries)
+    .set({ attempts: sql`${webhookDeliveries.attempts} + 1` })
+    .where(eq(webhookDeliveries.id, sql.placeholder("id")))
+    .returning({ attempts: webhookDeliveries.attempts })
+    .prepare(),
+  recordOutcome: conn
+    .update(webhookDeliveries)
+    .set({
+      status: sql`${sql.placeholder("status")}`,
+      lastStatusCode: sql`${sql.placeholder("lastStatusCode")}`,
+      nextAttemptAt: sql`${sql.placeholder("nextAttemptAt")}`,
+      url: sql`${sql.placeholder("url")}`,
+    })
+    .where(eq(webhookDeliveries.id, sql.placeholder("id")))
+    .prepare(),
+  insertAttempt: conn.insert(webhookAttempts).values(placeholders("deliveryId", "attempt", "at", "statusCode", "latencyMs", "error", "nextRetryAt")).prepare(),
+}));
+
 /** Any endpoint, deleted ones included (a delivery outlives its endpoint). */
-export const endpointById = (conn: Conn, id: string): EndpointRow | undefined =>
-  conn.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+export const endpointById = (conn: Conn, id: string): EndpointRow | undefined => attemptStatements(conn).endpointById.get({ id });
 
 export function pageOfEndpoints(conn: Conn, orgId: string, page: PageRequest): EndpointRow[] {
   const { where, orderBy, take } = pageClauses(webhookEndpoints.id, page, and(eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.deletedAt)));
@@ -104,8 +130,7 @@ const selectDeliveries = (conn: Conn) =>
 export const deliveryInOrg = (conn: Conn, orgId: string, id: string): DeliveryWithEvent | undefined =>
   selectDeliveries(conn).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.orgId, orgId))).get();
 
-export const deliveryById = (conn: Conn, id: string): DeliveryRow | undefined =>
-  conn.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+export const deliveryById = (conn: Conn, id: string): DeliveryRow | undefined => attemptStatements(conn).deliveryById.get({ id });
 
 /** A page of the org's deliveries, newest first; optionally one endpoint's, or one status. */
 export function pageOfDeliveries(conn: Conn, orgId: string, page: PageRequest, filter: { endpointId?: string; status?: DeliveryStatus }): DeliveryWithEvent[] {
@@ -121,20 +146,19 @@ export function pageOfDeliveries(conn: Conn, orgId: string, page: PageRequest, f
 }
 
 /** Counts an attempt on the delivery and returns its number (1 for the first). */
-export const countAttempt = (conn: Conn, id: string): number =>
-  conn
-    .update(webhookDeliveries)
-    .set({ attempts: sql`${webhookDeliveries.attempts} + 1` })
-    .where(eq(webhookDeliveries.id, id))
-    .returning({ attempts: webhookDeliveries.attempts })
-    .get()!.attempts;
+export const countAttempt = (conn: Conn, id: string): number => attemptStatements(conn).countAttempt.get({ id })!.attempts;
+
+/** An attempt's outcome on its delivery: its status, last status code, next attempt and URL. */
+export const recordOutcome = (conn: Conn, id: string, set: Pick<DeliveryRow, "status" | "lastStatusCode" | "nextAttemptAt" | "url">) =>
+  attemptStatements(conn).recordOutcome.run({ id, ...set });
 
 export const updateDelivery = (conn: Conn, id: string, set: Partial<Pick<DeliveryRow, "status" | "lastStatusCode" | "nextAttemptAt" | "url">>) =>
   conn.update(webhookDeliveries).set(set).where(eq(webhookDeliveries.id, id)).run();
 
 // Attempts -------------------------------------------------------------------------------------
 
-export const insertAttempt = (conn: Conn, row: typeof webhookAttempts.$inferInsert) => conn.insert(webhookAttempts).values(row).run();
+export const insertAttempt = (conn: Conn, row: Omit<typeof webhookAttempts.$inferInsert, "id">) =>
+  attemptStatements(conn).insertAttempt.run({ statusCode: null, error: null, nextRetryAt: null, ...row });
 
 export const attemptsOf = (conn: Conn, deliveryId: string): AttemptRow[] =>
   conn.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(asc(webhookAttempts.attempt)).all();
