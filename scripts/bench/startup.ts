@@ -2,7 +2,7 @@
  * Startup benchmark of the compiled binary (not a test; `npm run bench`). Prints the binary
  * size, the time from spawn to the first 200 on /healthz (polled every 1 ms, fresh and existing
  * data dirs), and the resident memory after start, after 2 s idle and after a short burst.
- * Goals (docs/benchmarks.md): cold start < 50 ms, idle RSS < 80 MB.
+ * Goals (docs/benchmarks.md): cold start < 50 ms, idle RSS < 70 MB.
  *   bun scripts/bench/startup.ts [--runs 15] [--binary dist/modelroute]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -15,7 +15,7 @@ const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type:
 const binary = ensureBinary(values.binary);
 const RUNS = Number(values.runs);
 const START_GOAL_MS = 50;
-const RSS_GOAL_MB = 80;
+const RSS_GOAL_MB = 70;
 
 const work = mkdtempSync(join(tmpdir(), "modelroute-bench-startup-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
