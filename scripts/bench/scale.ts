@@ -23,8 +23,8 @@
  *     (SQLite's dbstat, as storage.ts), per execution, and the file's size. Up to 1 M rows the
  *     ledger invariants of test/helpers/invariants.ts are checked on the file.
  * Prints a table, the goals with met / NOT met (/result flat: the largest size's p50 within 1.5×
- * of the smallest's; the issue's at most 600 bytes per completed small execution, at the largest
- * size) and one line `{"bench":"scale",...}`. Only 127.0.0.1 is called and every wait is bounded;
+ * of the smallest's; at most 600 bytes per completed small execution, at the largest size; the
+ * server's RSS under 120 MB after serving the largest) and one line `{"bench":"scale",...}`. Only 127.0.0.1 is called and every wait is bounded;
  * exit code 1 on any wrong answer. `--keep` keeps the data directories (their path is printed).
  *
  *   bun scripts/bench/scale.ts [--rows 10000,1000000] [--seconds 3] [--no-pin]
@@ -38,7 +38,7 @@ import { parseArgs } from "node:util";
 import { databasePath } from "../../src/db/client";
 import { invariants } from "../../test/helpers/invariants";
 import { spawnServer, type ServerProcess } from "../../test/helpers/process";
-import { bytesByObject, canPin, checkedProbe, ensureBinary, fmt, fmtInt, growthByObject, measure, parsed, pinLoadToCpu1, post, type Probe, type Run, type Stat } from "./lib";
+import { bytesByObject, canPin, checkedProbe, ensureBinary, fmt, fmtInt, growthByObject, measure, memoryOf, parsed, pinLoadToCpu1, post, type Probe, type Run, type Stat } from "./lib";
 import { stopTree } from "./overhead/processes";
 
 const { values } = parseArgs({
@@ -69,7 +69,7 @@ const INVARIANTS_UP_TO = 1_000_000;
 const LIST_LIMIT = 20;
 const REQUEST_TIMEOUT_MS = 30_000;
 const COMPLETION_TIMEOUT_MS = 60_000;
-const GOALS = { resultFlatRatio: 1.5, bytesPerExecution: 600 };
+const GOALS = { resultFlatRatio: 1.5, bytesPerExecution: 600, rssMb: 120 };
 const SERVER_ENV = { MODELROUTE_BOOTSTRAP_CREDIT: "1000000", MODELROUTE_RATE_LIMIT_RPM: "0" };
 const OPEN = new Set(["PENDING", "PROCESSING", "AWAITING_WEBHOOK"]);
 const binary = values.source ? undefined : ensureBinary(values.binary);
@@ -274,6 +274,9 @@ type Figures = {
   /** Growth per execution by table and index, largest first. */
   byObject: { name: string; bytes: number }[];
   fileBytes: number;
+  /** The server's resident memory after the measurements on this database, and its peak, in MiB. */
+  rssMb: number;
+  peakRssMb: number;
   invariants: "held" | "broken" | "not checked";
 };
 
@@ -311,6 +314,7 @@ async function measureSize(rows: number): Promise<Figures> {
     const creates = await measure(createProbe(server.url, apiKey, createdIds), 1, SECONDS);
     for (const r of [result, get, list, creates]) recordRun(r);
     recordProblems(await notCompleted(dbPath, createdIds));
+    const memory = memoryOf(server.proc.pid);
     await stopServer();
 
     // 4. What the database holds per execution, over the just-bootstrapped one.
@@ -343,6 +347,8 @@ async function measureSize(rows: number): Promise<Figures> {
       bytesPerExecution: total / executions,
       byObject: growth.map((r) => ({ name: r.name, bytes: r.bytes / executions })),
       fileBytes: fileSize(dbPath) + fileSize(`${dbPath}-wal`),
+      rssMb: memory.rss,
+      peakRssMb: memory.peak,
       invariants: checked,
     };
   } finally {
@@ -368,10 +374,12 @@ try {
 const ms = (n: number) => fmt(n, 3);
 const both = (s: Stat) => `${ms(s.p50)} / ${ms(s.p99)}`;
 console.log("\nlatency in ms, p50 / p99, at concurrency 1; bytes per execution: the database's growth over the bootstrapped one, by dbstat\n");
-console.log("| rows | seed s | /result | GET {id} | ASYNC create | list p50 | bytes/execution | file MB |");
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("| rows | seed s | /result | GET {id} | ASYNC create | list p50 | bytes/execution | file MB | server RSS MB (peak) |");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const f of figures)
-  console.log(`| ${fmtInt(f.rows)} | ${fmt(f.seedSeconds, 2)} | ${both(f.result)} | ${both(f.get)} | ${both(f.create)} | ${ms(f.list.p50)} | ${fmtInt(f.bytesPerExecution)} | ${fmt(f.fileBytes / 1e6, 1)} |`);
+  console.log(
+    `| ${fmtInt(f.rows)} | ${fmt(f.seedSeconds, 2)} | ${both(f.result)} | ${both(f.get)} | ${both(f.create)} | ${ms(f.list.p50)} | ${fmtInt(f.bytesPerExecution)} | ${fmt(f.fileBytes / 1e6, 1)} | ${fmt(f.rssMb, 1)} (${fmt(f.peakRssMb, 1)}) |`,
+  );
 console.log("");
 const invariantsSaid = { held: "hold", broken: "BROKEN", "not checked": `not checked (above ${fmtInt(INVARIANTS_UP_TO)} rows)` };
 for (const f of figures) {
@@ -393,9 +401,14 @@ const goals = [
       ]
     : []),
   {
-    goal: `at most ${GOALS.bytesPerExecution} bytes of database per completed small execution (the issue's goal), at ${fmtInt(largest.rows)} rows`,
+    goal: `at most ${GOALS.bytesPerExecution} bytes of database per completed small execution, at ${fmtInt(largest.rows)} rows`,
     value: `${fmtInt(largest.bytesPerExecution)} B`,
     met: largest.bytesPerExecution <= GOALS.bytesPerExecution,
+  },
+  {
+    goal: `server RSS under ${GOALS.rssMb} MB serving ${fmtInt(largest.rows)} executions (after this run's reads and creates)`,
+    value: `${fmt(largest.rssMb, 1)} MB (peak ${fmt(largest.peakRssMb, 1)})`,
+    met: largest.rssMb < GOALS.rssMb,
   },
 ];
 console.log("");
