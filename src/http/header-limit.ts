@@ -14,10 +14,18 @@ const BUN_HEADER_LIMIT_BYTES = 64 * 1024;
 /** Flags of the bun runtime the server needs: given to `bun` by `npm start`, compiled into the binary. */
 export const BUN_RUNTIME_FLAGS = [`--max-http-header-size=${BUN_HEADER_LIMIT_BYTES}`];
 
-/** Bytes of the header section as sent: `name: value\r\n` per header. */
+/**
+ * Bytes of the header section as sent, `name: value\r\n` per header, near enough for a limit
+ * (repeated headers count once, joined). Bun's `toJSON` takes half the time of iterating the
+ * Headers, which every request pays.
+ */
 function headerBytes(headers: Headers): number {
   let total = 0;
-  for (const [name, value] of headers) total += name.length + value.length + 4;
+  const all = headers.toJSON() as Record<string, string | string[]>; // set-cookie, repeated, is an array
+  for (const name in all) {
+    const value = all[name]!;
+    total += name.length + 4 + (typeof value === "string" ? value.length : value.join(", ").length);
+  }
   return total;
 }
 

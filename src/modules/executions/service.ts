@@ -302,7 +302,8 @@ export function list(ctx: AppContext, caller: Caller, query: ExecutionModel.list
 }
 
 export function result(ctx: AppContext, caller: Caller, id: string) {
-  const row = find(ctx, caller, id);
+  const row = store.resultById(ctx.db, id);
+  if (!row || row.orgId !== caller.orgId) throw new AppError("NOT_FOUND", `No execution ${id}.`);
   if (!store.isTerminal(row.status))
     throw new AppError("EXECUTION_NOT_FINISHED", `The execution is ${row.status}; poll GET /v1/executions/${id} until it is terminal.`, [
       { field: "status", code: row.status, message: `Current status: ${row.status}.` },

@@ -25,6 +25,11 @@ const hot = rawPerConnection((sqlite) => ({
      VALUES ($id, $orgId, $keyId, $model, $candidates, $status, $mode, $input, $metadata, $webhookUrl, $holdMicros, $deadlineAt, $createdAt, $startedAt, $routing, $discountPercent, $cacheStatus, $cacheKey)`,
   ),
   byId: sqlite.prepare("SELECT * FROM executions WHERE id = $id"),
+  // What GET …/result shows, without the input and the columns it never reads (db/prepared.ts: raw, camelCase).
+  resultById: sqlite.prepare(
+    `SELECT id, org_id AS orgId, status, output, error_code AS errorCode, error_message AS errorMessage, usage, cost_micros AS costMicros, created_at AS createdAt, completed_at AS completedAt
+     FROM executions WHERE id = $id`,
+  ),
   updates: new Map<string, Statement>(),
 }));
 
@@ -81,6 +86,16 @@ export function insertFinishedExecution(tx: Conn, row: NewExecution & FinishedAt
 export function byId(conn: Conn, id: string): ExecutionRow | undefined {
   const raw = hot(conn).byId.get({ id });
   return raw ? executionCodec.fromRaw(raw) : undefined;
+}
+
+/** The columns of an execution its result is made of. */
+export type ResultRow = Pick<ExecutionRow, "id" | "orgId" | "status" | "output" | "errorCode" | "errorMessage" | "usage" | "costMicros" | "createdAt" | "completedAt">;
+
+/** What GET …/result needs of an execution: its input (up to megabytes) is neither read nor parsed. */
+export function resultById(conn: Conn, id: string): ResultRow | undefined {
+  const raw = hot(conn).resultById.get({ id }) as (Omit<ResultRow, "output" | "usage"> & { output: string | null; usage: string | null }) | null;
+  if (!raw) return undefined;
+  return { ...raw, output: raw.output === null ? null : JSON.parse(raw.output), usage: raw.usage === null ? null : JSON.parse(raw.usage) };
 }
 
 /**

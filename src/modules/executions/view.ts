@@ -1,10 +1,10 @@
 /** Wire shapes of an execution and of its result (the API reference at /docs; docs/decisions.md "Foundation and executions engine"). */
 import { formatUsd } from "../../money";
-import { isTerminal, type ExecutionRow } from "./store";
+import { isTerminal, type ExecutionRow, type ResultRow } from "./store";
 import { iso } from "../../time";
 
 
-export function usageView(row: ExecutionRow) {
+export function usageView(row: Pick<ExecutionRow, "usage">) {
   if (!row.usage) return null;
   const u = row.usage;
   return {
@@ -20,9 +20,9 @@ export function usageView(row: ExecutionRow) {
   };
 }
 
-const latencyOf = (row: ExecutionRow) => (row.completedAt === null ? null : row.completedAt - row.createdAt);
-const errorOf = (row: ExecutionRow) => (row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null);
-const costOf = (row: ExecutionRow) => (row.costMicros === null ? null : formatUsd(row.costMicros));
+const latencyOf = (row: Pick<ExecutionRow, "createdAt" | "completedAt">) => (row.completedAt === null ? null : row.completedAt - row.createdAt);
+const errorOf = (row: Pick<ExecutionRow, "errorCode" | "errorMessage">) => (row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null);
+const costOf = (row: Pick<ExecutionRow, "costMicros">) => (row.costMicros === null ? null : formatUsd(row.costMicros));
 
 export function executionView(row: ExecutionRow) {
   return {
@@ -66,7 +66,7 @@ function cacheOf(row: ExecutionRow) {
 }
 
 /** The polling guide's result body; only for terminal executions. */
-export function resultView(row: ExecutionRow) {
+export function resultView(row: ResultRow) {
   const terminal = isTerminal(row.status);
   return {
     execution_id: row.id,
