@@ -289,12 +289,14 @@ const withHeaders = (response: Response, headers: Record<string, string>) => {
   return response;
 };
 
-/** The caller's execution, or 404 for an unknown, malformed or foreign id. */
-export function find(ctx: AppContext, caller: Caller, id: string): store.ExecutionRow {
-  const row = store.byId(ctx.db, id);
+/** The row if it is the caller's, else 404 for an unknown, malformed or foreign id. */
+function ownedBy<R extends { orgId: string }>(caller: Caller, id: string, row: R | undefined): R {
   if (!row || row.orgId !== caller.orgId) throw new AppError("NOT_FOUND", `No execution ${id}.`);
   return row;
 }
+
+/** The caller's execution, or 404 for an unknown, malformed or foreign id. */
+export const find = (ctx: AppContext, caller: Caller, id: string): store.ExecutionRow => ownedBy(caller, id, store.byId(ctx.db, id));
 
 export function list(ctx: AppContext, caller: Caller, query: ExecutionModel.listQuery) {
   const page = pageRequest(query);
@@ -302,8 +304,7 @@ export function list(ctx: AppContext, caller: Caller, query: ExecutionModel.list
 }
 
 export function result(ctx: AppContext, caller: Caller, id: string) {
-  const row = store.resultById(ctx.db, id);
-  if (!row || row.orgId !== caller.orgId) throw new AppError("NOT_FOUND", `No execution ${id}.`);
+  const row = ownedBy(caller, id, store.resultById(ctx.db, id));
   if (!store.isTerminal(row.status))
     throw new AppError("EXECUTION_NOT_FINISHED", `The execution is ${row.status}; poll GET /v1/executions/${id} until it is terminal.`, [
       { field: "status", code: row.status, message: `Current status: ${row.status}.` },
