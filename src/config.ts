@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { LogLevel } from "./log";
 import { parseUsd } from "./money";
+import { DAY_MS } from "./time";
 
 type Kind =
   | { type: "string"; allowEmpty?: boolean }
@@ -19,7 +20,6 @@ type Kind =
 type Setting = { key: string; flag: string; env: string; kind: Kind; default: unknown; help: string };
 
 const int = (min: number, max: number): Kind => ({ type: "int", min, max });
-const DAY_MS = 86_400_000;
 
 /** The settings table; README's configuration table is written from it. */
 export const SETTINGS = [

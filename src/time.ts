@@ -1,4 +1,7 @@
 /** Times are integer ms in the database and ISO-8601 UTC strings on the wire (docs/architecture.md "Identifiers and formats"). */
+
+export const DAY_MS = 86_400_000;
+
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {

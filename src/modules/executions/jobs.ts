@@ -23,6 +23,7 @@ import { candidatesOfRow, fallsThrough, type Candidate } from "./candidates";
 import type * as State from "./state";
 import { answerHeadersOf, complete, failure, move } from "./finish";
 import * as store from "./store";
+import { DAY_MS } from "../../time";
 
 const SWEEP_BATCH = 500;
 /** Tasks whose output is tokens bounded by `max_tokens`. */
@@ -230,7 +231,7 @@ export const purgeExecutions: JobHandler<"execution.purge"> = async (ctx) => {
   const days = ctx.config.executionRetentionDays;
   if (days === 0) return;
   ctx.db.transaction((tx) => {
-    const ids = store.purgeFinishedBefore(tx, now - days * 86_400_000, now, PURGE_BATCH);
+    const ids = store.purgeFinishedBefore(tx, now - days * DAY_MS, now, PURGE_BATCH);
     if (ids.length) for (const hook of purgeHooks) hook(tx, ids);
   });
 };

@@ -21,7 +21,7 @@ import { decideRange } from "./range";
 import { canonicalMediaType } from "./sniff";
 import * as store from "./store";
 import type { FileRow } from "./store";
-import { iso } from "../../time";
+import { DAY_MS, iso } from "../../time";
 
 /** Media types an upload may declare; anything else is refused at POST /v1/files/upload. */
 export const ACCEPTED_CONTENT_TYPES = [
@@ -32,7 +32,6 @@ export const ACCEPTED_CONTENT_TYPES = [
   "text/plain", "text/csv", "text/markdown", "application/json", "application/x-ndjson",
 ] as const;
 
-const DAY_MS = 86_400_000;
 
 export type FileView = {
   id: string;

@@ -9,6 +9,7 @@
 import type { KeyLimits } from "../../db/schema";
 import { invalidFields, type FieldIssue } from "../../errors";
 import { formatUsd, parseUsd } from "../../money";
+import { DAY_MS } from "../../time";
 
 export type SpendReset = "daily" | "weekly" | "monthly" | "none";
 export const SPEND_RESETS = ["daily", "weekly", "monthly", "none"] as const satisfies readonly SpendReset[];
@@ -16,7 +17,6 @@ export const SPEND_RESETS = ["daily", "weekly", "monthly", "none"] as const sati
 export const MAX_REQUESTS_PER_MINUTE = 10_000_000;
 export const MAX_CONCURRENT_EXECUTIONS = 10_000;
 
-const DAY_MS = 86_400_000;
 
 /** Start (ms, UTC) of the spend window that contains `now`; 0 for `none` (all time). */
 export function spendWindowStart(reset: SpendReset, now: number): number {

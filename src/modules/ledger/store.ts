@@ -7,12 +7,13 @@
  * alert costs no extra query. Statements on the execution hot path (hold, settle) are prepared
  * once per connection.
  */
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Conn } from "../../db/client";
 import { preparedPerConnection, rawPerConnection } from "../../db/prepared";
 import { balances, executions, keySpend, ledgerEntries } from "../../db/schema";
 import { pageClauses, type PageRequest } from "../../http/pagination";
 import { newId } from "../../ids";
+import { DAY_MS } from "../../time";
 import { TERMINAL } from "../executions/store";
 
 export type EntryRow = typeof ledgerEntries.$inferSelect;
@@ -78,7 +79,6 @@ export function placeHold(conn: Conn, orgId: string, amountMicros: number): Bala
 export const resolutionIdOf = (executionId: string) => `entry_${executionId.slice(executionId.indexOf("_") + 1)}`;
 const executionIdOf = (resolutionId: string) => `exec_${resolutionId.slice(resolutionId.indexOf("_") + 1)}`;
 
-const DAY_MS = 86_400_000;
 
 /** What resolving a hold needs, all known from the execution row. */
 export type HoldRef = { orgId: string; keyId: string | null; heldMicros: number; createdAt: number };
@@ -145,13 +145,15 @@ export const spendOfKeySince = (conn: Conn, keyId: string, sinceMs: number, exce
  * the cost (settlement caps it at the hold), released the rest of the hold, at completion time.
  */
 function derivedResolutions(conn: Conn, orgId: string, page: PageRequest): EntryRow[] {
-  const cursor = page.startingAfter ? lt(executions.id, executionIdOf(page.startingAfter)) : page.endingBefore ? gt(executions.id, executionIdOf(page.endingBefore)) : undefined;
+  // The same page over the executions' ids: a resolution's id is its execution's UUIDv7.
+  const onExecutions = { ...page, startingAfter: page.startingAfter && executionIdOf(page.startingAfter), endingBefore: page.endingBefore && executionIdOf(page.endingBefore) };
+  const { where, orderBy, take } = pageClauses(executions.id, onExecutions, and(eq(executions.orgId, orgId), inArray(executions.status, [...TERMINAL]), gt(executions.holdMicros, 0)));
   const rows = conn
     .select({ id: executions.id, orgId: executions.orgId, keyId: executions.keyId, costMicros: executions.costMicros, holdMicros: executions.holdMicros, completedAt: executions.completedAt })
     .from(executions)
-    .where(and(eq(executions.orgId, orgId), inArray(executions.status, [...TERMINAL]), gt(executions.holdMicros, 0), cursor))
-    .orderBy(page.endingBefore ? asc(executions.id) : desc(executions.id))
-    .limit(page.limit + 1)
+    .where(where)
+    .orderBy(orderBy)
+    .limit(take)
     .all();
   return rows.map((e) => {
     const captured = e.costMicros ?? 0;

@@ -8,6 +8,7 @@ import { RetryLater, type JobHandler } from "../../scheduler/types";
 import * as Events from "../events/service";
 import * as Deliveries from "./deliveries";
 import * as store from "./store";
+import { DAY_MS } from "../../time";
 
 const PURGE_BATCH = 1000;
 
@@ -36,7 +37,7 @@ export const deliverWebhook: JobHandler<"webhook.deliver"> = async (ctx, job) =>
 export const purgeWebhookHistory: JobHandler<"webhooks.purge"> = async (ctx) => {
   const days = ctx.config.executionRetentionDays;
   if (days === 0) return;
-  const before = ctx.clock.now() - days * 86_400_000;
+  const before = ctx.clock.now() - days * DAY_MS;
   while (store.purgeFinishedBefore(ctx.db, before, PURGE_BATCH) === PURGE_BATCH);
   while (Events.purgeDispatchedBefore(ctx.db, before, PURGE_BATCH) === PURGE_BATCH);
 };
