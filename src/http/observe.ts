@@ -10,13 +10,15 @@ function statusOf(set: { status?: number | string }, response: unknown): number 
 }
 
 export const observe = (ctx: AppContext) =>
-  new Elysia({ name: "http/observe", seed: ctx.instanceId }).onAfterResponse({ as: "global" }, (c) => {
-    const { request, set } = c;
+  // The context is destructured, never taken whole: Elysia reads a hook's parameters to decide
+  // what to prepare for every request, and a whole context would make it parse each request's
+  // cookies and query string for nothing.
+  new Elysia({ name: "http/observe", seed: ctx.instanceId }).onAfterResponse({ as: "global" }, ({ request, set, route: matched, responseValue }: { request: Request; set: { status?: number | string }; route?: string; responseValue?: unknown }) => {
     // The answer is already sent: whatever fails here is logged, never thrown out of the process.
     try {
       // A prefix group registers "/v1/models/"; label it as clients call it, "/v1/models".
-      const route = ((c as { route?: string }).route || "unmatched").replace(/(.)\/+$/, "$1");
-      const status = statusOf(set, (c as { responseValue?: unknown }).responseValue);
+      const route = (matched || "unmatched").replace(/(.)\/+$/, "$1");
+      const status = statusOf(set, responseValue);
       const durationMs = elapsedMsOf(request);
       ctx.metrics.observeRequest(request.method, route, status, durationMs / 1000);
       ctx.log.info("request", {
