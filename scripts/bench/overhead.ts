@@ -36,7 +36,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { canPin, completionProbe, ensureBinary, fmt, fmtInt, measure, measureThrough, median, pinLoadToCpu1, post, signed, startUpstream, streamProbe, type Probe, type Run } from "./lib";
 import { latencyChart, type ChartPanel } from "./overhead/chart";
-import { logTail, peakRssMb, processTree, stopTree } from "./overhead/processes";
+import { cpuMsOf, logTail, peakRssMb, processTree, stopTree } from "./overhead/processes";
 import { TARGETS, type Launch, type RunContext, type Target } from "./overhead/targets";
 
 const { values } = parseArgs({
@@ -67,7 +67,7 @@ const GOALS = { portkeyTimes: 10, bareShare: 0.7, addedP50Ms: 0.15, addedP99Ms: 
 const OWN = new Set(["direct", "bare proxy", "modelroute"]);
 
 /** One measurement: p50/p99/max of its first timing (the whole answer; a stream's first byte), and for streams also to the first content and to the end. */
-type Figures = { p50: number; p99: number; max: number; rps: number; n: number; wrong: number; calls: number; sent: number; contentP50?: number; endP50?: number; endP99?: number };
+type Figures = { p50: number; p99: number; max: number; rps: number; n: number; wrong: number; calls: number; sent: number; cpuUsPerCall?: number; contentP50?: number; endP50?: number; endP99?: number };
 type Rep = { rep: number; startupMs: number | null; peakRssMb: number | null; runs: Record<string, Figures>; problems: string[] };
 type Outcome = { target: Target; status: "measured" | "skipped" | "failed"; reason?: string; reps: Rep[] };
 const key = (mode: "chat" | "stream", concurrency: number) => `${mode} c=${concurrency}`;
@@ -118,10 +118,15 @@ async function awaitFirstAnswer(launch: Launch, who: string): Promise<number> {
   throw new Error(`no right chat completion within ${START_TIMEOUT_MS / 1000} s (last: ${last.slice(0, 200)}); log: ${launch.logPath ? logTail(launch.logPath) : ""}`);
 }
 
-const figures = (g: Run, calls: number): Figures => {
+/** `cpuMs`: the CPU time the target's processes used over the measurement, warm-up included, as `sent` counts it. */
+const figures = (g: Run, calls: number, cpuMs: number | null): Figures => {
   const s = g.stats[0] ?? { p50: NaN, p99: NaN, max: NaN };
   const [content, end] = [g.stats[1], g.stats[2]];
-  return { p50: s.p50, p99: s.p99, max: s.max, rps: g.rps, n: g.n, wrong: g.wrong, calls, sent: g.sent, ...(content && end ? { contentP50: content.p50, endP50: end.p50, endP99: end.p99 } : {}) };
+  return {
+    p50: s.p50, p99: s.p99, max: s.max, rps: g.rps, n: g.n, wrong: g.wrong, calls, sent: g.sent,
+    ...(cpuMs !== null && g.sent > 0 ? { cpuUsPerCall: (cpuMs * 1000) / g.sent } : {}),
+    ...(content && end ? { contentP50: content.p50, endP50: end.p50, endP99: end.p99 } : {}),
+  };
 };
 
 async function runOnce(target: Target, rep: number): Promise<Rep> {
@@ -136,8 +141,10 @@ async function runOnce(target: Target, rep: number): Promise<Rep> {
     const problems: string[] = [];
     for (const [mode, probe] of [["chat", chat], ["stream", stream]] as [ "chat" | "stream", Probe][])
       for (const concurrency of CONCURRENCIES) {
+        const cpuBefore = launch.proc ? cpuMsOf(launch.proc.pid) : null;
         const { g, calls } = await measureThrough(upstream.served, probe, concurrency, SECONDS);
-        runs[key(mode, concurrency)] = figures(g, calls);
+        const cpuAfter = launch.proc ? cpuMsOf(launch.proc.pid) : null;
+        runs[key(mode, concurrency)] = figures(g, calls, cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null);
         problems.push(...g.samples);
         if (calls !== g.sent) problems.push(`${key(mode, concurrency)}: ${calls} upstream calls for ${g.sent} requests`);
       }
@@ -223,12 +230,16 @@ for (const o of outcomes) {
 
 if (direct) {
   console.log(`\nadded over direct (target − direct, medians), and requests/s at concurrency ${HIGH} as a share of the bare proxy's and of direct's\n`);
-  console.log(`| target | added p50 c=1 | added p99 c=1 | stream first byte added p50 c=1 | req/s c=${HIGH} / bare proxy | req/s c=${HIGH} / direct |`);
-  console.log(`|---|---|---|---|---|---|`);
+  console.log(`| target | added p50 c=1 | added p99 c=1 | stream first byte added p50 c=1 | req/s c=${HIGH} / bare proxy | req/s c=${HIGH} / direct | CPU µs per call c=1 | CPU µs per call c=${HIGH} | CPU per call c=${HIGH} / bare proxy |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|`);
   for (const o of measured.filter((o) => o !== direct)) {
     const share = (of: Outcome | undefined) => (of ? `${fmt((100 * fig(o, "chat", HIGH, "rps")) / fig(of, "chat", HIGH, "rps"), 1)} %` : "–");
-    console.log(`| ${o.target.name} | ${signed(fig(o, "chat", 1, "p50") - fig(direct, "chat", 1, "p50"))} | ${signed(fig(o, "chat", 1, "p99") - fig(direct, "chat", 1, "p99"))} | ${signed(fig(o, "stream", 1, "p50") - fig(direct, "stream", 1, "p50"))} | ${share(bare)} | ${share(direct)} |`);
+    const cpu = (c: number) => fig(o, "chat", c, "cpuUsPerCall");
+    const cpuShare = bare ? cpu(HIGH) / fig(bare, "chat", HIGH, "cpuUsPerCall") : NaN;
+    const cells = [cpu(1), cpu(HIGH)].map((v) => (Number.isFinite(v) ? fmt(v, 0) : "–")).concat(Number.isFinite(cpuShare) ? `${fmt(cpuShare, 2)}×` : "–");
+    console.log(`| ${o.target.name} | ${signed(fig(o, "chat", 1, "p50") - fig(direct, "chat", 1, "p50"))} | ${signed(fig(o, "chat", 1, "p99") - fig(direct, "chat", 1, "p99"))} | ${signed(fig(o, "stream", 1, "p50") - fig(direct, "stream", 1, "p50"))} | ${share(bare)} | ${share(direct)} | ${cells.join(" | ")} |`);
   }
+  console.log(`\nCPU µs per call: user + system time of the target's processes (every thread, /proc) over a measurement and its warm-up, divided by the requests sent; it moves less than wall-clock figures on a shared machine.`);
 }
 
 // ---- goals ----

@@ -38,6 +38,25 @@ export function peakRssMb(pid: number): number | null {
   return processTree(pid).reduce((sum, p) => sum + statusKb(p, "VmHWM"), 0) / 1024;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times: USER_HZ, 100 on every Linux build that matters. */
+const USER_HZ = 100;
+
+const cpuTicksOf = (pid: number) => {
+  try {
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // exited meanwhile
+  }
+};
+
+/** CPU time (user + system, every thread) the tree has used so far, in ms; null where /proc is missing. */
+export function cpuMsOf(pid: number): number | null {
+  if (!existsSync(`/proc/${pid}/stat`)) return null;
+  return (processTree(pid).reduce((sum, p) => sum + cpuTicksOf(p), 0) * 1000) / USER_HZ;
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
