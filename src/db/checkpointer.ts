@@ -6,10 +6,19 @@
  * connection of its own runs PASSIVE checkpoints, which never block a writer or a reader, every
  * CHECKPOINT_EVERY_MS. SQLite rewinds the WAL at the next write after a complete checkpoint, so
  * the file stays small (docs/decisions.md "WAL checkpoints on a thread of their own").
+ *
+ * The worker starts once the WAL holds START_AT_WAL_BYTES: a worker thread's memory stays resident
+ * for the life of the process, even after the thread ends, and a server that has written little
+ * since it started has nothing to checkpoint yet (docs/decisions.md).
  */
 import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
 
 const CHECKPOINT_EVERY_MS = 100;
+/** How much WAL the server writes before the worker starts (256 pages of 4 KiB). */
+const START_AT_WAL_BYTES = 1024 * 1024;
+/** How often the WAL's size is looked at until then. */
+const WAL_SIZE_EVERY_MS = 1_000;
 /** The server's own connection still checkpoints past this many WAL pages (~40 MB): the worker stopped or fell behind. */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 const STOP_WAIT_MS = 2_000;
@@ -49,30 +58,64 @@ self.onmessage = (event) => {
 };
 `;
 
-export type Checkpointer = { stop(): Promise<void> };
+export type Checkpointer = {
+  stop(): Promise<void>;
+  /** Whether the worker has started (the WAL reached START_AT_WAL_BYTES). */
+  running(): boolean;
+};
+
+const walBytes = (path: string) => {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0; // no WAL yet
+  }
+};
 
 /**
- * Starts checkpointing `path` on a worker thread; `onError` hears the first of a run of failed
- * checkpoints (the fallback still runs), `onRecovered` the first that works after them.
+ * Checkpoints `path` on a worker thread once its WAL is worth it; `onError` hears the first of a
+ * run of failed checkpoints (the fallback still runs), `onRecovered` the first that works after them.
  */
-export function startCheckpointer(sqlite: Database, path: string, onError: (message: string) => void, onRecovered: () => void = () => {}): Checkpointer {
+export function startCheckpointer(sqlite: Database, path: string, onError: (message: string) => void, onRecovered: () => void = () => {}, opts: { startAtWalBytes?: number } = {}): Checkpointer {
   sqlite.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-  const worker = new Worker(url);
-  worker.unref();
+  const startAt = opts.startAtWalBytes ?? START_AT_WAL_BYTES;
+  let worker: Worker | null = null;
+  let url: string | null = null;
   let stopped: (() => void) | null = null;
-  worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
-    if (event.data.type === "error") onError(event.data.message ?? "checkpoint failed");
-    else if (event.data.type === "recovered") onRecovered();
-    else if (event.data.type === "stopped") stopped?.();
+  const start = () => {
+    url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
+    worker = new Worker(url);
+    worker.unref();
+    worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
+      if (event.data.type === "error") onError(event.data.message ?? "checkpoint failed");
+      else if (event.data.type === "recovered") onRecovered();
+      else if (event.data.type === "stopped") stopped?.();
+    };
+    worker.postMessage({ type: "start", path, everyMs: CHECKPOINT_EVERY_MS });
   };
-  worker.postMessage({ type: "start", path, everyMs: CHECKPOINT_EVERY_MS });
+  const watch = () => {
+    if (walBytes(path) < startAt) return false;
+    start();
+    return true;
+  };
+  let watcher: ReturnType<typeof setInterval> | null = null;
+  if (!watch()) {
+    watcher = setInterval(() => {
+      if (watch()) clearInterval(watcher!);
+    }, WAL_SIZE_EVERY_MS);
+    watcher.unref();
+  }
   return {
+    running: () => worker !== null,
     async stop() {
-      // The worker closes its connection itself: a thread ended mid-checkpoint could leave a lock behind.
-      await Promise.race([new Promise<void>((resolve) => ((stopped = resolve), worker.postMessage({ type: "stop" }))), Bun.sleep(STOP_WAIT_MS)]);
-      worker.terminate();
-      URL.revokeObjectURL(url);
+      if (watcher) clearInterval(watcher);
+      if (worker) {
+        const running = worker;
+        // The worker closes its connection itself: a thread ended mid-checkpoint could leave a lock behind.
+        await Promise.race([new Promise<void>((resolve) => ((stopped = resolve), running.postMessage({ type: "stop" }))), Bun.sleep(STOP_WAIT_MS)]);
+        running.terminate();
+        URL.revokeObjectURL(url!);
+      }
       sqlite.exec("PRAGMA wal_autocheckpoint = 1000");
     },
   };
