@@ -1,3 +1,4 @@
+import { idleCollector } from "../idle-gc";
 import { SHUTDOWN_DRAIN_MS, startServer } from "../server";
 import { VERSION } from "../version";
 import { commonOptions, configFrom, settingOptions, SETTINGS_HELP, type Command } from "./shared";
@@ -39,10 +40,13 @@ ${SETTINGS_HELP}`,
         ].join("\n") + "\n",
       );
     }
+    // The process is this server's alone: it may collect its garbage when the server goes quiet.
+    const collector = idleCollector(() => ctx.metrics.requestsSoFar);
     ctx.log.info("listening", { url: running.url, docs: `${running.url}/docs`, version: VERSION, data_dir: config.dataDir, startup_ms: Math.round(performance.now()) });
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
         ctx.log.info("shutting down", { signal, grace_ms: config.shutdownGraceMs });
+        collector.stop();
         void running.stop({ drainMs: SHUTDOWN_DRAIN_MS }).then(resolve);
       };
       process.once("SIGTERM", () => onSignal("SIGTERM"));

@@ -32,7 +32,11 @@ export class Metrics {
   private latency = new Map<string, Histogram>();
   private counters = new Map<string, { help: string; value: number }>();
 
+  /** Requests observed since start, all routes (the idle collector watches it move). */
+  requestsSoFar = 0;
+
   observeRequest(method: string, route: string, status: number, seconds: number) {
+    this.requestsSoFar++;
     const key = `${method}\u0000${route}\u0000${status}`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     const hKey = `${method}\u0000${route}`;

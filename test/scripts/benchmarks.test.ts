@@ -66,6 +66,13 @@ const SMOKE: Record<string, () => Promise<void>> = {
     ),
   "scale.ts": async () =>
     expectRan(await bench("scale.ts", ["--rows", "1000,2000", "--seconds", "0.2", "--binary", binary]), /goal: \/result flat from 1,000 to 2,000 rows/, /2,000 rows, bytes per execution: .*ledger invariants hold/),
+  "memory.ts": async () => {
+    const run = await bench("memory.ts", ["--executions", "300", "--concurrency", "4", "--idle-seconds", "0.3", "--binary", binary]);
+    expectRan(run, /\| then after 0\.3 s of rest \|/, /goal: idle RSS under 70 MB/, /^\{"bench":"memory",/m);
+    const report = JSON.parse(run.output.split("\n").find((l) => l.startsWith('{"bench":"memory"'))!) as { created: number; completed: number };
+    expect(report.created).toBe(300);
+    expect(report.completed).toBe(300);
+  },
   "storage.ts": async () => expectRan(await bench("storage.ts", ["--executions", "200", "--concurrency", "4"]), /goal: at most 600 bytes of database per completed small execution/),
   // Through run-all, which must run only the benchmark named and pass it the options after the name.
   "startup.ts": async () => {
