@@ -304,6 +304,41 @@ export const pinLoadToCpu1 = (pin: boolean) => {
   if (canPin(pin)) Bun.spawnSync(["taskset", "-a", "-cp", "1", String(process.pid)], { stdout: "ignore" });
 };
 
+/** A server started by timedStart: `startMs` is spawn → its first 200 on /healthz. */
+export type TimedStart = { proc: Bun.Subprocess; url: string; startMs: number };
+
+/**
+ * Spawns `program serve` on `dataDir` and polls /healthz every 1 ms; resolves at the first 200.
+ * The cold-start figure of startup.ts and scale.ts (a coarser poll would round it up).
+ */
+export async function timedStart(program: string[], dataDir: string, opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<TimedStart> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const proc = Bun.spawn([...program, "serve", "--data-dir", dataDir, "--port", String(port), "--log-level", "warn"], {
+    cwd: opts.cwd,
+    env: opts.env ?? { PATH: "/usr/bin:/bin", NODE_ENV: "production" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`modelroute exited with ${proc.exitCode} before answering`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (res) => res.status === 200,
+      () => false, // connection refused: not listening yet
+    );
+    if (ok) return { proc, url, startMs: performance.now() - t0 };
+    await Bun.sleep(1);
+  }
+}
+
+/** SIGTERM, and the clean exit code 0 a timedStart server must give. */
+export async function stopTimed(started: TimedStart) {
+  started.proc.kill("SIGTERM");
+  const code = await started.proc.exited;
+  if (code !== 0) throw new Error(`modelroute exited with ${code} on SIGTERM`);
+}
+
 /** Polls `url` until it answers 2xx; throws when `proc` exits or after ~5 s. */
 async function awaitUp(what: string, url: string, proc: Bun.Subprocess) {
   for (let i = 0; ; i++) {

@@ -19,12 +19,14 @@
  *     GET /v1/executions/{id}/result and GET /v1/executions/{id} of random existing executions
  *     (each a 200, COMPLETED, the id asked for); GET /v1/executions?limit=20 (a 200, a full
  *     page); ASYNC creates (each a 202, and every one COMPLETED at the end, read from the file);
- *  4. it stops; then the database's growth over the just-bootstrapped one, by table and index
+ *  4. it stops and is started 3 times more on the same database, each timed from spawn to its
+ *     first /healthz 200 (polled every 1 ms, as startup.ts): the cold start at this size;
+ *  5. then the database's growth over the just-bootstrapped one, by table and index
  *     (SQLite's dbstat, as storage.ts), per execution, and the file's size. Up to 1 M rows the
  *     ledger invariants of test/helpers/invariants.ts are checked on the file.
  * Prints a table, the goals with met / NOT met (/result flat: the largest size's p50 within 1.5×
- * of the smallest's; at most 600 bytes per completed small execution, at the largest size; the
- * server's RSS under 120 MB after serving the largest) and one line `{"bench":"scale",...}`. Only 127.0.0.1 is called and every wait is bounded;
+ * of the smallest's; at most 600 bytes per completed small execution, at the largest size; cold
+ * start under 50 ms at the largest size; the server's RSS under 120 MB after serving the largest) and one line `{"bench":"scale",...}`. Only 127.0.0.1 is called and every wait is bounded;
  * exit code 1 on any wrong answer. `--keep` keeps the data directories (their path is printed).
  *
  *   bun scripts/bench/scale.ts [--rows 10000,1000000] [--seconds 3] [--no-pin]
@@ -38,7 +40,8 @@ import { parseArgs } from "node:util";
 import { databasePath } from "../../src/db/client";
 import { invariants } from "../../test/helpers/invariants";
 import { spawnServer, type ServerProcess } from "../../test/helpers/process";
-import { bytesByObject, canPin, checkedProbe, ensureBinary, fmt, fmtInt, growthByObject, measure, memoryOf, parsed, pinLoadToCpu1, post, type Probe, type Run, type Stat } from "./lib";
+import { BUN_RUNTIME_FLAGS } from "../../src/http/header-limit";
+import { bytesByObject, canPin, checkedProbe, ensureBinary, fmt, fmtInt, growthByObject, measure, median, memoryOf, parsed, pinLoadToCpu1, post, stopTimed, timedStart, type Probe, type Run, type Stat } from "./lib";
 import { stopTree } from "./overhead/processes";
 
 const { values } = parseArgs({
@@ -69,10 +72,13 @@ const INVARIANTS_UP_TO = 1_000_000;
 const LIST_LIMIT = 20;
 const REQUEST_TIMEOUT_MS = 30_000;
 const COMPLETION_TIMEOUT_MS = 60_000;
-const GOALS = { resultFlatRatio: 1.5, bytesPerExecution: 600, rssMb: 120 };
+const GOALS = { resultFlatRatio: 1.5, bytesPerExecution: 600, rssMb: 120, coldStartMs: 50 };
+const COLD_STARTS = 3;
 const SERVER_ENV = { MODELROUTE_BOOTSTRAP_CREDIT: "1000000", MODELROUTE_RATE_LIMIT_RPM: "0" };
 const OPEN = new Set(["PENDING", "PROCESSING", "AWAITING_WEBHOOK"]);
 const binary = values.source ? undefined : ensureBinary(values.binary);
+/** What timedStart runs: the binary, or the source as spawnServer runs it. */
+const program = binary ? [binary] : [process.execPath, ...BUN_RUNTIME_FLAGS, join(import.meta.dir, "../../src/main.ts")];
 
 const workDir = mkdtempSync(join(tmpdir(), "modelroute-bench-scale-"));
 let running: ServerProcess | null = null;
@@ -278,6 +284,8 @@ type Figures = {
   rssMb: number;
   peakRssMb: number;
   invariants: "held" | "broken" | "not checked";
+  /** Spawn → first /healthz 200 on this database, polled every 1 ms: the median of COLD_STARTS. */
+  coldStartMs: number;
 };
 
 const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
@@ -317,7 +325,15 @@ async function measureSize(rows: number): Promise<Figures> {
     const memory = memoryOf(server.proc.pid);
     await stopServer();
 
-    // 4. What the database holds per execution, over the just-bootstrapped one.
+    // Cold starts on this database, polled every 1 ms as startup.ts does.
+    const starts: number[] = [];
+    for (let i = 0; i < COLD_STARTS; i++) {
+      const started = await timedStart(program, dataDir, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...SERVER_ENV } });
+      starts.push(started.startMs);
+      await stopTimed(started);
+    }
+
+    // 5. What the database holds per execution, over the just-bootstrapped one.
     const executions = rows + createdIds.length;
     const growth = growthByObject(bootstrapped, bytesByObject(dbPath));
     const total = growth.reduce((sum, r) => sum + r.bytes, 0);
@@ -350,6 +366,7 @@ async function measureSize(rows: number): Promise<Figures> {
       rssMb: memory.rss,
       peakRssMb: memory.peak,
       invariants: checked,
+      coldStartMs: median(starts),
     };
   } finally {
     await stopServer();
@@ -374,11 +391,11 @@ try {
 const ms = (n: number) => fmt(n, 3);
 const both = (s: Stat) => `${ms(s.p50)} / ${ms(s.p99)}`;
 console.log("\nlatency in ms, p50 / p99, at concurrency 1; bytes per execution: the database's growth over the bootstrapped one, by dbstat\n");
-console.log("| rows | seed s | /result | GET {id} | ASYNC create | list p50 | bytes/execution | file MB | server RSS MB (peak) |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| rows | seed s | /result | GET {id} | ASYNC create | list p50 | bytes/execution | file MB | server RSS MB (peak) | cold start ms |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const f of figures)
   console.log(
-    `| ${fmtInt(f.rows)} | ${fmt(f.seedSeconds, 2)} | ${both(f.result)} | ${both(f.get)} | ${both(f.create)} | ${ms(f.list.p50)} | ${fmtInt(f.bytesPerExecution)} | ${fmt(f.fileBytes / 1e6, 1)} | ${fmt(f.rssMb, 1)} (${fmt(f.peakRssMb, 1)}) |`,
+    `| ${fmtInt(f.rows)} | ${fmt(f.seedSeconds, 2)} | ${both(f.result)} | ${both(f.get)} | ${both(f.create)} | ${ms(f.list.p50)} | ${fmtInt(f.bytesPerExecution)} | ${fmt(f.fileBytes / 1e6, 1)} | ${fmt(f.rssMb, 1)} (${fmt(f.peakRssMb, 1)}) | ${fmt(f.coldStartMs, 1)} |`,
   );
 console.log("");
 const invariantsSaid = { held: "hold", broken: "BROKEN", "not checked": `not checked (above ${fmtInt(INVARIANTS_UP_TO)} rows)` };
@@ -404,6 +421,11 @@ const goals = [
     goal: `at most ${GOALS.bytesPerExecution} bytes of database per completed small execution, at ${fmtInt(largest.rows)} rows`,
     value: `${fmtInt(largest.bytesPerExecution)} B`,
     met: largest.bytesPerExecution <= GOALS.bytesPerExecution,
+  },
+  {
+    goal: `cold start under ${GOALS.coldStartMs} ms on ${fmtInt(largest.rows)} executions (spawn → first /healthz 200, median of ${COLD_STARTS})`,
+    value: `${fmt(largest.coldStartMs, 1)} ms`,
+    met: largest.coldStartMs < GOALS.coldStartMs,
   },
   {
     goal: `server RSS under ${GOALS.rssMb} MB serving ${fmtInt(largest.rows)} executions (after this run's reads and creates)`,

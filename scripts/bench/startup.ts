@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureBinary, memoryOf } from "./lib";
+import { ensureBinary, memoryOf, stopTimed, timedStart } from "./lib";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "15" }, binary: { type: "string" } } });
 const binary = ensureBinary(values.binary);
@@ -20,42 +20,9 @@ const RSS_GOAL_MB = 70;
 const work = mkdtempSync(join(tmpdir(), "modelroute-bench-startup-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-type Started = { proc: Bun.Subprocess; url: string; startMs: number };
-
 /** Spawns the binary and polls /healthz every 1 ms; startMs = spawn → first 200. */
-async function start(dataDir: string): Promise<Started> {
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const t0 = performance.now();
-  const proc = Bun.spawn([binary, "serve", "--data-dir", dataDir, "--port", String(port), "--log-level", "warn"], {
-    cwd: work,
-    env: { PATH: "/usr/bin:/bin", NODE_ENV: "production" },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`modelroute exited with ${proc.exitCode} before answering`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (res) => res.status === 200,
-      () => false, // connection refused: not listening yet
-    );
-    if (ok) return { proc, url, startMs: performance.now() - t0 };
-    await Bun.sleep(1);
-  }
-}
-
-async function stop(started: Started) {
-  started.proc.kill("SIGTERM");
-  const code = await started.proc.exited;
-  if (code !== 0) throw new Error(`modelroute exited with ${code} on SIGTERM`);
-}
+const start = (dataDir: string) => timedStart([binary], dataDir, { cwd: work });
+const stop = stopTimed;
 
 const rssMb = (pid: number) => memoryOf(pid).rss;
 
