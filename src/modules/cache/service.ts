@@ -10,7 +10,7 @@
  *   `X-ModelRoute-Cache: use`;
  * - no tools the answer could call (they may have side effects: a replayed tool call makes the
  *   client act again), unless the request says `X-ModelRoute-Cache: use`.
- * A hit is an execution of its own (executions/service.ts); a miss stores its answer in the
+ * A hit is an execution of its own (executions/create.ts); a miss stores its answer in the
  * transaction that completes it. Entries live for the model's TTL and the whole cache is bounded
  * in bytes, the least recently used evicted first. This process is the only writer of the table
  * (one server per data directory), so it keeps the total size in memory.

@@ -19,7 +19,7 @@ import type { JobHandler } from "../../scheduler/types";
 import { RetryLater } from "../../scheduler/types";
 import * as Catalog from "../catalog/service";
 import { complete, move } from "./finish";
-import { announce } from "./service";
+import { announce } from "./announce";
 import * as State from "./state";
 import * as store from "./store";
 

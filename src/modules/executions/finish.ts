@@ -11,7 +11,7 @@ import * as Cache from "../cache/service";
 import * as Files from "../files/service";
 import * as Ledger from "../ledger/service";
 import type { Model } from "../catalog/service";
-import { announce } from "./service";
+import { announce } from "./announce";
 import * as State from "./state";
 import * as store from "./store";
 

@@ -115,7 +115,7 @@ export type Started = {
 };
 
 /**
- * The run of an execution that its create transaction started (executions/service.ts): the row,
+ * The run of an execution that its create transaction started (executions/create.ts): the row,
  * model and validated input come from the create, not from reading them back.
  */
 export const runStarted = (ctx: AppContext, job: Job<"execution.run">, started: Started) => callProvider(ctx, job, started);
