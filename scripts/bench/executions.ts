@@ -43,7 +43,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { databasePath } from "../../src/db/client";
 import { freePort, spawnServer } from "../../test/helpers/process";
-import { canPin, checkedProbe, ensureBinary, fmt, fmtInt, measure, median, onCpu, parsed, pinLoadToCpu1, post, signed, type Probe, type Run } from "./lib";
+import { canPin, checkedProbe, ensureBinary, fmt, fmtInt, measure, median, onCpu, OPEN_EXECUTION, parsed, pinLoadToCpu1, post, signed, type Probe, type Run } from "./lib";
 import { stopTree } from "./overhead/processes";
 
 const { values } = parseArgs({
@@ -60,8 +60,6 @@ const { values } = parseArgs({
   },
 });
 
-/** The statuses of an execution that has not ended: the term of ModelRoute's partial index `executions_open`, word for word, so the poll uses it. */
-const OPEN = "status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK')";
 
 /** The minimal server process (see the header); served until killed. */
 async function runMinimalServer(port: number, dbPath: string, apiKey: string) {
@@ -69,7 +67,7 @@ async function runMinimalServer(port: number, dbPath: string, apiKey: string) {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL"); // as ModelRoute's
   db.exec("CREATE TABLE executions (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, input TEXT NOT NULL, output TEXT, created_at INTEGER NOT NULL, completed_at INTEGER)");
-  db.exec(`CREATE INDEX executions_open ON executions (status) WHERE ${OPEN}`);
+  db.exec(`CREATE INDEX executions_open ON executions (status) WHERE ${OPEN_EXECUTION}`);
   const sha256 = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex");
   const orgOfKeyHash = new Map([[sha256(apiKey), "org_bench"]]);
   const OUTPUT = JSON.stringify({ text: "hello" });
@@ -281,9 +279,9 @@ const resultProbe = (t: Started, who: string, ids: string[]): Probe => async () 
 type Ended = { completed: number; other: number };
 /** Waits (at most COMPLETION_TIMEOUT_MS) until no execution is open and `expected` more have ended than in `before`; `at` is when none was open any more. */
 async function awaitEnded(db: Database, before: Ended, expected: number): Promise<Ended & { at: number; open: number }> {
-  const openNow = () => (db.query(`SELECT count(*) AS n FROM executions WHERE ${OPEN}`).get() as { n: number }).n;
+  const openNow = () => (db.query(`SELECT count(*) AS n FROM executions WHERE ${OPEN_EXECUTION}`).get() as { n: number }).n;
   const endedNow = () =>
-    db.query(`SELECT count(*) FILTER (WHERE status = 'COMPLETED') AS completed, count(*) FILTER (WHERE status <> 'COMPLETED' AND NOT (${OPEN})) AS other FROM executions`).get() as Ended;
+    db.query(`SELECT count(*) FILTER (WHERE status = 'COMPLETED') AS completed, count(*) FILTER (WHERE status <> 'COMPLETED' AND NOT (${OPEN_EXECUTION})) AS other FROM executions`).get() as Ended;
   const until = performance.now() + COMPLETION_TIMEOUT_MS;
   for (;;) {
     const open = openNow();

@@ -48,6 +48,13 @@ export function ensureBinary(given = DEFAULT_BINARY): string {
   return binary;
 }
 
+/**
+ * The SQL condition of an execution not ended yet, for benchmarks that read the database file to
+ * see their executions end: the term of ModelRoute's partial index `executions_open`, word for
+ * word, so the poll uses it.
+ */
+export const OPEN_EXECUTION = "status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK')";
+
 /** A process's resident memory now and at its peak, in MiB (from /proc; Linux). */
 export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { databasePath } from "../../src/db/client";
 import { spawnServer } from "../../test/helpers/process";
-import { canPin, ensureBinary, fmt, fmtInt, memoryOf, pinLoadToCpu1, startBareProxy, startUpstream } from "./lib";
+import { canPin, ensureBinary, fmt, fmtInt, memoryOf, OPEN_EXECUTION, pinLoadToCpu1, startBareProxy, startUpstream } from "./lib";
 import { stopTree } from "./overhead/processes";
 
 const { values } = parseArgs({
@@ -53,7 +53,6 @@ const deadline = performance.now() + Number(values["max-minutes"]) * 60_000;
 const GOALS = { afterMb: 120, idleMb: 70, afterExecutions: 1_000_000 };
 const REQUEST_TIMEOUT_MS = 30_000;
 const END_WAIT_MS = 120_000;
-const OPEN = "status IN ('PENDING', 'PROCESSING', 'AWAITING_WEBHOOK')";
 /** The rest after the load; the idle readings after start take at most 2 s of it. */
 const REST_MS = Number(values["idle-seconds"]) * 1000;
 const IDLE_MS = Math.min(2_000, REST_MS);
@@ -117,7 +116,7 @@ const loadSeconds = (performance.now() - t0) / 1000;
 
 // Every execution created must end COMPLETED.
 const db = new Database(databasePath(dataDir), { readonly: true });
-const counts = () => db.query(`SELECT count(*) FILTER (WHERE status = 'COMPLETED') AS completed, count(*) FILTER (WHERE ${OPEN}) AS open, count(*) AS total FROM executions`).get() as { completed: number; open: number; total: number };
+const counts = () => db.query(`SELECT count(*) FILTER (WHERE status = 'COMPLETED') AS completed, count(*) FILTER (WHERE ${OPEN_EXECUTION}) AS open, count(*) AS total FROM executions`).get() as { completed: number; open: number; total: number };
 const endBy = performance.now() + END_WAIT_MS;
 let ended = counts();
 while (ended.open > 0 && performance.now() < endBy) {

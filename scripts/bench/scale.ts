@@ -39,8 +39,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { databasePath } from "../../src/db/client";
 import { invariants } from "../../test/helpers/invariants";
-import { spawnServer, type ServerProcess } from "../../test/helpers/process";
-import { BUN_RUNTIME_FLAGS } from "../../src/http/header-limit";
+import { serverProgram, spawnServer, type ServerProcess } from "../../test/helpers/process";
 import { bytesByObject, canPin, checkedProbe, ensureBinary, fmt, fmtInt, growthByObject, measure, median, memoryOf, parsed, pinLoadToCpu1, post, stopTimed, timedStart, type Probe, type Run, type Stat } from "./lib";
 import { stopTree } from "./overhead/processes";
 
@@ -78,7 +77,7 @@ const SERVER_ENV = { MODELROUTE_BOOTSTRAP_CREDIT: "1000000", MODELROUTE_RATE_LIM
 const OPEN = new Set(["PENDING", "PROCESSING", "AWAITING_WEBHOOK"]);
 const binary = values.source ? undefined : ensureBinary(values.binary);
 /** What timedStart runs: the binary, or the source as spawnServer runs it. */
-const program = binary ? [binary] : [process.execPath, ...BUN_RUNTIME_FLAGS, join(import.meta.dir, "../../src/main.ts")];
+const program = serverProgram(binary);
 
 const workDir = mkdtempSync(join(tmpdir(), "modelroute-bench-scale-"));
 let running: ServerProcess | null = null;

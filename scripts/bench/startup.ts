@@ -22,7 +22,6 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
 /** Spawns the binary and polls /healthz every 1 ms; startMs = spawn → first 200. */
 const start = (dataDir: string) => timedStart([binary], dataDir, { cwd: work });
-const stop = stopTimed;
 
 const rssMb = (pid: number) => memoryOf(pid).rss;
 
@@ -43,15 +42,15 @@ for (let i = 0; i < RUNS; i++) {
   const dir = join(work, `fresh-${i}`);
   const s = await start(dir);
   fresh.push(s.startMs);
-  await stop(s);
+  await stopTimed(s);
 }
 const existingDir = join(work, "existing");
-await stop(await start(existingDir)); // first run: schema + bootstrap
+await stopTimed(await start(existingDir)); // first run: schema + bootstrap
 const existing: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   const s = await start(existingDir);
   existing.push(s.startMs);
-  await stop(s);
+  await stopTimed(s);
 }
 
 console.log(`\ncold start to first 200 on /healthz, ${RUNS} runs each (goal < ${START_GOAL_MS} ms):`);
@@ -75,7 +74,7 @@ for (let i = 0; i < BURST; i += 50)
 const burstMs = performance.now() - burstStarted;
 await Bun.sleep(2000);
 const afterBurst = rssMb(pid);
-await stop(server);
+await stopTimed(server);
 
 console.log(`\nresident memory (VmRSS, goal < ${RSS_GOAL_MB} MB idle):`);
 console.log(`  after start              ${fmt(afterStart)} MB  ${verdict(afterStart < RSS_GOAL_MB)}`);

@@ -15,13 +15,16 @@ export async function freePort(): Promise<number> {
 
 export type ServerProcess = { proc: Subprocess; url: string; port: number; exited: Promise<number> };
 
+/** How to run the server: the compiled `binary`, or the source with the flags `npm start` gives bun. */
+export const serverProgram = (binary?: string) => (binary ? [binary] : [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts")]);
+
 /**
  * `bun src/main.ts serve`, or the compiled `binary` when given (benchmarks measure what ships).
  * `logLevel`: warn keeps test output quiet; a test that reads the logs asks for more.
  */
 export async function spawnServer(dataDir: string, env: Record<string, string> = {}, port?: number, opts: { binary?: string; logLevel?: string } = {}): Promise<ServerProcess> {
   const chosen = port ?? (await freePort());
-  const program = opts.binary ? [opts.binary] : [process.execPath, ...BUN_RUNTIME_FLAGS, join(ROOT, "src/main.ts")];
+  const program = serverProgram(opts.binary);
   const proc = spawn({
     cmd: [...program, "serve", "--data-dir", dataDir, "--port", String(chosen), "--log-level", opts.logLevel ?? "warn"],
     env: { ...process.env, NODE_ENV: "production", ...databaseEnvOf(dataDir), ...env },
